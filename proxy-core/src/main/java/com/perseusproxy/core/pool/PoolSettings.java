@@ -1,0 +1,27 @@
+package com.perseusproxy.core.pool;
+
+import java.time.Duration;
+
+/**
+ * The limits of one backend pool (Perseus's {@code PoolSettings}, plus {@code QueryWaitTimeoutSecs}). Immutable: a
+ * reload swaps the whole object, and pools read it afresh at each decision.
+ *
+ * @param maxIdle           idle connections kept; extra ones are closed when returned
+ * @param maxOpen           connections open at once (idle + leased + being created)
+ * @param maxLifetime       a connection older than this (minus jitter) is closed when next idle; zero = forever
+ * @param maxIdleTime       an idle connection unused this long is closed; zero = forever
+ * @param connCreateTimeout bound on connect + login of a new backend connection
+ * @param connCloseTimeout  bound on a graceful close (Terminate) before the socket is dropped
+ * @param schemaExecTimeout bound on the {@code SET search_path} sent at each lease
+ * @param queryWaitTimeout  how long a client waits for a free connection before it gets an error
+ */
+public record PoolSettings(int maxIdle, int maxOpen, Duration maxLifetime, Duration maxIdleTime,
+                           Duration connCreateTimeout, Duration connCloseTimeout, Duration schemaExecTimeout,
+                           Duration queryWaitTimeout) {
+
+    /** Perseus's defaults from its sample config, with PgBouncer's query_wait_timeout of 120 s. */
+    public static PoolSettings defaults() {
+        return new PoolSettings(3, 5, Duration.ofSeconds(3600), Duration.ofSeconds(300), Duration.ofSeconds(5),
+                Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(120));
+    }
+}
