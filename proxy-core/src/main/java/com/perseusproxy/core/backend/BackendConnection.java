@@ -1,0 +1,455 @@
+package com.perseusproxy.core.backend;
+
+import com.perseusproxy.core.protocol.BackendTag;
+import com.perseusproxy.core.protocol.ClientMessages;
+import com.perseusproxy.core.protocol.FrontendTag;
+import com.perseusproxy.core.protocol.MessageReader;
+import com.perseusproxy.core.protocol.PgException;
+import com.perseusproxy.core.protocol.PgMessage;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection from the proxy to a PostgreSQL server, and the bookkeeping that tells when it is free again.
+ *
+ * <p>The connection knows what it owes: how many ReadyForQuery messages are still due for statements the proxy
+ * injected itself (swallowed, never forwarded) and for the client's own sync points (each Query, Sync and
+ * FunctionCall is answered by exactly one ReadyForQuery). It is free when nothing is owed, the client has no
+ * unfinished extended-protocol group open, and the last ReadyForQuery said idle. All methods run on the channel's
+ * event loop.
+ */
+public final class BackendConnection extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
+
+    /** Lifecycle of the connection. */
+    enum State {
+        /** TCP connected, login handshake running. */
+        LOGGING_IN,
+        /** Logged in, owned by the pool (idle) or by a client session (leased). */
+        READY,
+        /** Its client left mid-transaction; the proxy is rolling it back before it may serve anyone else. */
+        CLEANING,
+        /** Closed; never to be used again. */
+        CLOSED
+    }
+
+    /** What each statement the proxy injects is for, so a failure can be judged. */
+    private enum Injected { RESET, SEARCH_PATH, SETTINGS, ROLLBACK }
+
+    private final Destination destination;
+    private final BackendCredentials credentials;
+    private final ConnectionOwner owner;
+    private final Promise<BackendConnection> loginPromise;
+    private final BackendLogin login;
+    private final long createdAtNanos = System.nanoTime();
+    private final long lifetimeNanos;
+    /** Reported parameters as they were right after login: what DISCARD ALL returns the session to. */
+    private final Map<String, String> loginParameters = new HashMap<>();
+    /** The session values the server currently holds for the settings the proxy tracks. */
+    private final Map<String, String> currentSettings = new HashMap<>();
+    private final ArrayDeque<Injected> injected = new ArrayDeque<>();
+
+    private Channel channel;
+    private State state = State.LOGGING_IN;
+    private BackendListener listener;
+    private int clientRepliesOwed;
+    private boolean clientGroupOpen;
+    private char transactionStatus = 'I';
+    private boolean copyIn;
+    private boolean sessionStateDirty;
+    private int cancelsInFlight;
+    private boolean releaseAfterCancel;
+    private long idleSinceNanos = System.nanoTime();
+    private ScheduledFuture<?> cleanupDeadline;
+
+    BackendConnection(Destination destination, BackendCredentials credentials, ConnectionOwner owner,
+                      Promise<BackendConnection> loginPromise, long lifetimeNanos) {
+        this.destination = destination;
+        this.credentials = credentials;
+        this.owner = owner;
+        this.loginPromise = loginPromise;
+        this.lifetimeNanos = lifetimeNanos;
+        this.login = new BackendLogin(destination, credentials, loginParameters);
+    }
+
+    // ---- facts for the pool ---------------------------------------------------------------------------------
+
+    public Destination destination() {
+        return destination;
+    }
+
+    public BackendCredentials credentials() {
+        return credentials;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public boolean isUsable() {
+        return state == State.READY && channel.isActive();
+    }
+
+    /** Whether MaxLifetime (with this connection's jitter) has passed. */
+    public boolean isExpired(long nowNanos) {
+        return lifetimeNanos > 0 && nowNanos - createdAtNanos >= lifetimeNanos;
+    }
+
+    public long idleSinceNanos() {
+        return idleSinceNanos;
+    }
+
+    public void markIdle(long nowNanos) {
+        idleSinceNanos = nowNanos;
+    }
+
+    public int processId() {
+        return login.processId();
+    }
+
+    public int secretKey() {
+        return login.secretKey();
+    }
+
+    /** Server parameters reported at login (server_version, server_encoding, TimeZone, ...). */
+    public Map<String, String> loginParameters() {
+        return loginParameters;
+    }
+
+    /** The current values of the tracked settings on this session, as last reported or set. */
+    public Map<String, String> currentSettings() {
+        return currentSettings;
+    }
+
+    /** Whether a query of the leasing client may be running (a cancel would hit it). */
+    public boolean hasClientWorkInFlight() {
+        return clientRepliesOwed > 0;
+    }
+
+    // ---- leasing ---------------------------------------------------------------------------------------------
+
+    /**
+     * Starts a lease: queues, ahead of anything the client sends, the statements that point this session at the
+     * tenant - a DISCARD ALL if an earlier client left session state behind, the tenant's search_path (always: the
+     * proxy cannot see a tenant's own SET search_path on every server version), and the settings that differ from
+     * what the client expects. They are pipelined, so they cost no extra round trip; their replies are swallowed.
+     */
+    public void lease(BackendListener newListener, String searchPathSql, Map<String, String> desiredSettings) {
+        if (state != State.READY || listener != null) {
+            throw new IllegalStateException("backend connection is not free: " + state);
+        }
+        listener = newListener;
+        if (sessionStateDirty) {
+            inject(Injected.RESET, "DISCARD ALL");
+            currentSettings.clear();
+            loginParameters.forEach((name, value) -> {
+                if (SessionSettings.TRACKED.contains(name)) {
+                    currentSettings.put(name, value);
+                }
+            });
+            sessionStateDirty = false;
+        }
+        inject(Injected.SEARCH_PATH, searchPathSql);
+        String settingsSql = SessionSettings.statementsToApply(desiredSettings, currentSettings);
+        if (!settingsSql.isEmpty()) {
+            inject(Injected.SETTINGS, settingsSql);
+            currentSettings.putAll(desiredSettings);
+        }
+        channel.config().setAutoRead(true);
+    }
+
+    /** Forwards one client message (ownership passes) and counts the replies it will cause. */
+    public void sendFromClient(PgMessage message) {
+        switch (message.tag()) {
+            case FrontendTag.QUERY, FrontendTag.FUNCTION_CALL -> clientRepliesOwed++;
+            case FrontendTag.SYNC -> {
+                clientRepliesOwed++;
+                clientGroupOpen = false;
+            }
+            case FrontendTag.COPY_DATA, FrontendTag.COPY_DONE, FrontendTag.COPY_FAIL -> {
+            }
+            default -> clientGroupOpen = true; // Parse, Bind, Describe, Execute, Close, Flush, unknown
+        }
+        channel.write(message.frame());
+    }
+
+    public void flush() {
+        channel.flush();
+    }
+
+    /** Ends the lease after {@link BackendListener#onBackendIdle()}: the connection goes back to the pool. */
+    public void endLease() {
+        listener = null;
+    }
+
+    /**
+     * The client vanished while leasing this connection: finish or abort whatever it left (CopyFail for COPY IN, a
+     * Sync for an open extended group, ROLLBACK for an open transaction) and only then give it back to the pool. If
+     * that does not finish in time, the connection is closed instead.
+     */
+    public void abandon(CancelSender cancelSender, long deadlineMillis) {
+        listener = null;
+        if (state != State.READY) {
+            return;
+        }
+        state = State.CLEANING;
+        channel.config().setAutoRead(true);
+        if (copyIn) {
+            channel.write(ClientMessages.copyFail(channel.alloc(), "client disconnected"));
+            copyIn = false;
+        }
+        if (clientGroupOpen) {
+            channel.write(ClientMessages.sync());
+            clientRepliesOwed++;
+            clientGroupOpen = false;
+        }
+        channel.flush();
+        if (clientRepliesOwed > 0) {
+            cancelSender.cancel(this);
+        }
+        cleanupDeadline = channel.eventLoop().schedule(() -> {
+            if (state == State.CLEANING) {
+                log.warn("backend {} pid {} did not become idle after its client left; closing it", destination,
+                        processId());
+                close();
+            }
+        }, deadlineMillis, TimeUnit.MILLISECONDS);
+        continueCleaning();
+    }
+
+    // ---- cancel bookkeeping: a backend being cancelled must not be handed to anyone else ----------------------
+
+    void cancelStarted() {
+        cancelsInFlight++;
+    }
+
+    void cancelFinished() {
+        cancelsInFlight--;
+        if (cancelsInFlight == 0 && releaseAfterCancel) {
+            releaseAfterCancel = false;
+            owner.release(this);
+        }
+    }
+
+    /** Whether the pool must wait for a cancel in flight before reusing this connection. */
+    public boolean holdForCancel() {
+        if (cancelsInFlight > 0) {
+            releaseAfterCancel = true;
+            return true;
+        }
+        return false;
+    }
+
+    // ---- closing ---------------------------------------------------------------------------------------------
+
+    /** Sends Terminate and closes; the pool hears of it through {@link ConnectionOwner#onClosed}. */
+    public void close() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        if (channel.isActive()) {
+            channel.writeAndFlush(ClientMessages.terminate()).addListener(f -> channel.close());
+        } else {
+            channel.close();
+        }
+    }
+
+    // ---- Netty callbacks -------------------------------------------------------------------------------------
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        login.start(channel);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        PgMessage message = (PgMessage) msg;
+        try {
+            switch (state) {
+                case LOGGING_IN -> onLoginMessage(message);
+                case READY, CLEANING -> {
+                    if (onSessionMessage(message)) {
+                        message = null; // handed to the listener
+                    }
+                }
+                case CLOSED -> {
+                }
+            }
+        } finally {
+            if (message != null) {
+                ReferenceCountUtil.release(message);
+            }
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (listener != null) {
+            listener.onBackendReadComplete();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (listener != null) {
+            listener.onBackendWritabilityChanged(ctx.channel().isWritable());
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        State previous = state;
+        state = State.CLOSED;
+        if (cleanupDeadline != null) {
+            cleanupDeadline.cancel(false);
+        }
+        if (previous == State.LOGGING_IN) {
+            loginPromise.tryFailure(new PgException("08006", "backend " + destination
+                    + " closed the connection during login"));
+        }
+        BackendListener lost = listener;
+        listener = null;
+        if (lost != null) {
+            lost.onBackendLost(); // the session ends its lease
+        } else if (previous == State.CLEANING) {
+            owner.release(this); // ends the lease its departed client could not end
+        }
+        owner.onClosed(this);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (state == State.LOGGING_IN) {
+            loginPromise.tryFailure(cause instanceof PgException ? cause : new PgException("08006",
+                    "backend login to " + destination + " failed: " + cause.getMessage(), true, cause));
+        } else {
+            log.warn("backend {} pid {} failed: {}", destination, processId(), cause.toString());
+        }
+        close();
+    }
+
+    private void onLoginMessage(PgMessage message) {
+        if (login.onMessage(channel, message)) {
+            loginParameters.forEach((name, value) -> {
+                if (SessionSettings.TRACKED.contains(name)) {
+                    currentSettings.put(name, value);
+                }
+            });
+            state = State.READY;
+            if (!loginPromise.trySuccess(this)) {
+                close(); // the login timed out meanwhile
+            }
+        }
+    }
+
+    /** @return true if the message was handed to the listener */
+    private boolean onSessionMessage(PgMessage message) {
+        char tag = message.tag();
+        if (tag == BackendTag.PARAMETER_STATUS) {
+            String[] nameValue = MessageReader.parameterStatus(message);
+            if (SessionSettings.TRACKED.contains(nameValue[0])) {
+                currentSettings.put(nameValue[0], nameValue[1]);
+            }
+        }
+        if (!injected.isEmpty()) {
+            onInjectedReply(message);
+            return false;
+        }
+        switch (tag) {
+            case BackendTag.READY_FOR_QUERY -> {
+                clientRepliesOwed--;
+                transactionStatus = message.readyStatus();
+                copyIn = false;
+            }
+            case BackendTag.COPY_IN_RESPONSE -> copyIn = true;
+            case BackendTag.COMMAND_COMPLETE -> {
+                copyIn = false;
+                if (SessionSettings.leavesSessionState(MessageReader.commandTag(message))) {
+                    sessionStateDirty = true;
+                }
+            }
+            case BackendTag.ERROR_RESPONSE -> copyIn = false;
+            default -> {
+            }
+        }
+        if (state == State.CLEANING) {
+            if (tag == BackendTag.READY_FOR_QUERY) {
+                continueCleaning();
+            }
+            return false;
+        }
+        BackendListener current = listener;
+        if (current == null) {
+            // Nothing leases this connection: asynchronous NOTICE or NOTIFY between transactions. Drop it.
+            return false;
+        }
+        current.onBackendMessage(message);
+        if (tag == BackendTag.READY_FOR_QUERY && isFree() && listener == current) {
+            current.onBackendIdle();
+        }
+        return true;
+    }
+
+    private void onInjectedReply(PgMessage message) {
+        Injected kind = injected.peek();
+        if (message.tag() == BackendTag.ERROR_RESPONSE) {
+            Map<Character, String> fields = MessageReader.errorFields(message);
+            String text = kind + " statement failed on backend " + destination + ": " + fields.get('M');
+            log.warn(text);
+            if (kind == Injected.SETTINGS) {
+                sessionStateDirty = true; // the settings were rolled back: reset to known values next lease
+            }
+            if (listener != null) {
+                listener.onLeaseSetupFailed(new PgException(fields.getOrDefault('C', "XX000"), text,
+                        kind == Injected.SEARCH_PATH || kind == Injected.RESET, null));
+            }
+        } else if (message.tag() == BackendTag.READY_FOR_QUERY) {
+            injected.poll();
+            transactionStatus = message.readyStatus();
+            if (state == State.CLEANING) {
+                continueCleaning();
+            } else if (injected.isEmpty() && listener != null && isFree()) {
+                listener.onBackendIdle(); // a lease with no client traffic yet (the login probe)
+            }
+        }
+    }
+
+    private void inject(Injected kind, String sql) {
+        injected.add(kind);
+        channel.write(ClientMessages.query(channel.alloc(), sql));
+    }
+
+    private boolean isFree() {
+        return injected.isEmpty() && clientRepliesOwed == 0 && !clientGroupOpen && transactionStatus == 'I';
+    }
+
+    private void continueCleaning() {
+        if (!injected.isEmpty() || clientRepliesOwed > 0) {
+            return;
+        }
+        if (transactionStatus != 'I') {
+            inject(Injected.ROLLBACK, "ROLLBACK");
+            channel.flush();
+            return;
+        }
+        if (cleanupDeadline != null) {
+            cleanupDeadline.cancel(false);
+            cleanupDeadline = null;
+        }
+        state = State.READY;
+        owner.release(this);
+    }
+}

@@ -1,0 +1,26 @@
+package com.perseusproxy.core.backend;
+
+import com.perseusproxy.core.protocol.PgException;
+import com.perseusproxy.core.protocol.PgMessage;
+
+/** The client session that currently leases a backend connection hears about its traffic through this. */
+public interface BackendListener {
+
+    /** A message for the client. Ownership passes to the listener, which must write or release it. */
+    void onBackendMessage(PgMessage message);
+
+    /** The backend's socket has no more to read for now: a good moment to flush towards the client. */
+    void onBackendReadComplete();
+
+    /** Everything the client sent has been answered and no transaction is open: the lease may end. */
+    void onBackendIdle();
+
+    /** The proxy's own per-lease statements (search_path, settings) failed. */
+    void onLeaseSetupFailed(PgException error);
+
+    /** The backend connection was lost while leased. */
+    void onBackendLost();
+
+    /** The backend can take more (or no more) data: mirror it on the client's reads (backpressure). */
+    void onBackendWritabilityChanged(boolean writable);
+}

@@ -1,0 +1,53 @@
+package com.perseusproxy.core.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.util.List;
+
+/**
+ * Splits a byte stream into tagged messages ({@code Byte1 tag, Int32 length including itself, payload}) and emits each
+ * as a {@link PgMessage} holding a retained slice of the input: no payload is copied. Any tag is accepted, so unknown
+ * messages pass through. A length below 4 or above the cap is a protocol violation ({@link PgProtocolException}).
+ */
+public class PgFrameDecoder extends ByteToMessageDecoder {
+
+    private final int maxMessageBytes;
+
+    public PgFrameDecoder(int maxMessageBytes) {
+        this.maxMessageBytes = maxMessageBytes;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        decodeTagged(in, out, maxMessageBytes);
+    }
+
+    /** Decodes as many complete tagged messages as {@code in} holds; shared with the client's startup decoder. */
+    static void decodeTagged(ByteBuf in, List<Object> out, int maxMessageBytes) {
+        for (;;) {
+            if (in.readableBytes() < PgMessage.HEADER_LENGTH) {
+                return;
+            }
+            int start = in.readerIndex();
+            char tag = (char) in.getByte(start);
+            int length = in.getInt(start + 1);
+            if (length < 4) {
+                throw new PgProtocolException("invalid message length " + length + " for message type '"
+                        + printable(tag) + "'");
+            }
+            if (length > maxMessageBytes) {
+                throw new PgProtocolException("message of type '" + printable(tag) + "' is " + length
+                        + " bytes, over the limit of " + maxMessageBytes + " bytes (ClientSettings.MaxMessageBytes)");
+            }
+            if (in.readableBytes() < length + 1) {
+                return;
+            }
+            out.add(new PgMessage(in.readRetainedSlice(length + 1)));
+        }
+    }
+
+    static String printable(char tag) {
+        return tag >= 0x20 && tag < 0x7f ? String.valueOf(tag) : String.format("\\x%02x", (int) tag);
+    }
+}

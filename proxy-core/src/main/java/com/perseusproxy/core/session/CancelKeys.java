@@ -1,0 +1,45 @@
+package com.perseusproxy.core.session;
+
+import java.security.SecureRandom;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The BackendKeyData the proxy gives each client (random, from a secure source, so one tenant cannot guess another's
+ * key and cancel its queries), and the lookup from a CancelRequest back to the session. Used on the data event loop
+ * only.
+ */
+public final class CancelKeys {
+
+    private final SecureRandom random = new SecureRandom();
+    private final Map<Long, ClientSession> sessions = new HashMap<>();
+
+    /** Assigns a fresh, unused key to the session and returns {processId, secretKey}. */
+    int[] register(ClientSession session) {
+        for (;;) {
+            int processId = random.nextInt() & 0x7fffffff;
+            int secretKey = random.nextInt();
+            long key = pack(processId, secretKey);
+            if (processId != 0 && sessions.putIfAbsent(key, session) == null) {
+                return new int[] {processId, secretKey};
+            }
+        }
+    }
+
+    void unregister(int processId, int secretKey) {
+        sessions.remove(pack(processId, secretKey));
+    }
+
+    /** The session with this key, or null: an unknown key is ignored silently, as PostgreSQL does. */
+    ClientSession find(int processId, int secretKey) {
+        return sessions.get(pack(processId, secretKey));
+    }
+
+    public int size() {
+        return sessions.size();
+    }
+
+    private static long pack(int processId, int secretKey) {
+        return ((long) processId << 32) | (secretKey & 0xffffffffL);
+    }
+}

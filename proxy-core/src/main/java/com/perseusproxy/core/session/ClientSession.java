@@ -1,0 +1,422 @@
+package com.perseusproxy.core.session;
+
+import com.perseusproxy.core.auth.LoginRequest;
+import com.perseusproxy.core.auth.TenantRoute;
+import com.perseusproxy.core.backend.BackendConnection;
+import com.perseusproxy.core.backend.BackendListener;
+import com.perseusproxy.core.backend.SessionSettings;
+import com.perseusproxy.core.pool.BackendPool;
+import com.perseusproxy.core.protocol.BackendTag;
+import com.perseusproxy.core.protocol.FrontendTag;
+import com.perseusproxy.core.protocol.MessageReader;
+import com.perseusproxy.core.protocol.PgException;
+import com.perseusproxy.core.protocol.PgMessage;
+import com.perseusproxy.core.protocol.PgProtocolException;
+import com.perseusproxy.core.protocol.ServerMessages;
+import com.perseusproxy.core.protocol.StartupPacket;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: login, then transaction pooling.
+ *
+ * <pre>
+ * client                      proxy                                   pool / backend
+ *   StartupMessage      -->   parse tenant (user, database, schema)
+ *                       <--   AuthenticationCleartextPassword
+ *   PasswordMessage     -->   lookup + scrypt + decrypt (off-loop)
+ *                             probe lease: SET search_path, settings  -->  (learns server parameters)
+ *                       <--   AuthenticationOk, ParameterStatus*, BackendKeyData, ReadyForQuery
+ *   Query / Parse...    -->   acquire, then SET search_path (pipelined) + the client's messages  -->
+ *                       <--   replies, forwarded as they come                               <--
+ *                             ReadyForQuery 'I' with nothing owed: release the backend
+ * </pre>
+ *
+ * All of it runs on the client channel's event loop, which is also the pools' loop.
+ */
+public final class ClientSession extends ChannelInboundHandlerAdapter implements BackendListener {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+
+    /** Where the session stands. */
+    private enum State {
+        /** Waiting for a StartupMessage (an SSLRequest or GSSENCRequest may come first). */
+        STARTUP,
+        /** AuthenticationCleartextPassword sent; waiting for the password. */
+        PASSWORD,
+        /** The login is being checked off the event loop. */
+        AUTHENTICATING,
+        /** Logged in; one lease learns the server's parameters and checks the client's settings. */
+        PROBING,
+        /** Logged in, between transactions: no backend. */
+        IDLE,
+        /** Waiting for a backend; the client's messages are queued. */
+        WAITING,
+        /** A backend is leased; messages flow both ways. */
+        ACTIVE,
+        /** The connection is closing or closed. */
+        CLOSED
+    }
+
+    private final SessionServices services;
+    private final ArrayDeque<PgMessage> queued = new ArrayDeque<>();
+    private Channel channel;
+    private State state = State.STARTUP;
+    private TenantStartup startup;
+    private TenantRoute route;
+    private BackendPool pool;
+    private BackendConnection backend;
+    private Future<BackendConnection> pendingAcquire;
+    private ScheduledFuture<?> loginTimeout;
+    private PgException probeFailure;
+    private String searchPathSql;
+    /** The tracked settings this client's session should have, in the server's spelling of their values. */
+    private final Map<String, String> desiredSettings = new HashMap<>();
+    private int[] cancelKey;
+
+    public ClientSession(SessionServices services) {
+        this.services = services;
+    }
+
+    // ---- Netty callbacks -------------------------------------------------------------------------------------
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        long millis = services.loginTimeout().toMillis();
+        loginTimeout = channel.eventLoop().schedule(() -> fail(new PgException("08P01", "login did not complete"
+                + " within " + services.loginTimeout().toSeconds() + " s (ClientSettings.LoginTimeoutSecs)")),
+                millis, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof StartupPacket packet) {
+            onStartupPacket(packet);
+            return;
+        }
+        PgMessage message = (PgMessage) msg;
+        switch (state) {
+            case PASSWORD -> {
+                try {
+                    onPassword(message);
+                } finally {
+                    message.release();
+                }
+            }
+            case IDLE -> startTransaction(message);
+            case WAITING -> queued.add(message);
+            case ACTIVE -> forward(message);
+            default -> message.release(); // nothing is expected now (AUTHENTICATING, PROBING, CLOSED)
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (state == State.ACTIVE) {
+            backend.flush();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (state == State.ACTIVE) {
+            // A client that reads slowly must not make the proxy buffer a whole result: stop reading the backend.
+            backend.channel().config().setAutoRead(channel.isWritable());
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        State previous = state;
+        state = State.CLOSED;
+        if (loginTimeout != null) {
+            loginTimeout.cancel(false);
+        }
+        if (cancelKey != null) {
+            services.cancelKeys().unregister(cancelKey[0], cancelKey[1]);
+        }
+        queued.forEach(ReferenceCountUtil::release);
+        queued.clear();
+        if (pendingAcquire != null) {
+            pendingAcquire.cancel(false);
+        }
+        if (backend != null && (previous == State.ACTIVE || previous == State.PROBING)) {
+            BackendConnection abandoned = backend;
+            backend = null;
+            abandoned.abandon(services.cancelSender(), services.cleanupTimeout().toMillis());
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof PgProtocolException) {
+            log.info("closing client {}: protocol violation: {}", channel.remoteAddress(), cause.getMessage());
+            fail(new PgException("08P01", cause.getMessage()));
+        } else if (cause instanceof PgException pg) {
+            fail(pg);
+        } else {
+            log.warn("closing client {} after an unexpected error", channel.remoteAddress(), cause);
+            fail(new PgException("XX000", "internal proxy error; the connection is closed, please reconnect"));
+        }
+    }
+
+    // ---- login -----------------------------------------------------------------------------------------------
+
+    private void onStartupPacket(StartupPacket packet) {
+        if (packet instanceof StartupPacket.Startup start) {
+            onStartup(start);
+        } else if (packet instanceof StartupPacket.Cancel cancel) {
+            ClientSession target = services.cancelKeys().find(cancel.processId(), cancel.secretKey());
+            if (target != null) {
+                target.cancelRunningQuery();
+            }
+            channel.close();
+        } else {
+            // SSLRequest or GSSENCRequest: refused for now; the client goes on with a plain StartupMessage.
+            channel.writeAndFlush(ServerMessages.encryptionRefused());
+        }
+    }
+
+    private void onStartup(StartupPacket.Startup start) {
+        if (start.majorVersion() != 3) {
+            fail(new PgException("0A000", "unsupported frontend protocol " + start.majorVersion() + "."
+                    + start.minorVersion() + ": the proxy supports protocol 3.0"));
+            return;
+        }
+        List<String> unsupportedOptions = new ArrayList<>();
+        start.parameters().keySet().stream().filter(n -> n.startsWith("_pq_.")).forEach(unsupportedOptions::add);
+        if (start.minorVersion() > 0 || !unsupportedOptions.isEmpty()) {
+            channel.write(ServerMessages.negotiateProtocolVersion(channel.alloc(), 0, unsupportedOptions));
+        }
+        startup = TenantStartup.parse(start.parameters());
+        state = State.PASSWORD;
+        channel.writeAndFlush(ServerMessages.authenticationCleartextPassword());
+    }
+
+    private void onPassword(PgMessage message) {
+        if (message.tag() != FrontendTag.PASSWORD) {
+            throw new PgException("08P01", "expected a password message, got message type '" + message.tag() + "'");
+        }
+        String password = MessageReader.password(message);
+        state = State.AUTHENTICATING;
+        channel.config().setAutoRead(false);
+        services.authenticator()
+                .authenticate(new LoginRequest(startup.database(), startup.schema(), startup.user(), password))
+                .whenComplete((result, error) -> channel.eventLoop().execute(() -> onAuthenticated(result, error)));
+    }
+
+    private void onAuthenticated(TenantRoute result, Throwable error) {
+        if (state != State.AUTHENTICATING) {
+            return; // the client left meanwhile
+        }
+        if (error != null) {
+            fail(asClientError(error));
+            return;
+        }
+        route = result;
+        searchPathSql = SessionSettings.searchPathStatement(route.schema());
+        pool = services.pools().poolFor(route.destination(), route.credentials());
+        state = State.PROBING;
+        acquire(leased -> {
+            backend = leased;
+            backend.lease(this, searchPathSql, startup.settings());
+            backend.flush();
+        });
+    }
+
+    /** The probe lease has settled: the server's parameters and the client's normalised settings are known. */
+    private void finishLogin() {
+        BackendConnection probe = backend;
+        backend = null;
+        Map<String, String> reported = new HashMap<>(probe.loginParameters());
+        for (String name : SessionSettings.TRACKED) {
+            String value = startup.settings().containsKey(name)
+                    ? probe.currentSettings().getOrDefault(name, startup.settings().get(name))
+                    : probe.loginParameters().get(name);
+            if (value != null) {
+                desiredSettings.put(name, value);
+                if (reported.containsKey(name)) {
+                    reported.put(name, value);
+                }
+            }
+        }
+        pool.release(probe);
+        if (probeFailure != null) {
+            fail(probeFailure);
+            return;
+        }
+        loginTimeout.cancel(false);
+        cancelKey = services.cancelKeys().register(this);
+        channel.write(ServerMessages.authenticationOk());
+        reported.forEach((name, value) -> channel.write(ServerMessages.parameterStatus(channel.alloc(), name, value)));
+        channel.write(ServerMessages.backendKeyData(channel.alloc(), cancelKey[0], cancelKey[1]));
+        channel.writeAndFlush(ServerMessages.readyForQuery(channel.alloc(), 'I'));
+        state = State.IDLE;
+        channel.config().setAutoRead(true);
+    }
+
+    // ---- transaction pooling ---------------------------------------------------------------------------------
+
+    private void startTransaction(PgMessage first) {
+        if (first.tag() == FrontendTag.TERMINATE) {
+            first.release();
+            state = State.CLOSED;
+            channel.close();
+            return;
+        }
+        queued.add(first);
+        state = State.WAITING;
+        channel.config().setAutoRead(false);
+        acquire(leased -> {
+            backend = leased;
+            backend.lease(this, searchPathSql, desiredSettings);
+            state = State.ACTIVE;
+            PgMessage message;
+            while ((message = queued.poll()) != null) {
+                forward(message);
+            }
+            backend.flush();
+            channel.config().setAutoRead(backend.channel().isWritable());
+        });
+    }
+
+    private void forward(PgMessage message) {
+        if (message.tag() == FrontendTag.TERMINATE) {
+            message.release();
+            channel.close(); // channelInactive hands the backend over for cleanup
+            return;
+        }
+        backend.sendFromClient(message);
+    }
+
+    private void acquire(java.util.function.Consumer<BackendConnection> onLeased) {
+        Future<BackendConnection> acquiring = pool.acquire();
+        pendingAcquire = acquiring;
+        acquiring.addListener(f -> {
+            pendingAcquire = null;
+            if (f.isCancelled()) {
+                return;
+            }
+            if (!f.isSuccess()) {
+                fail(asClientError(f.cause()));
+                return;
+            }
+            BackendConnection leased = (BackendConnection) f.getNow();
+            if (state == State.CLOSED) {
+                pool.release(leased); // nothing was sent on it
+                return;
+            }
+            onLeased.accept(leased);
+        });
+    }
+
+    /** A CancelRequest named this session: cancel its running query on the backend it leases, if any. */
+    void cancelRunningQuery() {
+        if (state == State.ACTIVE && backend != null && backend.hasClientWorkInFlight()) {
+            services.cancelSender().cancel(backend);
+        }
+    }
+
+    // ---- backend events --------------------------------------------------------------------------------------
+
+    @Override
+    public void onBackendMessage(PgMessage message) {
+        if (message.tag() == BackendTag.PARAMETER_STATUS) {
+            String[] nameValue = MessageReader.parameterStatus(message);
+            if (SessionSettings.TRACKED.contains(nameValue[0])) {
+                desiredSettings.put(nameValue[0], nameValue[1]); // the client changed its own session
+            }
+        }
+        channel.write(message.frame());
+    }
+
+    @Override
+    public void onBackendReadComplete() {
+        channel.flush();
+    }
+
+    @Override
+    public void onBackendIdle() {
+        if (state == State.PROBING) {
+            finishLogin();
+        } else if (state == State.ACTIVE) {
+            BackendConnection done = backend;
+            backend = null;
+            state = State.IDLE;
+            channel.config().setAutoRead(true);
+            pool.release(done);
+        }
+    }
+
+    @Override
+    public void onLeaseSetupFailed(PgException error) {
+        if (state == State.PROBING) {
+            probeFailure = new PgException(error.sqlState(), "cannot apply the connection's settings: "
+                    + error.getMessage());
+        } else if (error.fatal()) {
+            // The tenant's search_path could not be set: nothing may run on this backend for this client.
+            BackendConnection broken = backend;
+            backend = null;
+            state = State.CLOSED;
+            broken.close();
+            pool.release(broken);
+            fail(new PgException("08006", "the proxy could not point the server connection at your schema;"
+                    + " reconnect and retry"));
+        }
+    }
+
+    @Override
+    public void onBackendLost() {
+        BackendConnection lost = backend;
+        backend = null;
+        if (lost != null) {
+            pool.release(lost);
+        }
+        fail(new PgException("08006", "the connection to the database server was lost; an open transaction was"
+                + " rolled back - reconnect and retry"));
+    }
+
+    @Override
+    public void onBackendWritabilityChanged(boolean writable) {
+        if (state == State.ACTIVE) {
+            channel.config().setAutoRead(writable);
+        }
+    }
+
+    // ---- errors ----------------------------------------------------------------------------------------------
+
+    private void fail(PgException error) {
+        if (!channel.isActive()) {
+            return;
+        }
+        channel.writeAndFlush(ServerMessages.errorResponse(channel.alloc(), error))
+                .addListener(ChannelFutureListener.CLOSE);
+        if (error.fatal()) {
+            state = State.CLOSED;
+        }
+    }
+
+    private PgException asClientError(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof PgException pg) {
+            return pg;
+        }
+        log.warn("login of {} failed unexpectedly", startup, cause);
+        return new PgException("XX000", "internal proxy error during login; see the proxy log and retry");
+    }
+}

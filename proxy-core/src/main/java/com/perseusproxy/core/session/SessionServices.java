@@ -1,0 +1,18 @@
+package com.perseusproxy.core.session;
+
+import com.perseusproxy.core.auth.Authenticator;
+import com.perseusproxy.core.backend.CancelSender;
+import com.perseusproxy.core.pool.PoolRegistry;
+import java.time.Duration;
+
+/**
+ * What every client session shares: login checking, the backend pools, the cancel keys, and the client-side limits.
+ *
+ * @param loginTimeout    a client must finish logging in within this time
+ * @param cleanupTimeout  how long a backend whose client vanished may take to roll back before it is closed
+ * @param maxMessageBytes the largest message a client may send
+ */
+public record SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
+                              CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
+                              int maxMessageBytes) {
+}

@@ -1,0 +1,165 @@
+package com.perseusproxy.core.session;
+
+import com.perseusproxy.core.backend.SessionSettings;
+import com.perseusproxy.core.protocol.PgException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a StartupMessage says about the tenant: user, database, schema, and the session settings to carry.
+ *
+ * <p>Drivers name the schema in different ways, all accepted, in this order of precedence:
+ * <ul>
+ *   <li>{@code schema_search_path} - Perseus's own parameter (Go's lib/pq passes unknown DSN keys through);</li>
+ *   <li>{@code search_path} - what pgjdbc's {@code currentSchema=} sends;</li>
+ *   <li>{@code options} with {@code -c search_path=...} or {@code --search_path=...} - libpq, psql, psycopg,
+ *       node-postgres.</li>
+ * </ul>
+ * A search_path list names the tenant by its first element.
+ */
+public record TenantStartup(String user, String database, String schema, Map<String, String> settings) {
+
+    private static final Logger log = LoggerFactory.getLogger(TenantStartup.class);
+
+    public static TenantStartup parse(Map<String, String> parameters) {
+        String user = parameters.get("user");
+        if (user == null || user.isEmpty()) {
+            throw new PgException("28000", "no user name in the startup packet; set the connection's user"
+                    + " (libpq/psql: user=, pgjdbc: user=)");
+        }
+        String database = parameters.get("database");
+        if (database == null || database.isEmpty()) {
+            throw new PgException("3D000", "no database in the startup packet; set the connection's database"
+                    + " (libpq/psql: dbname=, pgjdbc: the URL path)");
+        }
+        Map<String, String> settings = new LinkedHashMap<>();
+        String optionsSchema = null;
+        for (Map.Entry<String, String> parameter : parameters.entrySet()) {
+            String name = parameter.getKey();
+            if (name.equals("options")) {
+                for (String[] setting : parseOptions(parameter.getValue())) {
+                    if (setting[0].equalsIgnoreCase("search_path")) {
+                        optionsSchema = setting[1];
+                    } else {
+                        putSetting(settings, setting[0], setting[1]);
+                    }
+                }
+            } else if (!List.of("user", "database", "search_path", "schema_search_path").contains(name)
+                    && !name.startsWith("_pq_.")) {
+                putSetting(settings, name, parameter.getValue());
+            }
+        }
+        String schemaText = firstNonEmpty(parameters.get("schema_search_path"), parameters.get("search_path"),
+                optionsSchema);
+        if (schemaText == null) {
+            throw new PgException("3F000", "no tenant schema given; set the startup parameter schema_search_path,"
+                    + " or search_path (pgjdbc: currentSchema=<schema>), or options='-c search_path=<schema>'"
+                    + " (libpq, psql, psycopg)");
+        }
+        String schema = firstSchema(schemaText);
+        if (schema.isEmpty()) {
+            throw new PgException("3F000", "the tenant schema given in the startup packet is empty");
+        }
+        return new TenantStartup(user, database, schema, settings);
+    }
+
+    private static void putSetting(Map<String, String> settings, String name, String value) {
+        String canonical = SessionSettings.canonicalName(name);
+        if (SessionSettings.TRACKED.contains(canonical)) {
+            settings.put(canonical, value);
+        } else {
+            log.debug("ignoring startup parameter {}: transaction pooling cannot carry it", name);
+        }
+    }
+
+    private static String firstNonEmpty(String... values) {
+        for (String value : values) {
+            if (value != null && !value.isBlank()) {
+                return value;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The first element of a search_path list: {@code tenant_a, public} gives {@code tenant_a}; a double-quoted
+     * element is unquoted ({@code "My ""odd"" schema"} gives {@code My "odd" schema}).
+     */
+    static String firstSchema(String searchPath) {
+        String text = searchPath.trim();
+        if (text.startsWith("\"")) {
+            StringBuilder name = new StringBuilder();
+            for (int i = 1; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (c == '"') {
+                    if (i + 1 < text.length() && text.charAt(i + 1) == '"') {
+                        name.append('"');
+                        i++;
+                    } else {
+                        return name.toString();
+                    }
+                } else {
+                    name.append(c);
+                }
+            }
+            throw new PgException("3F000", "unterminated double quote in the tenant schema " + searchPath);
+        }
+        int comma = text.indexOf(',');
+        return (comma >= 0 ? text.substring(0, comma) : text).trim();
+    }
+
+    /**
+     * Splits libpq's {@code options} (whitespace-separated, backslash escapes the next character) and returns the
+     * {@code -c name=value}, {@code -cname=value} and {@code --name=value} settings as name/value pairs.
+     */
+    static List<String[]> parseOptions(String options) {
+        List<String> words = new ArrayList<>();
+        StringBuilder word = new StringBuilder();
+        boolean inWord = false;
+        for (int i = 0; i < options.length(); i++) {
+            char c = options.charAt(i);
+            if (c == '\\' && i + 1 < options.length()) {
+                word.append(options.charAt(++i));
+                inWord = true;
+            } else if (Character.isWhitespace(c)) {
+                if (inWord) {
+                    words.add(word.toString());
+                    word.setLength(0);
+                    inWord = false;
+                }
+            } else {
+                word.append(c);
+                inWord = true;
+            }
+        }
+        if (inWord) {
+            words.add(word.toString());
+        }
+        List<String[]> settings = new ArrayList<>();
+        for (int i = 0; i < words.size(); i++) {
+            String w = words.get(i);
+            String assignment = null;
+            if (w.equals("-c") && i + 1 < words.size()) {
+                assignment = words.get(++i);
+            } else if (w.startsWith("-c")) {
+                assignment = w.substring(2);
+            } else if (w.startsWith("--")) {
+                assignment = w.substring(2);
+            }
+            int eq = assignment == null ? -1 : assignment.indexOf('=');
+            if (eq > 0) {
+                settings.add(new String[] {assignment.substring(0, eq).replace('-', '_'), assignment.substring(eq + 1)});
+            }
+        }
+        return settings;
+    }
+
+    @Override
+    public String toString() {
+        return user + "@" + database + "/" + schema;
+    }
+}

@@ -1,0 +1,114 @@
+package com.perseusproxy.server;
+
+import com.perseusproxy.core.auth.Authenticator;
+import com.perseusproxy.core.backend.BackendConnector;
+import com.perseusproxy.core.backend.CancelForwarder;
+import com.perseusproxy.core.backend.Destination;
+import com.perseusproxy.core.pool.PoolRegistry;
+import com.perseusproxy.core.pool.PoolSettings;
+import com.perseusproxy.core.protocol.ClientFrameDecoder;
+import com.perseusproxy.core.session.CancelKeys;
+import com.perseusproxy.core.session.ClientSession;
+import com.perseusproxy.core.session.SessionServices;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running proxy: a listening socket, one data event loop that owns every client session and backend pool (as
+ * PgBouncer does with its single thread, this keeps the pooling state free of locks), and a small executor for the
+ * blocking work the loop must never do (DNS).
+ */
+public final class ProxyServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+
+    /** What the server needs to run, already parsed and validated. */
+    public record Options(String listenHost, int listenPort, Authenticator authenticator,
+                          Function<Destination, PoolSettings> poolSettings, Duration loginTimeout,
+                          int maxMessageBytes) {
+    }
+
+    private final EventLoopGroup acceptGroup;
+    private final EventLoopGroup dataGroup;
+    private final ExecutorService blockingExecutor;
+    private final PoolRegistry pools;
+    private final CancelKeys cancelKeys;
+    private final Channel serverChannel;
+
+    private ProxyServer(Options options) throws InterruptedException {
+        acceptGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("perseus-accept", true),
+                NioIoHandler.newFactory());
+        dataGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("perseus-data", true),
+                NioIoHandler.newFactory());
+        blockingExecutor = new ThreadPoolExecutor(1, 4, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(1000),
+                new DefaultThreadFactory("perseus-dns", true));
+        EventLoop dataLoop = dataGroup.next();
+        pools = new PoolRegistry(dataLoop, new BackendConnector(blockingExecutor), options.poolSettings());
+        cancelKeys = new CancelKeys();
+        Duration cleanupTimeout = Duration.ofSeconds(10);
+        SessionServices services = new SessionServices(options.authenticator(), pools, cancelKeys,
+                new CancelForwarder(), options.loginTimeout(), cleanupTimeout, options.maxMessageBytes());
+        serverChannel = new ServerBootstrap()
+                .group(acceptGroup, dataGroup)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new ClientFrameDecoder(options.maxMessageBytes()),
+                                new ClientSession(services));
+                    }
+                })
+                .bind(new InetSocketAddress(options.listenHost(), options.listenPort()))
+                .sync()
+                .channel();
+        log.info("listening on {}", serverChannel.localAddress());
+    }
+
+    /** Binds the listening socket and returns once the proxy accepts connections. */
+    public static ProxyServer start(Options options) {
+        try {
+            return new ProxyServer(options);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting", e);
+        }
+    }
+
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    public PoolRegistry pools() {
+        return pools;
+    }
+
+    @Override
+    public void close() {
+        serverChannel.close().awaitUninterruptibly();
+        pools.close();
+        acceptGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        dataGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        blockingExecutor.shutdownNow();
+    }
+}
