@@ -355,6 +355,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (state == State.PROBING) {
             finishLogin();
         } else if (state == State.ACTIVE) {
+            channel.flush(); // the backend's read-complete will no longer reach this session
             BackendConnection done = backend;
             backend = null;
             state = State.IDLE;
