@@ -133,4 +133,5 @@ class CopyTest {
 
     private static MessageDigest sha256() throws NoSuchAlgorithmException {
         return MessageDigest.getInstance("SHA-256");
+    }
 }
