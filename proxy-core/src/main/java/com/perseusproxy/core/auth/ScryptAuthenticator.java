@@ -139,15 +139,13 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
     }
 
     private void openRoute(Login login, TenantRecord tenant) {
-        Destination destination = destinationOf(tenant);
+        Destination destination = destinationOf(login, tenant);
         String password;
         try {
             password = decryptor.decrypt(tenant.destPassEnc());
         } catch (SecretDecryptionException e) {
-            log.warn("login of {} failed: dest_pass_enc of perseus_auth row id {} could not be decrypted: {}",
-                    describe(login.request), tenant.id(), e.getMessage());
-            throw AuthErrors.tenantMisconfigured(tenant, "its dest_pass_enc could not be decrypted ("
-                    + e.getMessage() + ")", "check the key configuration and the row's dest_pass_enc");
+            throw misconfigured(login, tenant, "its dest_pass_enc could not be decrypted (" + e.getMessage() + ")",
+                    "check the key configuration and the row's dest_pass_enc");
         }
         BackendCredentials credentials = new BackendCredentials(tenant.destUser(), password);
         TenantRoute route = new TenantRoute(login.request.database(), login.request.schema(), login.request.user(),
@@ -158,20 +156,25 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
         }
     }
 
-    private Destination destinationOf(TenantRecord tenant) {
+    private Destination destinationOf(Login login, TenantRecord tenant) {
         if (isBlank(tenant.destDb()) || isBlank(tenant.destUser())) {
-            throw AuthErrors.tenantMisconfigured(tenant, "its dest_db or dest_user is empty",
-                    "fill in dest_db and dest_user");
+            throw misconfigured(login, tenant, "its dest_db or dest_user is empty", "fill in dest_db and dest_user");
         }
         if (isBlank(tenant.destHost())) {
-            throw AuthErrors.tenantMisconfigured(tenant, "its dest_host is empty",
-                    "set dest_host to host or host:port");
+            throw misconfigured(login, tenant, "its dest_host is empty", "set dest_host to host or host:port");
         }
         try {
             return Destination.of(tenant.destHost(), tenant.destDb(), tenant.destUser());
         } catch (IllegalArgumentException e) {
-            throw AuthErrors.tenantMisconfigured(tenant, e.getMessage(), "set dest_host to host or host:port");
+            throw misconfigured(login, tenant, e.getMessage(), "set dest_host to host or host:port");
         }
+    }
+
+    /** Logs for the operator (who can fix the row) and builds the client's error (who cannot). */
+    private static PgException misconfigured(Login login, TenantRecord tenant, String problem, String action) {
+        PgException error = AuthErrors.tenantMisconfigured(tenant, problem, action);
+        log.warn("login of {} failed: {}", describe(login.request), error.getMessage());
+        return error;
     }
 
     /**
