@@ -1,9 +1,16 @@
 package com.perseusproxy.server.it;
 
+import com.perseusproxy.core.auth.EasyScrypt;
+import com.perseusproxy.core.secrets.LocalKey;
+import com.perseusproxy.core.secrets.LocalKeyCipher;
 import com.perseusproxy.server.demo.SampleDatabase;
 import com.perseusproxy.server.demo.SampleDatabase.Backend;
 import com.perseusproxy.server.demo.SampleDatabase.SampleTenant;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -11,7 +18,7 @@ import java.util.List;
 /**
  * The sample tenants every integration test uses, installed once per JVM into {@link TestPostgres} with
  * {@link SampleDatabase}: schemas in {@code appdb} (owned by {@code app_owner}) and rows in
- * {@code perseus.perseus_auth}. Every row of a tenant's {@code notes} table starts with {@code "<schema>:"}; tests
+ * {@code perseus.perseus_auth} (real easy-scrypt hashes; backend password encrypted with a local key). Every row of a tenant's {@code notes} table starts with {@code "<schema>:"}; tests
  * that add rows keep that rule (see {@link #body}), so "a tenant only sees its own rows" is one check.
  */
 public final class Fixtures {
@@ -30,6 +37,8 @@ public final class Fixtures {
     public static final List<SampleTenant> ALL = List.of(TENANT_A, TENANT_B, BENCH, EVIL);
 
     private static boolean installed;
+    private static Path keyFile;
+    private static LocalKeyCipher cipher;
 
     private Fixtures() {
     }
@@ -65,20 +74,38 @@ public final class Fixtures {
         }
     }
 
-    /**
-     * source_pass_hashed for a client password. PLACEHOLDER until branch {@code auth} provides
-     * {@code com.perseusproxy.core.auth.EasyScrypt.hash}: direct-to-PostgreSQL tests never read it, and this value
-     * can never verify.
-     */
+    /** source_pass_hashed for a client password: easy-scrypt with Perseus's parameters. */
     static String hashPassword(String password) {
-        return "placeholder-not-an-easy-scrypt-hash";
+        return EasyScrypt.hash(password);
+    }
+
+    /** dest_pass_enc for the backend password, encrypted with the suite's local key (see {@link #localKeyFile()}). */
+    static String encryptBackendPassword(String password) {
+        return cipher().encrypt(password);
     }
 
     /**
-     * dest_pass_enc for the backend password. PLACEHOLDER until branch {@code auth} provides
-     * {@code com.perseusproxy.core.secrets.LocalKeyCipher}.
+     * The key file that decrypts every dest_pass_enc of the fixture: configure the proxy under test with it
+     * ({@code LocalKeySettings.KeyFile}). Created once per JVM, deleted at exit.
      */
-    static String encryptBackendPassword(String password) {
-        return "placeholder-not-a-ciphertext";
+    public static synchronized Path localKeyFile() {
+        if (keyFile == null) {
+            try {
+                Path dir = Files.createTempDirectory("perseus-it-key");
+                keyFile = dir.resolve("local.key");
+                cipher = new LocalKeyCipher(LocalKey.writeNewKey(keyFile));
+                keyFile.toFile().deleteOnExit();
+                dir.toFile().deleteOnExit();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create the local key file", e);
+            }
+        }
+        return keyFile;
+    }
+
+    /** The cipher for {@link #localKeyFile()}. */
+    public static synchronized LocalKeyCipher cipher() {
+        localKeyFile();
+        return cipher;
     }
 }

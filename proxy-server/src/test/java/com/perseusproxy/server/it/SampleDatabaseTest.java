@@ -1,8 +1,12 @@
 package com.perseusproxy.server.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.perseusproxy.core.auth.EasyScrypt;
 import com.perseusproxy.server.demo.SampleDatabase;
+import com.perseusproxy.server.demo.SampleDatabase.SampleTenant;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -22,6 +26,20 @@ class SampleDatabaseTest {
                 + " source_user character varying(64), source_pass_hashed character varying(1024),"
                 + " dest_host character varying(64), dest_db character varying(1024),"
                 + " dest_pass_enc character varying(1024), dest_user character varying(64)", columns);
+    }
+
+    @Test
+    void fixtureRowsHoldVerifiableHashesAndDecryptableBackendPasswords() throws Exception {
+        TestPostgres pg = Fixtures.postgres();
+        for (SampleTenant tenant : Fixtures.ALL) {
+            String where = " from perseus_auth where source_db = '" + tenant.sourceDb() + "' and source_schema = '"
+                    + tenant.schema().replace("'", "''") + "'";
+            String hash = (String) pg.queryValue(TestPostgres.AUTH_DB, "select source_pass_hashed" + where);
+            String enc = (String) pg.queryValue(TestPostgres.AUTH_DB, "select dest_pass_enc" + where);
+            assertTrue(EasyScrypt.verify(tenant.password(), hash), tenant + ": hash verifies");
+            assertFalse(EasyScrypt.verify("not-" + tenant.password(), hash), tenant + ": wrong password fails");
+            assertEquals(TestPostgres.APP_OWNER.password(), Fixtures.cipher().decrypt(enc), tenant + ": decrypts");
+        }
     }
 
     @Test
