@@ -133,6 +133,49 @@ public final class PgWire implements Closeable {
         return ByteBuffer.allocate(5 + body.length).put((byte) type).putInt(4 + body.length).put(body).array();
     }
 
+    /** Parse of an unnamed statement without declared parameter types. */
+    public static byte[] parse(String sql) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        cstring(body, "");
+        cstring(body, sql);
+        body.writeBytes(new byte[] {0, 0});
+        return message('P', body.toByteArray());
+    }
+
+    /** Bind of the unnamed statement to the unnamed portal, no parameters, text results. */
+    public static byte[] bind() {
+        // portal "", statement "", 0 parameter formats, 0 parameters, 0 result formats
+        return message('B', new byte[8]);
+    }
+
+    /** Describe of the unnamed portal. */
+    public static byte[] describePortal() {
+        return message('D', new byte[] {'P', 0});
+    }
+
+    /** Describe of the unnamed statement (answered with ParameterDescription and RowDescription or NoData). */
+    public static byte[] describeStatement() {
+        return message('D', new byte[] {'S', 0});
+    }
+
+    /** Execute of the unnamed portal, all rows. */
+    public static byte[] execute() {
+        return message('E', new byte[] {0, 0, 0, 0, 0});
+    }
+
+    public static byte[] sync() {
+        return message('S', new byte[0]);
+    }
+
+    public static byte[] flush() {
+        return message('H', new byte[0]);
+    }
+
+    /** Parse, Bind, Describe, Execute and Sync of one statement, as pgjdbc sends it. */
+    public static byte[] extendedQuery(String sql) {
+        return concat(concat(concat(parse(sql), bind()), concat(describePortal(), execute())), sync());
+    }
+
     /** The startup parameters a pgjdbc client with {@code currentSchema} sends. */
     public static Map<String, String> startupParameters(Target target) {
         Map<String, String> params = new LinkedHashMap<>();
@@ -321,32 +364,61 @@ public final class PgWire implements Closeable {
     /** Sends a simple Query and returns every message up to and including ReadyForQuery. */
     public List<Message> simpleQuery(String sql) {
         send(message('Q', cstring(sql)));
+        return readUntilReady(1);
+    }
+
+    /** Reads every message up to and including the {@code count}-th ReadyForQuery. */
+    public List<Message> readUntilReady(int count) {
         List<Message> messages = new ArrayList<>();
-        while (true) {
+        int ready = 0;
+        while (ready < count) {
             Message m = read();
             if (m == null) {
-                throw new AssertionError("server closed the connection during a query: " + messages);
+                throw new AssertionError("server closed the connection; got so far: " + messages);
             }
             messages.add(m);
             if (m.type() == 'Z') {
-                return messages;
+                ready++;
             }
         }
+        return messages;
     }
 
-    /** The first column of each DataRow of a simple query's result, as text; fails on an error. */
-    public List<String> queryColumn(String sql) {
+    /** The types of the messages, e.g. "12TDCZ", for compact assertions. */
+    public static String types(List<Message> messages) {
+        StringBuilder sb = new StringBuilder();
+        messages.forEach(m -> sb.append(m.type()));
+        return sb.toString();
+    }
+
+    /** The text of each DataRow's first column. */
+    public static List<String> firstColumn(List<Message> messages) {
         List<String> values = new ArrayList<>();
-        for (Message m : simpleQuery(sql)) {
-            if (m.type() == 'E') {
-                throw new ServerError(m);
-            }
+        for (Message m : messages) {
             if (m.type() == 'D') {
                 int length = m.int32(2);
                 values.add(length < 0 ? null : new String(m.body(), 6, length, StandardCharsets.UTF_8));
             }
         }
         return values;
+    }
+
+    /** The transaction status of each ReadyForQuery: 'I' idle, 'T' in a transaction, 'E' in a failed one. */
+    public static String transactionStates(List<Message> messages) {
+        StringBuilder sb = new StringBuilder();
+        messages.stream().filter(m -> m.type() == 'Z').forEach(m -> sb.append((char) m.body()[0]));
+        return sb.toString();
+    }
+
+    /** The first column of each DataRow of a simple query's result, as text; fails on an error. */
+    public List<String> queryColumn(String sql) {
+        List<Message> messages = simpleQuery(sql);
+        for (Message m : messages) {
+            if (m.type() == 'E') {
+                throw new ServerError(m);
+            }
+        }
+        return firstColumn(messages);
     }
 
     /** Sends a CancelRequest on a new connection, then waits for the server to close it, as libpq does. */

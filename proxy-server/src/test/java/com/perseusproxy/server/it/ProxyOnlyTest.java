@@ -3,7 +3,11 @@ package com.perseusproxy.server.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.perseusproxy.core.auth.EasyScrypt;
+import com.perseusproxy.server.demo.SampleDatabase.SampleTenant;
+
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -59,6 +63,47 @@ class ProxyOnlyTest {
                 assertEquals(Fixtures.TENANT_A.schema(), schema(sa), "tenant A's next transaction, round " + i);
                 assertEquals(Fixtures.TENANT_B.schema(), schema(sb), "tenant B, round " + i);
             }
+        }
+    }
+
+    /**
+     * A client password rotated in perseus_auth works without a restart, while a session opened with the old password
+     * keeps working. (Whether the old password stays valid for a grace period is the product's choice, so it is not
+     * checked here.)
+     */
+    @Test
+    void rotatedClientPasswordWorksWithoutRestart() throws Exception {
+        SampleTenant tenant = Fixtures.TENANT_B;
+        Target old = Targets.forTenant(tenant);
+        Target rotated = old.withPassword(tenant.password() + "-rotated");
+        try (Connection before = old.connect(); Statement st = before.createStatement()) {
+            setClientPasswordHash(tenant, EasyScrypt.hash(rotated.password()));
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (true) {
+                try {
+                    rotated.connect().close();
+                    break;
+                } catch (SQLException e) {
+                    if (!"28P01".equals(e.getSQLState()) || System.currentTimeMillis() > deadline) {
+                        throw e;
+                    }
+                    TestPostgres.sleep(200);
+                }
+            }
+            assertEquals(tenant.schema(), schema(st), "the session opened with the old password still works");
+        } finally {
+            setClientPasswordHash(tenant, EasyScrypt.hash(tenant.password()));
+        }
+    }
+
+    private static void setClientPasswordHash(SampleTenant tenant, String hash) throws SQLException {
+        try (Connection auth = Fixtures.postgres().superuserConnection(TestPostgres.AUTH_DB);
+             PreparedStatement ps = auth.prepareStatement("update perseus_auth set source_pass_hashed = ?"
+                     + " where source_db = ? and source_schema = ?")) {
+            ps.setString(1, hash);
+            ps.setString(2, tenant.sourceDb());
+            ps.setString(3, tenant.schema());
+            assertEquals(1, ps.executeUpdate());
         }
     }
 
