@@ -1,0 +1,245 @@
+package com.perseusproxy.core.auth;
+
+import com.perseusproxy.core.backend.BackendCredentials;
+import com.perseusproxy.core.backend.Destination;
+import com.perseusproxy.core.protocol.PgException;
+import com.perseusproxy.core.secrets.SecretDecryptionException;
+import com.perseusproxy.core.secrets.SecretDecryptor;
+import com.perseusproxy.core.tenant.TenantDirectory;
+import com.perseusproxy.core.tenant.TenantLookupException;
+import com.perseusproxy.core.tenant.TenantRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * Authenticates clients against {@code perseus_auth} (Perseus's scheme: cleartext password checked against an
+ * easy-scrypt hash), then decrypts the tenant's backend password.
+ * <pre>
+ *   caller ──► lookup pool: find row ──► hash pool: scrypt verify ──► lookup pool: decrypt, build route ──► future
+ * </pre>
+ * Unknown tenant, wrong user and wrong password end with the same 28P01 error after one scrypt run each, so neither
+ * the message nor the timing tells them apart. Both pools are bounded; a full queue fails the login at once with
+ * 53300 rather than letting a reconnect storm exhaust memory. A caller that gives up may cancel the returned future:
+ * stages not yet started are then skipped.
+ */
+public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ScryptAuthenticator.class);
+
+    private final TenantDirectory directory;
+    private final SecretDecryptor decryptor;
+    private final AuthLimits limits;
+    private final ThreadPoolExecutor lookupPool;
+    private final ThreadPoolExecutor hashPool;
+
+    public ScryptAuthenticator(TenantDirectory directory, SecretDecryptor decryptor, AuthLimits limits) {
+        this.directory = Objects.requireNonNull(directory, "directory");
+        this.decryptor = Objects.requireNonNull(decryptor, "decryptor");
+        this.limits = Objects.requireNonNull(limits, "limits");
+        this.lookupPool = boundedPool("perseus-auth-lookup-", limits.lookupThreads(), limits.lookupQueueCapacity());
+        this.hashPool = boundedPool("perseus-auth-scrypt-", limits.maxConcurrentHashChecks(),
+                limits.hashQueueCapacity());
+    }
+
+    @Override
+    public CompletableFuture<TenantRoute> authenticate(LoginRequest request) {
+        Login login = new Login(request, new CompletableFuture<>());
+        dispatch(lookupPool, login, () -> lookUp(login), AuthErrors::lookupQueueFull);
+        return login.result;
+    }
+
+    /** Fails queued logins with 57P01 and stops both pools; checks already running finish on their own. */
+    @Override
+    public void close() {
+        for (ThreadPoolExecutor pool : List.of(lookupPool, hashPool)) {
+            for (Runnable pending : pool.shutdownNow()) {
+                if (pending instanceof Stage stage) {
+                    stage.login.fail(AuthErrors.shuttingDown());
+                }
+            }
+        }
+        try {
+            lookupPool.awaitTermination(5, TimeUnit.SECONDS);
+            hashPool.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void lookUp(Login login) {
+        LoginRequest request = login.request;
+        Optional<TenantRecord> tenant;
+        try {
+            tenant = directory.find(request.database(), request.schema());
+        } catch (TenantLookupException e) {
+            // The message is redacted by contract; the stack trace is left out because driver causes may not be.
+            log.warn("login of {} failed: {}", describe(request), e.getMessage());
+            login.fail(AuthErrors.authDbUnavailable());
+            return;
+        }
+        long queuedAt = System.nanoTime();
+        dispatch(hashPool, login, () -> checkPassword(login, tenant.orElse(null), queuedAt),
+                AuthErrors::hashQueueFull);
+    }
+
+    private void checkPassword(Login login, TenantRecord tenant, long queuedAt) {
+        if (System.nanoTime() - queuedAt > limits.hashQueueDeadline().toNanos()) {
+            log.info("login of {} refused: waited more than {} for a password check (raise "
+                    + "ClientSettings.MaxConcurrentHashChecks if this host has idle cores)",
+                    describe(login.request), limits.hashQueueDeadline());
+            login.fail(AuthErrors.hashQueueFull());
+            return;
+        }
+        LoginFailure failure = check(login.request, tenant);
+        if (failure != null) {
+            String row = tenant == null ? "" : " (perseus_auth row id " + tenant.id() + ")";
+            if (failure == LoginFailure.UNUSABLE_STORED_HASH) {
+                log.warn("login of {} refused: {}{}", describe(login.request), failure.description, row);
+            } else {
+                log.info("login of {} refused: {}{}", describe(login.request), failure.description, row);
+            }
+            login.fail(AuthErrors.passwordFailed(login.request.user()));
+            return;
+        }
+        dispatch(lookupPool, login, () -> openRoute(login, tenant), AuthErrors::lookupQueueFull);
+    }
+
+    /**
+     * Exactly one scrypt run whatever the outcome: against the row's hash when it is usable, else against a dummy
+     * hash of the same cost.
+     *
+     * @return null when the login is good
+     */
+    static LoginFailure check(LoginRequest request, TenantRecord tenant) {
+        boolean usableHash = tenant != null && EasyScrypt.isWellFormed(tenant.sourcePassHashed());
+        String hash = usableHash ? tenant.sourcePassHashed() : EasyScrypt.dummyHash();
+        boolean passwordMatches = EasyScrypt.verify(request.password(), hash);
+        if (tenant == null) {
+            return LoginFailure.UNKNOWN_TENANT;
+        }
+        if (!Objects.equals(request.user(), tenant.sourceUser())) {
+            return LoginFailure.WRONG_USER;
+        }
+        if (!usableHash) {
+            return LoginFailure.UNUSABLE_STORED_HASH;
+        }
+        return passwordMatches ? null : LoginFailure.WRONG_PASSWORD;
+    }
+
+    private void openRoute(Login login, TenantRecord tenant) {
+        Destination destination = destinationOf(login, tenant);
+        String password;
+        try {
+            password = decryptor.decrypt(tenant.destPassEnc());
+        } catch (SecretDecryptionException e) {
+            throw misconfigured(login, tenant, "its dest_pass_enc could not be decrypted (" + e.getMessage() + ")",
+                    "check the key configuration and the row's dest_pass_enc");
+        }
+        BackendCredentials credentials = new BackendCredentials(tenant.destUser(), password);
+        TenantRoute route = new TenantRoute(login.request.database(), login.request.schema(), login.request.user(),
+                destination, credentials);
+        if (login.result.complete(route)) {
+            log.info("login of {} accepted (perseus_auth row id {}): destination {}, credentials {}",
+                    describe(login.request), tenant.id(), destination, credentials);
+        }
+    }
+
+    private Destination destinationOf(Login login, TenantRecord tenant) {
+        if (isBlank(tenant.destDb()) || isBlank(tenant.destUser())) {
+            throw misconfigured(login, tenant, "its dest_db or dest_user is empty", "fill in dest_db and dest_user");
+        }
+        if (isBlank(tenant.destHost())) {
+            throw misconfigured(login, tenant, "its dest_host is empty", "set dest_host to host or host:port");
+        }
+        try {
+            return Destination.of(tenant.destHost(), tenant.destDb(), tenant.destUser());
+        } catch (IllegalArgumentException e) {
+            throw misconfigured(login, tenant, e.getMessage(), "set dest_host to host or host:port");
+        }
+    }
+
+    /** Logs for the operator (who can fix the row) and builds the client's error (who cannot). */
+    private static PgException misconfigured(Login login, TenantRecord tenant, String problem, String action) {
+        PgException error = AuthErrors.tenantMisconfigured(tenant, problem, action);
+        log.warn("login of {} failed: {}", describe(login.request), error.getMessage());
+        return error;
+    }
+
+    /**
+     * Runs one stage of a login on a pool. A stage that fails completes the login exceptionally; a full queue or a
+     * closed authenticator fails it at once. Stages of a login whose future is already done are skipped.
+     */
+    private void dispatch(ThreadPoolExecutor pool, Login login, Runnable body, Supplier<PgException> queueFull) {
+        try {
+            pool.execute(new Stage(login, body));
+        } catch (RejectedExecutionException e) {
+            login.fail(pool.isShutdown() ? AuthErrors.shuttingDown() : queueFull.get());
+        }
+    }
+
+    private record Login(LoginRequest request, CompletableFuture<TenantRoute> result) {
+        void fail(PgException error) {
+            result.completeExceptionally(error);
+        }
+    }
+
+    private record Stage(Login login, Runnable body) implements Runnable {
+        @Override
+        public void run() {
+            if (login.result.isDone()) {
+                return;
+            }
+            try {
+                body.run();
+            } catch (PgException e) {
+                login.fail(e);
+            } catch (RuntimeException | Error e) {
+                log.error("login of {} failed with an unexpected error", describe(login.request), e);
+                login.fail(AuthErrors.internal());
+            }
+        }
+    }
+
+    private static ThreadPoolExecutor boundedPool(String namePrefix, int threads, int queueCapacity) {
+        AtomicInteger count = new AtomicInteger();
+        ThreadFactory factory = runnable -> {
+            Thread thread = new Thread(runnable, namePrefix + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(queueCapacity), factory, new ThreadPoolExecutor.AbortPolicy());
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+
+    /** user@database/schema with control characters replaced, so a client cannot forge log lines. */
+    static String describe(LoginRequest request) {
+        return printable(request.user()) + "@" + printable(request.database()) + "/" + printable(request.schema());
+    }
+
+    private static String printable(String text) {
+        if (text == null) {
+            return "(none)";
+        }
+        StringBuilder out = new StringBuilder("\"");
+        text.codePoints().forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return out.append('"').toString();
+    }
+
+    private static boolean isBlank(String text) {
+        return text == null || text.isBlank();
+    }
+}

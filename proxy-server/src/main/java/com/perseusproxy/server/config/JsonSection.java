@@ -1,0 +1,177 @@
+package com.perseusproxy.server.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One JSON object of the config file, read the way Perseus (Go's encoding/json with DisallowUnknownFields, then
+ * kelseyhightower/envconfig) reads it: keys match case-insensitively, unknown keys are errors, and an environment
+ * variable {@code PERSEUS_<SECTION>_<KEY>} (upper case) overrides a value from the file.
+ */
+final class JsonSection {
+
+    private final String path;
+    private final List<String> allowed;
+    private final Map<String, JsonNode> values = new LinkedHashMap<>();
+    private final Map<String, String> env;
+
+    /**
+     * @param path    the section's key path for messages, "" for the top level
+     * @param node    the JSON object, or null when the section is absent
+     * @param env     environment variables to override from; empty where Perseus has no overrides (map entries)
+     * @param allowed the section's keys, spelled as documented
+     */
+    JsonSection(String path, JsonNode node, Map<String, String> env, List<String> allowed) throws ConfigException {
+        this.path = path;
+        this.allowed = allowed;
+        this.env = env;
+        if (node == null || node.isNull()) {
+            return;
+        }
+        if (!node.isObject()) {
+            throw new ConfigException(where() + " must be a JSON object with the keys " + String.join(", ", allowed)
+                    + ", got " + describe(node));
+        }
+        for (Map.Entry<String, JsonNode> field : node.properties()) {
+            String key = canonical(field.getKey());
+            if (values.containsKey(key)) {
+                throw new ConfigException("key " + join(key) + " appears twice (keys match regardless of case): "
+                        + "keep one");
+            }
+            if (!field.getValue().isNull()) {
+                values.put(key, field.getValue());
+            }
+        }
+    }
+
+    JsonSection section(String key, List<String> keys) throws ConfigException {
+        return new JsonSection(join(key), values.get(key), env, keys);
+    }
+
+    /** The entries of a map-valued key (e.g. OverrideSettings), in file order; empty when absent. */
+    Map<String, JsonNode> entries(String key) throws ConfigException {
+        JsonNode node = values.get(key);
+        Map<String, JsonNode> entries = new LinkedHashMap<>();
+        if (node == null) {
+            return entries;
+        }
+        if (!node.isObject()) {
+            throw new ConfigException(join(key) + " must be a JSON object (name -> settings), got " + describe(node));
+        }
+        node.properties().forEach(e -> entries.put(e.getKey(), e.getValue()));
+        return entries;
+    }
+
+    boolean has(String key) {
+        return values.containsKey(key) || env.containsKey(envName(key));
+    }
+
+    String string(String key, String defaultValue) throws ConfigException {
+        String fromEnv = env.get(envName(key));
+        if (fromEnv != null) {
+            return fromEnv;
+        }
+        JsonNode node = values.get(key);
+        if (node == null) {
+            return defaultValue;
+        }
+        if (!node.isTextual()) {
+            throw new ConfigException(join(key) + " must be a JSON string, got " + describe(node));
+        }
+        return node.textValue();
+    }
+
+    /** A whole number in [min, max]; {@code rule} says what the value means when the range alone does not. */
+    int integer(String key, int defaultValue, int min, int max, String rule) throws ConfigException {
+        String allowedText = "a whole number from " + min + " to " + max + (rule.isEmpty() ? "" : " (" + rule + ")");
+        long value;
+        String fromEnv = env.get(envName(key));
+        if (fromEnv != null) {
+            try {
+                value = Long.parseLong(fromEnv.strip());
+            } catch (NumberFormatException e) {
+                throw new ConfigException("environment variable " + envName(key) + " (overriding " + join(key)
+                        + ") must be " + allowedText + ", got \"" + fromEnv + "\"");
+            }
+        } else {
+            JsonNode node = values.get(key);
+            if (node == null) {
+                return defaultValue;
+            }
+            if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+                throw new ConfigException(join(key) + " must be " + allowedText + ", got " + describe(node));
+            }
+            value = node.longValue();
+        }
+        if (value < min || value > max) {
+            throw new ConfigException(join(key) + " must be " + allowedText + ", got " + value);
+        }
+        return (int) value;
+    }
+
+    boolean bool(String key, boolean defaultValue) throws ConfigException {
+        String fromEnv = env.get(envName(key));
+        if (fromEnv != null) {
+            // Go's strconv.ParseBool, which envconfig uses.
+            switch (fromEnv.strip()) {
+                case "1", "t", "T", "true", "TRUE", "True":
+                    return true;
+                case "0", "f", "F", "false", "FALSE", "False":
+                    return false;
+                default:
+                    throw new ConfigException("environment variable " + envName(key) + " (overriding " + join(key)
+                            + ") must be true or false, got \"" + fromEnv + "\"");
+            }
+        }
+        JsonNode node = values.get(key);
+        if (node == null) {
+            return defaultValue;
+        }
+        if (!node.isBoolean()) {
+            throw new ConfigException(join(key) + " must be true or false, got " + describe(node));
+        }
+        return node.booleanValue();
+    }
+
+    /** The full key path, e.g. {@code AuthDBSettings.AuthQueryTimeoutSecs}. */
+    String join(String key) {
+        return path.isEmpty() ? key : path + "." + key;
+    }
+
+    /** envconfig's name: PERSEUS_ and the key path in upper case, joined by underscores. */
+    String envName(String key) {
+        return ("PERSEUS_" + join(key).replace('.', '_')).toUpperCase(Locale.ROOT);
+    }
+
+    private String canonical(String key) throws ConfigException {
+        for (String candidate : allowed) {
+            if (candidate.equalsIgnoreCase(key)) {
+                return candidate;
+            }
+        }
+        throw new ConfigException("unknown key " + join(key) + " in " + where() + ": the allowed keys are "
+                + String.join(", ", allowed) + " (check the spelling, or remove the key)");
+    }
+
+    private String where() {
+        return path.isEmpty() ? "the top level of the config" : path;
+    }
+
+    /** The JSON type only: a value in the wrong place may be a secret, so it is not echoed. */
+    private static String describe(JsonNode node) {
+        JsonNodeType type = node.getNodeType();
+        return switch (type) {
+            case NUMBER -> node.isIntegralNumber() ? "a number out of range" : "a number with a fraction";
+            case STRING -> "a string";
+            case BOOLEAN -> "a boolean";
+            case ARRAY -> "an array";
+            case OBJECT -> "an object";
+            default -> type.name().toLowerCase(Locale.ROOT);
+        };
+    }
+}

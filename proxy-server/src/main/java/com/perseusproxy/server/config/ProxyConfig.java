@@ -1,0 +1,157 @@
+package com.perseusproxy.server.config;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.perseusproxy.core.pool.PoolSettings;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The proxy's configuration: Perseus's JSON config file, read as Perseus reads it (unknown keys are errors, keys
+ * match case-insensitively, {@code PERSEUS_<SECTION>_<KEY>} environment variables override the file), plus this
+ * product's sections. Every key is documented in {@code docs/CONFIG.md}.
+ */
+public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddress, AuthDbSettings authDb,
+                          AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
+                          LogSettings log, LocalKeySettings localKey, ClientSettings client) {
+
+    static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
+            "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings");
+    static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs");
+    static final List<String> AWS_KEYS = List.of("AccessKeyId", "SecretAccessKey", "Region", "Endpoint", "KMSKeyARN");
+    static final List<String> LOG_KEYS = List.of("Level", "Json");
+    static final List<String> LOCAL_KEY_KEYS = List.of("KeyFile");
+    static final List<String> CLIENT_KEYS = List.of("LoginTimeoutSecs", "MaxConcurrentHashChecks", "MaxMessageBytes");
+    static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
+
+    public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+    static final int MIN_MESSAGE_BYTES = 8 * 1024;
+    /** PostgreSQL's own limit on one message. */
+    static final int MAX_MESSAGE_BYTES = 1024 * 1024 * 1024;
+    static final int MAX_HASH_CHECKS = 256;
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    public ProxyConfig {
+        overrideSettings = Map.copyOf(overrideSettings);
+    }
+
+    /** Reads the file and applies {@code PERSEUS_*} overrides from the process environment. */
+    public static ProxyConfig load(Path file) throws ConfigException {
+        return load(file, System.getenv());
+    }
+
+    public static ProxyConfig load(Path file, Map<String, String> env) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + " (" + e.getClass().getSimpleName()
+                    + "): check the path given with -config and the file's permissions", e);
+        }
+        try {
+            return parse(text, env);
+        } catch (ConfigException e) {
+            throw new ConfigException("config file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static ProxyConfig parse(String json, Map<String, String> env) throws ConfigException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            // Jackson's own message may quote the text near the error, which may be a secret: give the place only.
+            String at = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr();
+            throw new ConfigException("the config is not valid JSON" + at + ": fix the syntax there (JSON allows no "
+                    + "comments and no trailing commas; every key needs double quotes)");
+        }
+        if (root == null || root.isMissingNode()) {
+            throw new ConfigException("the config is empty: it must be a JSON object, see config.example.json");
+        }
+        JsonSection top = new JsonSection("", root, env, TOP_KEYS);
+        PoolSettings pool = PoolSettingsSection.read(top.section("PoolSettings", PoolSettingsSection.KEYS),
+                PoolSettings.defaults());
+        return new ProxyConfig(
+                ListenAddress.parse(top.string("ListenAddress", ":5433"), "ListenAddress"),
+                ListenAddress.parse(top.string("MetricsAddress", ":5000"), "MetricsAddress"),
+                authDb(top.section("AuthDBSettings", AUTH_DB_KEYS)),
+                aws(top.section("AWSSettings", AWS_KEYS)),
+                pool,
+                overrides(top, pool),
+                log(top.section("LogSettings", LOG_KEYS)),
+                localKey(top.section("LocalKeySettings", LOCAL_KEY_KEYS)),
+                client(top.section("ClientSettings", CLIENT_KEYS)));
+    }
+
+    /** The top-level pool settings, for pools without an override. */
+    public PoolSettings toPoolSettings() {
+        return poolSettings;
+    }
+
+    private static AuthDbSettings authDb(JsonSection s) throws ConfigException {
+        String dsn = s.string("AuthDBDSN", "");
+        if (dsn.isBlank()) {
+            throw new ConfigException("AuthDBSettings.AuthDBDSN is required: set it to the database holding "
+                    + "perseus_auth, e.g. postgres://user:password@host:5432/db?sslmode=require");
+        }
+        int timeout = s.integer("AuthQueryTimeoutSecs", 2, 1, 3600, "seconds a tenant lookup may take");
+        return new AuthDbSettings(AuthDbDsn.parse(dsn), timeout);
+    }
+
+    private static AwsSettings aws(JsonSection s) throws ConfigException {
+        return new AwsSettings(s.string("AccessKeyId", ""), s.string("SecretAccessKey", ""), s.string("Region", ""),
+                s.string("Endpoint", ""), s.string("KMSKeyARN", ""));
+    }
+
+    private static Map<String, PoolSettings> overrides(JsonSection top, PoolSettings base) throws ConfigException {
+        Map<String, PoolSettings> overrides = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> entry : top.entries("OverrideSettings").entrySet()) {
+            if (entry.getKey().isBlank()) {
+                throw new ConfigException("OverrideSettings has an entry with an empty name: name each entry after "
+                        + "the backend pool it configures");
+            }
+            // envconfig cannot address map entries, so overrides come from the file only.
+            JsonSection section = new JsonSection("OverrideSettings[\"" + entry.getKey() + "\"]", entry.getValue(),
+                    Map.of(), PoolSettingsSection.KEYS);
+            overrides.put(entry.getKey(), PoolSettingsSection.read(section, base));
+        }
+        return overrides;
+    }
+
+    private static LogSettings log(JsonSection s) throws ConfigException {
+        String level = s.string("Level", "INFO").strip().toUpperCase(Locale.ROOT);
+        if (level.equals("WARNING")) {
+            level = "WARN";
+        }
+        if (!LOG_LEVELS.contains(level)) {
+            throw new ConfigException(s.join("Level") + " must be one of " + String.join(", ", LOG_LEVELS)
+                    + ", got \"" + s.string("Level", "") + "\"");
+        }
+        return new LogSettings(level, s.bool("Json", true));
+    }
+
+    private static LocalKeySettings localKey(JsonSection s) throws ConfigException {
+        String file = s.string("KeyFile", "");
+        return new LocalKeySettings(file.isBlank() ? null : Path.of(file));
+    }
+
+    private static ClientSettings client(JsonSection s) throws ConfigException {
+        return new ClientSettings(
+                Duration.ofSeconds(s.integer("LoginTimeoutSecs", 60, 1, 3600, "seconds from connect to logged in")),
+                s.integer("MaxConcurrentHashChecks", 0, 0, MAX_HASH_CHECKS, "0 = one per processor"),
+                s.integer("MaxMessageBytes", DEFAULT_MAX_MESSAGE_BYTES, MIN_MESSAGE_BYTES, MAX_MESSAGE_BYTES, "bytes"));
+    }
+}

@@ -1,0 +1,177 @@
+package com.perseusproxy.server.config;
+
+import com.perseusproxy.core.pool.PoolSettings;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ProxyConfigTest {
+
+    static final String MINIMAL = "{\"AuthDBSettings\": {\"AuthDBDSN\": \"postgres://u:p@h/db\"}}";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void exampleConfigLoadsWithDocumentedDefaults() throws Exception {
+        ProxyConfig config = ProxyConfig.load(Path.of("..", "config.example.json"), Map.of());
+        assertEquals(new ListenAddress(null, 5433), config.listenAddress());
+        assertEquals(new ListenAddress(null, 5000), config.metricsAddress());
+        assertEquals(2, config.authDb().queryTimeoutSecs());
+        assertEquals(4, config.authDb().dsn().pool().maxConns());
+        assertEquals(2, config.authDb().dsn().pool().minConns());
+        assertEquals("us-east-1", config.aws().region());
+        assertFalse(config.aws().kmsConfigured());
+        assertEquals(PoolSettings.defaults(), config.toPoolSettings());
+        assertEquals(Map.of(), config.overrideSettings());
+        assertEquals(new LogSettings("INFO", true), config.log());
+        assertFalse(config.localKey().configured());
+        assertEquals(new ClientSettings(Duration.ofSeconds(60), 0, 64 * 1024 * 1024), config.client());
+        assertFalse(config.toString().contains("change-me"), config.toString());
+    }
+
+    @Test
+    void perseusSampleWithoutNewSectionsGetsDefaults() throws Exception {
+        ProxyConfig config = ProxyConfig.parse(MINIMAL, Map.of());
+        assertEquals(PoolSettings.defaults(), config.toPoolSettings());
+        assertEquals(Duration.ofSeconds(120), config.toPoolSettings().queryWaitTimeout());
+        assertEquals(new ClientSettings(Duration.ofSeconds(60), 0, 64 * 1024 * 1024), config.client());
+        assertTrue(config.client().effectiveMaxConcurrentHashChecks() >= 1);
+    }
+
+    @Test
+    void unknownKeysNameTheirPathAndTheAllowedKeys() {
+        ConfigException top = assertThrows(ConfigException.class,
+                () -> ProxyConfig.parse("{\"ListenAdress\": \":1\"}", Map.of()));
+        assertTrue(top.getMessage().contains("unknown key ListenAdress")
+                && top.getMessage().contains("ListenAddress, MetricsAddress"), top.getMessage());
+
+        ConfigException nested = assertThrows(ConfigException.class, () -> ProxyConfig.parse(
+                "{\"AuthDBSettings\": {\"AuthDBDSN\": \"postgres://u@h/db\"}, \"PoolSettings\": {\"MaxOpn\": 3}}",
+                Map.of()));
+        assertTrue(nested.getMessage().contains("unknown key PoolSettings.MaxOpn")
+                && nested.getMessage().contains("MaxIdle, MaxOpen,"), nested.getMessage());
+
+        ConfigException override = assertThrows(ConfigException.class, () -> ProxyConfig.parse(
+                "{\"AuthDBSettings\": {\"AuthDBDSN\": \"postgres://u@h/db\"},"
+                        + " \"OverrideSettings\": {\"db1/mm\": {\"Bogus\": 1}}}", Map.of()));
+        assertTrue(override.getMessage().contains("OverrideSettings[\"db1/mm\"].Bogus"), override.getMessage());
+    }
+
+    @Test
+    void keysMatchCaseInsensitivelyLikeGo() throws Exception {
+        ProxyConfig config = ProxyConfig.parse("{\"listenaddress\": \"127.0.0.1:6432\", "
+                + "\"authdbsettings\": {\"authdbdsn\": \"postgres://u@h/db\"}}", Map.of());
+        assertEquals(new ListenAddress("127.0.0.1", 6432), config.listenAddress());
+        ConfigException twice = assertThrows(ConfigException.class, () -> ProxyConfig.parse(
+                "{\"ListenAddress\": \":1\", \"listenaddress\": \":2\"," + MINIMAL.substring(1), Map.of()));
+        assertTrue(twice.getMessage().contains("appears twice"), twice.getMessage());
+    }
+
+    @Test
+    void invalidValuesNameTheKeyAndWhatIsAllowed() {
+        assertInvalid("{\"PoolSettings\": {\"MaxOpen\": 0}}", "PoolSettings.MaxOpen must be a whole number from 1");
+        assertInvalid("{\"PoolSettings\": {\"MaxIdle\": -1}}", "PoolSettings.MaxIdle must be a whole number from 0");
+        assertInvalid("{\"PoolSettings\": {\"MaxOpen\": \"five\"}}", "PoolSettings.MaxOpen must be a whole number");
+        assertInvalid("{\"PoolSettings\": {\"MaxOpen\": 2.5}}", "got a number with a fraction");
+        assertInvalid("{\"PoolSettings\": {\"ConnCreateTimeoutSecs\": 0}}", "ConnCreateTimeoutSecs");
+        assertInvalid("{\"ClientSettings\": {\"MaxMessageBytes\": 100}}", "ClientSettings.MaxMessageBytes");
+        assertInvalid("{\"LogSettings\": {\"Level\": \"LOUD\"}}", "LogSettings.Level must be one of");
+        assertInvalid("{\"LogSettings\": {\"Json\": \"yes\"}}", "LogSettings.Json must be true or false");
+        assertInvalid("{\"ListenAddress\": \"5433\"}", "ListenAddress \"5433\" is not a listen address");
+        assertInvalid("{\"PoolSettings\": [1]}", "PoolSettings must be a JSON object");
+        assertInvalid("{\"AuthDBSettings\": {\"AuthQueryTimeoutSecs\": 0, \"AuthDBDSN\": \"postgres://u@h/d\"}}",
+                "AuthDBSettings.AuthQueryTimeoutSecs");
+        ConfigException missingDsn = assertThrows(ConfigException.class,
+                () -> ProxyConfig.parse("{}", Map.of()));
+        assertTrue(missingDsn.getMessage().contains("AuthDBSettings.AuthDBDSN is required"));
+    }
+
+    @Test
+    void maxIdleAboveMaxOpenIsCappedAtMaxOpen() throws Exception {
+        ProxyConfig config = ProxyConfig.parse(with("\"PoolSettings\": {\"MaxIdle\": 9, \"MaxOpen\": 4}"),
+                Map.of());
+        assertEquals(4, config.toPoolSettings().maxIdle());
+    }
+
+    @Test
+    void overridesInheritUnsetKeysFromPoolSettings() throws Exception {
+        ProxyConfig config = ProxyConfig.parse(with("\"PoolSettings\": {\"MaxOpen\": 8, \"MaxLifetimeSecs\": 60},"
+                + "\"OverrideSettings\": {\"db1:5432/mm\": {\"MaxOpen\": 20, \"MaxIdle\": 10}}"), Map.of());
+        PoolSettings override = config.overrideSettings().get("db1:5432/mm");
+        assertEquals(20, override.maxOpen());
+        assertEquals(10, override.maxIdle());
+        assertEquals(Duration.ofSeconds(60), override.maxLifetime());
+        assertEquals(8, config.toPoolSettings().maxOpen());
+    }
+
+    @Test
+    void environmentOverridesTheFileLikeEnvconfig() throws Exception {
+        ProxyConfig config = ProxyConfig.parse(MINIMAL, Map.of(
+                "PERSEUS_LISTENADDRESS", ":7000",
+                "PERSEUS_AWSSETTINGS_REGION", "eu-west-1",
+                "PERSEUS_POOLSETTINGS_MAXOPEN", "9",
+                "PERSEUS_LOGSETTINGS_JSON", "false",
+                "PERSEUS_AUTHDBSETTINGS_AUTHDBDSN", "postgres://envuser:envpass@envhost:6000/envdb"));
+        assertEquals(7000, config.listenAddress().port());
+        assertEquals("eu-west-1", config.aws().region());
+        assertEquals(9, config.toPoolSettings().maxOpen());
+        assertFalse(config.log().json());
+        assertEquals("envuser", config.authDb().dsn().user());
+
+        ConfigException bad = assertThrows(ConfigException.class,
+                () -> ProxyConfig.parse(MINIMAL, Map.of("PERSEUS_POOLSETTINGS_MAXIDLE", "lots")));
+        assertTrue(bad.getMessage().contains("PERSEUS_POOLSETTINGS_MAXIDLE")
+                && bad.getMessage().contains("PoolSettings.MaxIdle"), bad.getMessage());
+    }
+
+    @Test
+    void brokenJsonGivesThePlaceButNotTheText() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ProxyConfig.parse(
+                "{\n \"AuthDBSettings\": {\"AuthDBDSN\": postgres://u:hunter2@h/db}\n}", Map.of()));
+        assertTrue(e.getMessage().contains("line 2"), e.getMessage());
+        assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+        assertThrows(ConfigException.class, () -> ProxyConfig.parse("", Map.of()));
+    }
+
+    @Test
+    void loadNamesTheFile() throws Exception {
+        Path file = dir.resolve("perseus.json");
+        Files.writeString(file, "{\"Nope\": 1}");
+        ConfigException e = assertThrows(ConfigException.class, () -> ProxyConfig.load(file, Map.of()));
+        assertTrue(e.getMessage().startsWith("config file " + file), e.getMessage());
+        ConfigException missing = assertThrows(ConfigException.class,
+                () -> ProxyConfig.load(dir.resolve("absent.json"), Map.of()));
+        assertTrue(missing.getMessage().contains("-config"), missing.getMessage());
+    }
+
+    @Test
+    void localKeyFileAndSecretsAreMasked() throws Exception {
+        ProxyConfig config = ProxyConfig.parse(with("\"LocalKeySettings\": {\"KeyFile\": \"/etc/perseus/local.key\"},"
+                + "\"AWSSettings\": {\"SecretAccessKey\": \"aws-secret\"}"), Map.of());
+        assertEquals(Path.of("/etc/perseus/local.key"), config.localKey().keyFile());
+        assertFalse(config.toString().contains("aws-secret"), config.toString());
+        assertNull(ProxyConfig.parse(MINIMAL, Map.of()).localKey().keyFile());
+    }
+
+    private static String with(String sections) {
+        return "{\"AuthDBSettings\": {\"AuthDBDSN\": \"postgres://u:p@h/db\"}, " + sections + "}";
+    }
+
+    private static void assertInvalid(String json, String expected) {
+        String full = json.contains("AuthDBSettings") ? json
+                : "{\"AuthDBSettings\": {\"AuthDBDSN\": \"postgres://u@h/db\"}, " + json.substring(1);
+        ConfigException e = assertThrows(ConfigException.class, () -> ProxyConfig.parse(full, Map.of()));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+}
