@@ -41,7 +41,7 @@ public final class ProxyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
 
     /** What the server needs to run, already parsed and validated. */
-    public record Options(String listenHost, int listenPort, Authenticator authenticator,
+    public record Options(InetSocketAddress listen, Authenticator authenticator,
                           Function<Destination, PoolSettings> poolSettings, Duration loginTimeout,
                           int maxMessageBytes) {
     }
@@ -79,7 +79,7 @@ public final class ProxyServer implements AutoCloseable {
                                 new ClientSession(services));
                     }
                 })
-                .bind(new InetSocketAddress(options.listenHost(), options.listenPort()))
+                .bind(options.listen())
                 .sync()
                 .channel();
         log.info("listening on {}", serverChannel.localAddress());

@@ -28,7 +28,7 @@ class ProxySmokeTest {
                 s.execute("GRANT ALL ON t1.notes TO app");
             }
             Destination dest = new Destination("127.0.0.1", pg.getPort(), "postgres", "app");
-            ProxyServer.Options options = new ProxyServer.Options("127.0.0.1", 0,
+            ProxyServer.Options options = new ProxyServer.Options(new java.net.InetSocketAddress("127.0.0.1", 0),
                     req -> CompletableFuture.completedFuture(new TenantRoute(req.database(), req.schema(), req.user(),
                             dest, new BackendCredentials("app", "apppw"))),
                     d -> PoolSettings.defaults(), Duration.ofSeconds(10), 1 << 20);

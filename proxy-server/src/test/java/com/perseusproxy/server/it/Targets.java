@@ -28,7 +28,10 @@ public final class Targets {
      * {@code Fixtures.backend()}), and return {@code viaProxy(tenant, proxyHost, proxyPort)} here.
      */
     public static Target forTenant(SampleTenant tenant) {
-        return direct(tenant);
+        if (Boolean.getBoolean("perseus.it.direct")) {
+            return direct(tenant); // -Dperseus.it.direct=true checks the tests themselves against PostgreSQL
+        }
+        return viaProxy(tenant, "127.0.0.1", TestProxy.port());
     }
 
     /** True when {@link #forTenant} points at the proxy: tests of proxy-only behaviour check this. */

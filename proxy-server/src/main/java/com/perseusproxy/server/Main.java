@@ -1,0 +1,68 @@
+package com.perseusproxy.server;
+
+import com.perseusproxy.server.config.ConfigException;
+import com.perseusproxy.server.config.ProxyConfig;
+import com.perseusproxy.server.demo.DemoMode;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code java -jar perseus.jar -config FILE} (Perseus's flag; {@code --config} works too) runs the proxy;
+ * {@code --demo} runs it against an embedded PostgreSQL with sample tenants.
+ */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 1 && (args[0].equals("--demo") || args[0].equals("-demo"))) {
+            DemoMode.run();
+            return;
+        }
+        Path configFile = configPath(args);
+        if (configFile == null) {
+            System.err.println("usage: java -jar perseus.jar -config path/to/config.json\n"
+                    + "       java -jar perseus.jar --demo     (embedded PostgreSQL, sample tenants)");
+            System.exit(2);
+        }
+        ProxyConfig config;
+        try {
+            config = ProxyConfig.load(configFile);
+        } catch (ConfigException e) {
+            System.err.println("perseus: invalid configuration: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Logging.configure(config.log());
+        PerseusService service = PerseusService.start(config);
+        runUntilStopped(service);
+    }
+
+    /** Blocks until SIGTERM/SIGINT, then closes the service. */
+    static void runUntilStopped(AutoCloseable service) throws InterruptedException {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                service.close();
+            } catch (Exception e) {
+                System.err.println("perseus: error while stopping: " + e);
+            }
+            stopped.countDown();
+        }, "perseus-shutdown"));
+        stopped.await();
+    }
+
+    private static Path configPath(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if ((arg.equals("-config") || arg.equals("--config")) && i + 1 < args.length) {
+                return Path.of(args[i + 1]);
+            }
+            if (arg.startsWith("-config=") || arg.startsWith("--config=")) {
+                return Path.of(arg.substring(arg.indexOf('=') + 1));
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,75 @@
+package com.perseusproxy.server;
+
+import com.perseusproxy.core.auth.AuthLimits;
+import com.perseusproxy.core.auth.ScryptAuthenticator;
+import com.perseusproxy.core.secrets.LocalKey;
+import com.perseusproxy.core.secrets.LocalKeyCipher;
+import com.perseusproxy.core.secrets.SecretDecryptor;
+import com.perseusproxy.core.secrets.SecretDecryptors;
+import com.perseusproxy.core.tenant.JdbcTenantDirectory;
+import com.perseusproxy.server.config.ProxyConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole service assembled from a {@link ProxyConfig}: the auth-database pool, the tenant directory, the secret
+ * decryptors, the authenticator and the listening proxy. Closing it stops them in reverse order.
+ */
+public final class PerseusService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(PerseusService.class);
+
+    private final HikariDataSource authDb;
+    private final ScryptAuthenticator authenticator;
+    private final ProxyServer proxy;
+
+    private PerseusService(HikariDataSource authDb, ScryptAuthenticator authenticator, ProxyServer proxy) {
+        this.authDb = authDb;
+        this.authenticator = authenticator;
+        this.proxy = proxy;
+    }
+
+    public static PerseusService start(ProxyConfig config) throws IOException {
+        List<SecretDecryptor> decryptors = new ArrayList<>();
+        if (config.localKey().configured()) {
+            decryptors.add(new LocalKeyCipher(LocalKey.readAll(config.localKey().keyFile())));
+        }
+        log.info("auth database {}", config.authDb());
+        HikariDataSource authDb = new HikariDataSource(config.authDb().toHikariConfig());
+        ScryptAuthenticator authenticator = new ScryptAuthenticator(
+                new JdbcTenantDirectory(authDb, config.authDb().queryTimeoutSecs()),
+                new SecretDecryptors(decryptors),
+                AuthLimits.withHashChecks(config.client().effectiveMaxConcurrentHashChecks()));
+        try {
+            ProxyServer proxy = ProxyServer.start(new ProxyServer.Options(
+                    config.listenAddress().toSocketAddress(), authenticator,
+                    new PoolSettingsResolver(config.poolSettings(), config.overrideSettings()),
+                    config.client().loginTimeout(), config.client().maxMessageBytes()));
+            return new PerseusService(authDb, authenticator, proxy);
+        } catch (RuntimeException e) {
+            authenticator.close();
+            authDb.close();
+            throw e;
+        }
+    }
+
+    /** The port clients connect to (useful when the config asked for port 0). */
+    public int port() {
+        return proxy.port();
+    }
+
+    public ProxyServer proxy() {
+        return proxy;
+    }
+
+    @Override
+    public void close() {
+        proxy.close();
+        authenticator.close();
+        authDb.close();
+    }
+}

@@ -1,0 +1,37 @@
+package com.perseusproxy.server;
+
+import com.perseusproxy.core.backend.Destination;
+import com.perseusproxy.core.pool.PoolSettings;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Chooses a destination's pool settings: the {@code OverrideSettings} entry named {@code dest_host/dest_db} (the
+ * host written as in perseus_auth, with or without its port) if there is one, else the top-level PoolSettings.
+ */
+final class PoolSettingsResolver implements Function<Destination, PoolSettings> {
+
+    private final PoolSettings defaults;
+    private final Map<String, PoolSettings> overrides;
+
+    PoolSettingsResolver(PoolSettings defaults, Map<String, PoolSettings> overrides) {
+        this.defaults = defaults;
+        this.overrides = overrides;
+    }
+
+    @Override
+    public PoolSettings apply(Destination destination) {
+        if (overrides.isEmpty()) {
+            return defaults;
+        }
+        PoolSettings withPort = overrides.get(destination.host() + ":" + destination.port() + "/"
+                + destination.database());
+        if (withPort != null) {
+            return withPort;
+        }
+        if (destination.port() == Destination.DEFAULT_PORT) {
+            return overrides.getOrDefault(destination.host() + "/" + destination.database(), defaults);
+        }
+        return defaults;
+    }
+}
