@@ -12,12 +12,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Applies {@code LogSettings}: the level, and JSON lines (as Perseus logs) or plain text, to standard output. */
-final class Logging {
+public final class Logging {
 
     private Logging() {
     }
 
-    static void configure(LogSettings settings) {
+    public static void configure(LogSettings settings) {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
         ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         root.detachAndStopAllAppenders();

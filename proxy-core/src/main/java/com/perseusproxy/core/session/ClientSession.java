@@ -142,7 +142,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        State previous = state;
         state = State.CLOSED;
         if (loginTimeout != null) {
             loginTimeout.cancel(false);
@@ -155,7 +154,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (pendingAcquire != null) {
             pendingAcquire.cancel(false);
         }
-        if (backend != null && (previous == State.ACTIVE || previous == State.PROBING)) {
+        if (backend != null) {
+            // Whatever the client left on its backend (a transaction, a COPY, a running query) is undone there.
             BackendConnection abandoned = backend;
             backend = null;
             abandoned.abandon(services.cancelSender(), services.cleanupTimeout().toMillis());
@@ -164,7 +164,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof PgProtocolException) {
+        if (cause instanceof java.io.IOException) {
+            log.debug("client {} connection failed: {}", channel.remoteAddress(), cause.toString());
+            channel.close();
+        } else if (cause instanceof PgProtocolException) {
             log.info("closing client {}: protocol violation: {}", channel.remoteAddress(), cause.getMessage());
             fail(new PgException("08P01", cause.getMessage()));
         } else if (cause instanceof PgException pg) {

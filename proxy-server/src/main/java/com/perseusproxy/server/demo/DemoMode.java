@@ -3,6 +3,7 @@ package com.perseusproxy.server.demo;
 import com.perseusproxy.core.auth.EasyScrypt;
 import com.perseusproxy.core.secrets.LocalKey;
 import com.perseusproxy.core.secrets.LocalKeyCipher;
+import com.perseusproxy.server.Logging;
 import com.perseusproxy.server.PerseusService;
 import com.perseusproxy.server.config.LogSettings;
 import com.perseusproxy.server.config.ProxyConfig;
@@ -42,6 +43,7 @@ public final class DemoMode {
     }
 
     public static void run() throws Exception {
+        Logging.configure(new LogSettings("INFO", false));
         Path workDir = Files.createTempDirectory("perseus-demo");
         System.out.println("Starting an embedded PostgreSQL for the demo (first run unpacks it; a few seconds)...");
         EmbeddedPostgres pg = EmbeddedPostgres.builder()
@@ -72,7 +74,6 @@ public final class DemoMode {
                 }
                 """.formatted(port, pg.getPort(), AUTH_DB, keyFile.toString().replace("\\", "\\\\"));
         ProxyConfig config = ProxyConfig.parse(json, Map.of());
-        configureLogging(config.log());
         PerseusService service = PerseusService.start(config);
         printWelcome(service.port(), pg.getPort());
         CountDownLatch stopped = new CountDownLatch(1);
@@ -115,14 +116,6 @@ public final class DemoMode {
         }
     }
 
-    private static void configureLogging(LogSettings settings) {
-        try {
-            Class.forName("com.perseusproxy.server.Logging").getDeclaredMethod("configure", LogSettings.class)
-                    .invoke(null, settings);
-        } catch (ReflectiveOperationException e) {
-            System.err.println("logging stays at its defaults: " + e);
-        }
-    }
 
     private static void printWelcome(int proxyPort, int pgPort) {
         StringBuilder out = new StringBuilder();
