@@ -20,6 +20,9 @@ public record Destination(String host, int port, String database, String user) {
             String rest = host.substring(close + 1);
             if (rest.startsWith(":")) {
                 port = parsePort(destHost, rest.substring(1));
+            } else if (!rest.isEmpty()) {
+                throw new IllegalArgumentException("dest_host '" + destHost + "' has '" + rest + "' after ']'"
+                        + " (expected [address]:port)");
             }
             host = host.substring(1, close);
         } else {

@@ -33,7 +33,7 @@ public class ClientFrameDecoder extends ByteToMessageDecoder {
         STARTUP,
         /** Logged-in traffic: tagged messages. */
         MESSAGES,
-        /** A CancelRequest was read: nothing more is expected on this connection. */
+        /** A CancelRequest was read, or the client broke the protocol: nothing more is read on this connection. */
         DONE
     }
 
@@ -46,19 +46,26 @@ public class ClientFrameDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        switch (state) {
-            case STARTUP -> decodeStartup(in, out);
-            case MESSAGES -> PgFrameDecoder.decodeTagged(in, out, maxMessageBytes);
-            case DONE -> in.skipBytes(in.readableBytes());
+        try {
+            switch (state) {
+                case STARTUP -> decodeStartup(in, out);
+                case MESSAGES -> PgFrameDecoder.decodeTagged(in, out, maxMessageBytes);
+                case DONE -> in.skipBytes(in.readableBytes());
+            }
+        } catch (PgProtocolException e) {
+            // Report the violation once: the bad bytes must not raise it again on the next read or at close.
+            state = State.DONE;
+            in.skipBytes(in.readableBytes());
+            throw e;
         }
     }
 
     private void decodeStartup(ByteBuf in, List<Object> out) {
-        if (in.readableBytes() < 8) {
+        if (in.readableBytes() < 4) {
             return;
         }
         int start = in.readerIndex();
-        int length = in.getInt(start);
+        int length = in.getInt(start); // checked before the rest arrives, so a bad length is not waited on
         if (length < 8 || length > MAX_STARTUP_PACKET_BYTES) {
             throw new PgProtocolException("invalid length of startup packet: " + length + " bytes (allowed 8 to "
                     + MAX_STARTUP_PACKET_BYTES + ")");
@@ -93,6 +100,9 @@ public class ClientFrameDecoder extends ByteToMessageDecoder {
         while (body.isReadable()) {
             String name = readCString(body);
             if (name.isEmpty()) {
+                if (body.isReadable()) {
+                    break; // bytes after the terminator
+                }
                 return parameters;
             }
             if (!body.isReadable()) {

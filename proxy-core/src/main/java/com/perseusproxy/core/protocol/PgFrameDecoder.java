@@ -13,6 +13,7 @@ import java.util.List;
 public class PgFrameDecoder extends ByteToMessageDecoder {
 
     private final int maxMessageBytes;
+    private boolean broken;
 
     public PgFrameDecoder(int maxMessageBytes) {
         this.maxMessageBytes = maxMessageBytes;
@@ -20,7 +21,18 @@ public class PgFrameDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        decodeTagged(in, out, maxMessageBytes);
+        if (broken) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
+        try {
+            decodeTagged(in, out, maxMessageBytes);
+        } catch (PgProtocolException e) {
+            // Report the violation once: the bad bytes must not raise it again on the next read or at close.
+            broken = true;
+            in.skipBytes(in.readableBytes());
+            throw e;
+        }
     }
 
     /** Decodes as many complete tagged messages as {@code in} holds; shared with the client's startup decoder. */
@@ -30,7 +42,7 @@ public class PgFrameDecoder extends ByteToMessageDecoder {
                 return;
             }
             int start = in.readerIndex();
-            char tag = (char) in.getByte(start);
+            char tag = (char) in.getUnsignedByte(start);
             int length = in.getInt(start + 1);
             if (length < 4) {
                 throw new PgProtocolException("invalid message length " + length + " for message type '"

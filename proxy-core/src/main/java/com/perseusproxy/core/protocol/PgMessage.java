@@ -16,7 +16,7 @@ public final class PgMessage extends DefaultByteBufHolder {
 
     public PgMessage(ByteBuf frame) {
         super(frame);
-        this.tag = (char) frame.getByte(frame.readerIndex());
+        this.tag = (char) frame.getUnsignedByte(frame.readerIndex());
     }
 
     public char tag() {

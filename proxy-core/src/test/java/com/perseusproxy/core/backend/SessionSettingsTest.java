@@ -1,0 +1,68 @@
+package com.perseusproxy.core.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SessionSettingsTest {
+
+    @Test
+    void searchPathStatementQuotesTheSchemaAndPutsPgTempLast() {
+        assertEquals("SET search_path TO \"tenant_a\", pg_temp", SessionSettings.searchPathStatement("tenant_a"));
+    }
+
+    @Test
+    void searchPathStatementKeepsCase() {
+        assertEquals("SET search_path TO \"Tenant_A\", pg_temp", SessionSettings.searchPathStatement("Tenant_A"));
+    }
+
+    @Test
+    void searchPathStatementDoublesQuotesOfAHostileSchema() {
+        assertEquals("SET search_path TO \"evil\"\"; drop table x; --\", pg_temp",
+                SessionSettings.searchPathStatement("evil\"; drop table x; --"));
+    }
+
+    @Test
+    void searchPathStatementRejectsNul() {
+        assertThrows(IllegalArgumentException.class, () -> SessionSettings.searchPathStatement("a\0b"));
+    }
+
+    @Test
+    void canonicalNameIsTheServersSpellingOfTrackedSettings() {
+        assertEquals("DateStyle", SessionSettings.canonicalName("datestyle"));
+        assertEquals("TimeZone", SessionSettings.canonicalName("TIMEZONE"));
+        assertEquals("application_name", SessionSettings.canonicalName("Application_Name"));
+        assertEquals("work_mem", SessionSettings.canonicalName("work_mem"), "untracked names are left alone");
+    }
+
+    @Test
+    void statementsToApplySetOnlyWhatDiffersWithQuotedNamesAndLiterals() {
+        Map<String, String> desired = new LinkedHashMap<>();
+        desired.put("TimeZone", "UTC");
+        desired.put("DateStyle", "ISO, MDY");
+        desired.put("application_name", "o'brien\\app");
+        Map<String, String> current = Map.of("TimeZone", "UTC", "DateStyle", "Postgres");
+        assertEquals("SET \"DateStyle\" TO 'ISO, MDY';SET \"application_name\" TO E'o''brien\\\\app';",
+                SessionSettings.statementsToApply(desired, current));
+    }
+
+    @Test
+    void statementsToApplyIsEmptyWhenNothingDiffers() {
+        assertEquals("", SessionSettings.statementsToApply(Map.of("TimeZone", "UTC"), Map.of("TimeZone", "UTC")));
+        assertEquals("", SessionSettings.statementsToApply(Map.of(), Map.of("TimeZone", "UTC")));
+    }
+
+    @Test
+    void sessionStateTags() {
+        assertTrue(SessionSettings.leavesSessionState("SET"));
+        assertTrue(SessionSettings.leavesSessionState("PREPARE"));
+        assertTrue(SessionSettings.leavesSessionState("DECLARE CURSOR"));
+        assertFalse(SessionSettings.leavesSessionState("SELECT 1"));
+        assertFalse(SessionSettings.leavesSessionState("COMMIT"));
+    }
+}
