@@ -1,6 +1,6 @@
 package com.perseusproxy.server;
 
-import com.perseusproxy.server.config.ConfigException;
+import com.perseusproxy.core.config.ConfigException;
 import com.perseusproxy.server.config.ProxyConfig;
 import com.perseusproxy.server.demo.DemoMode;
 import java.nio.file.Path;

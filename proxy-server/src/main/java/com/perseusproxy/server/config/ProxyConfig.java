@@ -1,5 +1,7 @@
 package com.perseusproxy.server.config;
 
+import com.perseusproxy.core.config.AuthDbDsn;
+import com.perseusproxy.core.config.ConfigException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
