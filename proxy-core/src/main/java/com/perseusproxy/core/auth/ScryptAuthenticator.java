@@ -146,7 +146,9 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
         try {
             password = decryptor.decrypt(tenant.destPassEnc());
         } catch (SecretDecryptionException e) {
-            throw misconfigured(login, tenant, "its dest_pass_enc could not be decrypted (" + e.getMessage() + ")",
+            // Names the destination: when KMS is down, only destinations not yet decrypted fail, and this says which.
+            throw misconfigured(login, tenant, "its dest_pass_enc (the password for backend " + destination
+                    + ") could not be decrypted (" + e.getMessage() + ")",
                     "check the key configuration and the row's dest_pass_enc");
         }
         BackendCredentials credentials = new BackendCredentials(tenant.destUser(), password);
