@@ -91,8 +91,10 @@ class PerseusToolsTest {
         assertUsage(run("", "genhash", "-password"), "flag needs an argument: -password");
         assertUsage(run("", "genhash", "-password", "x", "extra"), "unexpected argument 'extra'");
         assertUsage(run("", "genkey"), "missing -out");
-        assertUsage(run("", "encpass", "-passwd", "x"), "missing -key_file");
-        assertUsage(run("", "encpass", "-key_arn", "arn:aws:kms:x", "-passwd", "x"), "KMS encryption is not available");
+        assertUsage(run("", "encpass", "-passwd", "x"), "missing -key_arn or -key_file");
+        assertUsage(run("", "genhash", "-verify", "-password", "x"), "missing -hash");
+        assertUsage(run("", "genhash", "-verify=maybe"), "invalid boolean value \"maybe\" for -verify");
+        assertUsage(run("", "genhash", "-hash", "AAAA"), "-hash is only used with -verify");
     }
 
     @Test
@@ -107,6 +109,9 @@ class PerseusToolsTest {
         Result r = run("", "help");
         assertEquals(0, r.status());
         assertTrue(r.out().contains("encpass -key_file FILE"));
+        assertTrue(r.out().contains("encpass -key_arn ARN"));
+        assertTrue(r.out().contains("genhash -verify -hash H"));
+        assertTrue(r.out().contains("tenant -auth_dsn DSN"));
         assertEquals(0, run("", "genhash", "-h").status());
     }
 
