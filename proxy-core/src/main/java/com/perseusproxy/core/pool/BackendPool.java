@@ -65,6 +65,11 @@ public final class BackendPool implements ConnectionOwner {
         return loop;
     }
 
+    /** The settings in force now (they may change at run time). */
+    public PoolSettings settings() {
+        return settings.get();
+    }
+
     /** New connections log in with these; open ones keep what they logged in with (the server keeps them valid). */
     public void updateCredentials(BackendCredentials latest) {
         if (!latest.equals(credentials)) {
@@ -87,9 +92,13 @@ public final class BackendPool implements ConnectionOwner {
             }
         }
         long timeoutMillis = settings.get().queryWaitTimeout().toMillis();
-        ScheduledFuture<?> timeout = loop.schedule(() -> giveUp(promise), timeoutMillis, TimeUnit.MILLISECONDS);
+        // QueryWaitTimeoutSecs = 0 means wait as long as it takes.
+        ScheduledFuture<?> timeout = timeoutMillis <= 0 ? null
+                : loop.schedule(() -> giveUp(promise), timeoutMillis, TimeUnit.MILLISECONDS);
         waiters.add(new Waiter(promise, now, timeout));
-        promise.addListener(f -> timeout.cancel(false));
+        if (timeout != null) {
+            promise.addListener(f -> timeout.cancel(false));
+        }
         openMoreIfNeeded();
         return promise;
     }
@@ -109,7 +118,7 @@ public final class BackendPool implements ConnectionOwner {
         }
         if (connection.isExpired(now)) {
             stats.closedForLifetime();
-            connection.close();
+            close(connection);
             return;
         }
         connection.markIdle(now);
@@ -118,7 +127,7 @@ public final class BackendPool implements ConnectionOwner {
         }
         if (idle.size() >= settings.get().maxIdle()) {
             stats.closedForMaxIdle();
-            connection.close();
+            close(connection);
             return;
         }
         idle.push(connection);
@@ -144,23 +153,23 @@ public final class BackendPool implements ConnectionOwner {
             if (connection.isExpired(now)) {
                 it.remove();
                 stats.closedForLifetime();
-                connection.close();
+                close(connection);
             } else if (maxIdleNanos > 0 && now - connection.idleSinceNanos() >= maxIdleNanos) {
                 it.remove();
                 stats.closedForIdleTime();
-                connection.close();
+                close(connection);
             }
         }
         while (idle.size() > current.maxIdle()) {
             stats.closedForMaxIdle();
-            idle.removeLast().close();
+            close(idle.removeLast());
         }
     }
 
     /** Closes every connection that is idle now (shutdown, or a retired destination). */
     public void closeIdle() {
         while (!idle.isEmpty()) {
-            idle.poll().close();
+            close(idle.poll());
         }
     }
 
@@ -176,6 +185,10 @@ public final class BackendPool implements ConnectionOwner {
         return waiters.size();
     }
 
+    private void close(BackendConnection connection) {
+        connection.close(settings.get().connCloseTimeout());
+    }
+
     private BackendConnection pollIdle(long now) {
         BackendConnection connection;
         while ((connection = idle.poll()) != null) {
@@ -184,7 +197,7 @@ public final class BackendPool implements ConnectionOwner {
             }
             if (connection.isExpired(now)) {
                 stats.closedForLifetime();
-                connection.close();
+                close(connection);
                 continue;
             }
             return connection;

@@ -237,7 +237,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         state = State.PROBING;
         acquire(leased -> {
             backend = leased;
-            backend.lease(this, searchPathSql, startup.settings());
+            backend.lease(this, searchPathSql, startup.settings(), pool.settings().schemaExecTimeout());
             backend.flush();
         });
     }
@@ -287,7 +287,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         channel.config().setAutoRead(false);
         acquire(leased -> {
             backend = leased;
-            backend.lease(this, searchPathSql, desiredSettings);
+            backend.lease(this, searchPathSql, desiredSettings, pool.settings().schemaExecTimeout());
             state = State.ACTIVE;
             PgMessage message;
             while ((message = queued.poll()) != null) {
@@ -369,19 +369,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void onLeaseSetupFailed(PgException error) {
-        if (state == State.PROBING) {
-            probeFailure = new PgException(error.sqlState(), "cannot apply the connection's settings: "
-                    + error.getMessage());
-        } else if (error.fatal()) {
-            // The tenant's search_path could not be set: nothing may run on this backend for this client.
-            BackendConnection broken = backend;
-            backend = null;
-            state = State.CLOSED;
+        if (!error.fatal()) {
+            if (state == State.PROBING) {
+                // A setting the client asked for is invalid: refuse the login once the probe has settled.
+                probeFailure = new PgException(error.sqlState(), "cannot apply the connection's settings: "
+                        + error.getMessage());
+            }
+            return;
+        }
+        // The tenant's search_path could not be set: nothing may run on this backend for this client.
+        BackendConnection broken = backend;
+        backend = null;
+        state = State.CLOSED;
+        if (broken != null) {
             broken.close();
             pool.release(broken);
-            fail(new PgException("08006", "the proxy could not point the server connection at your schema;"
-                    + " reconnect and retry"));
         }
+        fail(new PgException("08006", "the proxy could not point the server connection at your schema;"
+                + " reconnect and retry"));
     }
 
     @Override
