@@ -67,10 +67,6 @@ final class JsonSection {
         return entries;
     }
 
-    boolean has(String key) {
-        return values.containsKey(key) || env.containsKey(envName(key));
-    }
-
     String string(String key, String defaultValue) throws ConfigException {
         String fromEnv = env.get(envName(key));
         if (fromEnv != null) {
