@@ -26,11 +26,14 @@ public final class PerseusService implements AutoCloseable {
     private final HikariDataSource authDb;
     private final ScryptAuthenticator authenticator;
     private final ProxyServer proxy;
+    private final PoolSettingsResolver poolSettings;
 
-    private PerseusService(HikariDataSource authDb, ScryptAuthenticator authenticator, ProxyServer proxy) {
+    private PerseusService(HikariDataSource authDb, ScryptAuthenticator authenticator, ProxyServer proxy,
+                           PoolSettingsResolver poolSettings) {
         this.authDb = authDb;
         this.authenticator = authenticator;
         this.proxy = proxy;
+        this.poolSettings = poolSettings;
     }
 
     public static PerseusService start(ProxyConfig config) throws IOException {
@@ -44,17 +47,28 @@ public final class PerseusService implements AutoCloseable {
                 new JdbcTenantDirectory(authDb, config.authDb().queryTimeoutSecs()),
                 new SecretDecryptors(decryptors),
                 AuthLimits.withHashChecks(config.client().effectiveMaxConcurrentHashChecks()));
+        PoolSettingsResolver poolSettings = new PoolSettingsResolver(config.poolSettings(),
+                config.overrideSettings());
         try {
             ProxyServer proxy = ProxyServer.start(new ProxyServer.Options(
-                    config.listenAddress().toSocketAddress(), authenticator,
-                    new PoolSettingsResolver(config.poolSettings(), config.overrideSettings()),
+                    config.listenAddress().toSocketAddress(), authenticator, poolSettings,
                     config.client().loginTimeout(), config.client().maxMessageBytes()));
-            return new PerseusService(authDb, authenticator, proxy);
+            return new PerseusService(authDb, authenticator, proxy, poolSettings);
         } catch (RuntimeException e) {
             authenticator.close();
             authDb.close();
             throw e;
         }
+    }
+
+    /**
+     * Applies the pool settings of a re-read config (what Perseus reloads on SIGHUP): PoolSettings and
+     * OverrideSettings. Open connections stay; pools shrink as connections are returned. Other keys need a restart.
+     */
+    public void reloadPoolSettings(ProxyConfig config) {
+        poolSettings.update(config.poolSettings(), config.overrideSettings());
+        log.info("reloaded pool settings: {} (+{} overrides)", config.poolSettings(),
+                config.overrideSettings().size());
     }
 
     /** The port clients connect to (useful when the config asked for port 0). */

@@ -121,6 +121,10 @@ public final class BackendPool implements ConnectionOwner {
             close(connection);
             return;
         }
+        if (open > settings.get().maxOpen()) {
+            close(connection); // MaxOpen was lowered by a reload: shrink as connections come back
+            return;
+        }
         connection.markIdle(now);
         if (handToWaiter(connection, now)) {
             return;
