@@ -197,6 +197,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     /** Ends the lease after {@link BackendListener#onBackendIdle()}: the connection goes back to the pool. */
     public void endLease() {
         listener = null;
+        if (channel != null && state != State.CLOSED) {
+            // Backpressure may have paused reads; an idle connection must still notice the server closing it.
+            channel.config().setAutoRead(true);
+        }
     }
 
     /**

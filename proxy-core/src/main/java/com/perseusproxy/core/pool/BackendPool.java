@@ -34,6 +34,7 @@ public final class BackendPool implements ConnectionOwner {
     private final BackendConnector connector;
     private final Supplier<PoolSettings> settings;
     private final PoolStats stats = new PoolStats();
+    private final ServerProfile serverProfile = new ServerProfile();
     private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private volatile BackendCredentials credentials;
@@ -59,6 +60,10 @@ public final class BackendPool implements ConnectionOwner {
 
     public PoolStats stats() {
         return stats;
+    }
+
+    public ServerProfile serverProfile() {
+        return serverProfile;
     }
 
     public EventLoop eventLoop() {
