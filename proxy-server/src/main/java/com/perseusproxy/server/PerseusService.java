@@ -32,14 +32,16 @@ public final class PerseusService implements AutoCloseable {
     private final KmsDecryptor kms;
     private final ScryptAuthenticator authenticator;
     private final ProxyServer proxy;
+    private final PoolSettingsResolver poolSettings;
     private final MetricsServer metrics;
 
     private PerseusService(HikariDataSource authDb, KmsDecryptor kms, ScryptAuthenticator authenticator,
-                           ProxyServer proxy, MetricsServer metrics) {
+                           ProxyServer proxy, PoolSettingsResolver poolSettings, MetricsServer metrics) {
         this.authDb = authDb;
         this.kms = kms;
         this.authenticator = authenticator;
         this.proxy = proxy;
+        this.poolSettings = poolSettings;
         this.metrics = metrics;
     }
 
@@ -65,11 +67,12 @@ public final class PerseusService implements AutoCloseable {
                 new JdbcTenantDirectory(authDb, config.authDb().queryTimeoutSecs()),
                 new SecretDecryptors(decryptors),
                 AuthLimits.withHashChecks(config.client().effectiveMaxConcurrentHashChecks()));
+        PoolSettingsResolver poolSettings = new PoolSettingsResolver(config.poolSettings(),
+                config.overrideSettings());
         ProxyServer proxy = null;
         try {
             proxy = ProxyServer.start(new ProxyServer.Options(
-                    config.listenAddress().toSocketAddress(), authenticator,
-                    new PoolSettingsResolver(config.poolSettings(), config.overrideSettings()),
+                    config.listenAddress().toSocketAddress(), authenticator, poolSettings,
                     config.client().loginTimeout(), config.client().maxMessageBytes()));
             MetricsServer metrics = null;
             if (config.metricsEnabled()) {
@@ -78,7 +81,7 @@ public final class PerseusService implements AutoCloseable {
             } else {
                 log.info("MetricsAddress is empty: no /metrics or /health endpoint");
             }
-            return new PerseusService(authDb, kms, authenticator, proxy, metrics);
+            return new PerseusService(authDb, kms, authenticator, proxy, poolSettings, metrics);
         } catch (RuntimeException e) {
             if (proxy != null) {
                 proxy.close();
@@ -90,6 +93,16 @@ public final class PerseusService implements AutoCloseable {
             authDb.close();
             throw e;
         }
+    }
+
+    /**
+     * Applies the pool settings of a re-read config (what Perseus reloads on SIGHUP): PoolSettings and
+     * OverrideSettings. Open connections stay; pools shrink as connections are returned. Other keys need a restart.
+     */
+    public void reloadPoolSettings(ProxyConfig config) {
+        poolSettings.update(config.poolSettings(), config.overrideSettings());
+        log.info("reloaded pool settings: {} (+{} overrides)", config.poolSettings(),
+                config.overrideSettings().size());
     }
 
     /** The port clients connect to (useful when the config asked for port 0). */

@@ -58,8 +58,10 @@ public final class ProxyServer implements AutoCloseable {
                 NioIoHandler.newFactory());
         dataGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("perseus-data", true),
                 NioIoHandler.newFactory());
-        blockingExecutor = new ThreadPoolExecutor(1, 4, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(1000),
+        ThreadPoolExecutor dns = new ThreadPoolExecutor(4, 4, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(1000),
                 new DefaultThreadFactory("perseus-dns", true));
+        dns.allowCoreThreadTimeOut(true);
+        blockingExecutor = dns;
         EventLoop dataLoop = dataGroup.next();
         pools = new PoolRegistry(dataLoop, new BackendConnector(blockingExecutor), options.poolSettings());
         cancelKeys = new CancelKeys();

@@ -17,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -49,18 +50,29 @@ public final class BackendConnector {
             open(loop, new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host), destination.port()),
                     destination, credentials, owner, promise, createTimeout, lifetimeNanos);
         } else {
-            blockingExecutor.execute(() -> {
-                try {
-                    InetAddress address = InetAddress.getByName(host);
-                    loop.execute(() -> open(loop, new InetSocketAddress(address, destination.port()), destination,
-                            credentials, owner, promise, createTimeout, lifetimeNanos));
-                } catch (UnknownHostException e) {
-                    promise.tryFailure(new PgException("08001", "cannot resolve backend host '" + host + "' of "
-                            + destination + "; check dest_host in perseus_auth"));
-                }
-            });
+            try {
+                blockingExecutor.execute(() -> resolveThenOpen(loop, destination, credentials, owner, promise,
+                        createTimeout, lifetimeNanos));
+            } catch (RejectedExecutionException e) {
+                promise.tryFailure(new PgException("53300", "too many backend host names are being resolved at once;"
+                        + " retry shortly"));
+            }
         }
         return promise;
+    }
+
+    /** Runs on the blocking executor: name resolution may wait on the network. */
+    private void resolveThenOpen(EventLoop loop, Destination destination, BackendCredentials credentials,
+                                 ConnectionOwner owner, Promise<BackendConnection> promise, Duration createTimeout,
+                                 long lifetimeNanos) {
+        try {
+            InetAddress address = InetAddress.getByName(destination.host());
+            loop.execute(() -> open(loop, new InetSocketAddress(address, destination.port()), destination,
+                    credentials, owner, promise, createTimeout, lifetimeNanos));
+        } catch (UnknownHostException e) {
+            promise.tryFailure(new PgException("08001", "cannot resolve backend host '" + destination.host()
+                    + "' of " + destination + "; check dest_host in perseus_auth"));
+        }
     }
 
     private void open(EventLoop loop, InetSocketAddress address, Destination destination,

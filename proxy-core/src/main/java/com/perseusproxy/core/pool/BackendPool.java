@@ -34,6 +34,7 @@ public final class BackendPool implements ConnectionOwner {
     private final BackendConnector connector;
     private final Supplier<PoolSettings> settings;
     private final PoolStats stats = new PoolStats();
+    private final ServerProfile serverProfile = new ServerProfile();
     private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private volatile BackendCredentials credentials;
@@ -61,8 +62,17 @@ public final class BackendPool implements ConnectionOwner {
         return stats;
     }
 
+    public ServerProfile serverProfile() {
+        return serverProfile;
+    }
+
     public EventLoop eventLoop() {
         return loop;
+    }
+
+    /** The settings in force now (they may change at run time). */
+    public PoolSettings settings() {
+        return settings.get();
     }
 
     /** New connections log in with these; open ones keep what they logged in with (the server keeps them valid). */
@@ -87,9 +97,13 @@ public final class BackendPool implements ConnectionOwner {
             }
         }
         long timeoutMillis = settings.get().queryWaitTimeout().toMillis();
-        ScheduledFuture<?> timeout = loop.schedule(() -> giveUp(promise), timeoutMillis, TimeUnit.MILLISECONDS);
+        // QueryWaitTimeoutSecs = 0 means wait as long as it takes.
+        ScheduledFuture<?> timeout = timeoutMillis <= 0 ? null
+                : loop.schedule(() -> giveUp(promise), timeoutMillis, TimeUnit.MILLISECONDS);
         waiters.add(new Waiter(promise, now, timeout));
-        promise.addListener(f -> timeout.cancel(false));
+        if (timeout != null) {
+            promise.addListener(f -> timeout.cancel(false));
+        }
         openMoreIfNeeded();
         return promise;
     }
@@ -109,7 +123,11 @@ public final class BackendPool implements ConnectionOwner {
         }
         if (connection.isExpired(now)) {
             stats.closedForLifetime();
-            connection.close();
+            close(connection);
+            return;
+        }
+        if (open > settings.get().maxOpen()) {
+            close(connection); // MaxOpen was lowered by a reload: shrink as connections come back
             return;
         }
         connection.markIdle(now);
@@ -118,7 +136,7 @@ public final class BackendPool implements ConnectionOwner {
         }
         if (idle.size() >= settings.get().maxIdle()) {
             stats.closedForMaxIdle();
-            connection.close();
+            close(connection);
             return;
         }
         idle.push(connection);
@@ -144,23 +162,23 @@ public final class BackendPool implements ConnectionOwner {
             if (connection.isExpired(now)) {
                 it.remove();
                 stats.closedForLifetime();
-                connection.close();
+                close(connection);
             } else if (maxIdleNanos > 0 && now - connection.idleSinceNanos() >= maxIdleNanos) {
                 it.remove();
                 stats.closedForIdleTime();
-                connection.close();
+                close(connection);
             }
         }
         while (idle.size() > current.maxIdle()) {
             stats.closedForMaxIdle();
-            idle.removeLast().close();
+            close(idle.removeLast());
         }
     }
 
     /** Closes every connection that is idle now (shutdown, or a retired destination). */
     public void closeIdle() {
         while (!idle.isEmpty()) {
-            idle.poll().close();
+            close(idle.poll());
         }
     }
 
@@ -176,6 +194,10 @@ public final class BackendPool implements ConnectionOwner {
         return waiters.size();
     }
 
+    private void close(BackendConnection connection) {
+        connection.close(settings.get().connCloseTimeout());
+    }
+
     private BackendConnection pollIdle(long now) {
         BackendConnection connection;
         while ((connection = idle.poll()) != null) {
@@ -184,7 +206,7 @@ public final class BackendPool implements ConnectionOwner {
             }
             if (connection.isExpired(now)) {
                 stats.closedForLifetime();
-                connection.close();
+                close(connection);
                 continue;
             }
             return connection;

@@ -5,47 +5,57 @@ import com.perseusproxy.server.config.ProxyConfig;
 import java.util.Map;
 
 /**
- * The proxy under test: one per JVM, started on first use on a free loopback port, configured exactly as an
- * operator would (a Perseus JSON config) against the shared {@link TestPostgres} and the suite's local key.
+ * The proxy under test: one shared instance per JVM, started on first use on a free loopback port, configured exactly
+ * as an operator would (a Perseus JSON config) against the shared {@link TestPostgres} and the suite's local key.
+ * Tests that need other limits start a dedicated instance with {@link #startDedicated} and close it themselves.
  */
 public final class TestProxy {
 
     public static final int MAX_OPEN = 5;
 
-    private static PerseusService service;
+    private static PerseusService shared;
 
     private TestProxy() {
     }
 
     public static synchronized PerseusService get() {
-        if (service == null) {
-            TestPostgres pg = Fixtures.postgres();
-            String json = """
-                    {
-                      "ListenAddress": "127.0.0.1:0",
-                      "AuthDBSettings": {
-                        "AuthDBDSN": "postgres://postgres@%s:%d/%s?sslmode=disable&pool_max_conns=4",
-                        "AuthQueryTimeoutSecs": 5
-                      },
-                      "PoolSettings": { "MaxIdle": 5, "MaxOpen": %d, "MaxLifetimeSecs": 3600, "MaxIdletimeSecs": 300,
-                                        "ConnCreateTimeoutSecs": 5, "ConnCloseTimeoutSecs": 1,
-                                        "SchemaExecTimeoutSecs": 5, "QueryWaitTimeoutSecs": 60 },
-                      "LocalKeySettings": { "KeyFile": "%s" },
-                      "LogSettings": { "Level": "INFO", "Json": false }
-                    }
-                    """.formatted(pg.host(), pg.port(), TestPostgres.AUTH_DB, MAX_OPEN,
-                    Fixtures.localKeyFile().toString().replace("\\", "\\\\"));
-            try {
-                service = PerseusService.start(ProxyConfig.parse(json, Map.of()));
-            } catch (Exception e) {
-                throw new IllegalStateException("could not start the proxy under test: " + e.getMessage(), e);
-            }
+        if (shared == null) {
+            shared = startDedicated(MAX_OPEN);
+            PerseusService service = shared;
             Runtime.getRuntime().addShutdownHook(new Thread(service::close));
         }
-        return service;
+        return shared;
     }
 
     public static int port() {
         return get().port();
+    }
+
+    /** A proxy of its own with this pool size, for tests that need a small pool; the caller closes it. */
+    public static PerseusService startDedicated(int maxOpen) {
+        TestPostgres pg = Fixtures.postgres();
+        return startDedicated(maxOpen, "postgres://postgres@%s:%d/%s?sslmode=disable&pool_max_conns=4"
+                .formatted(pg.host(), pg.port(), TestPostgres.AUTH_DB));
+    }
+
+    /** A proxy of its own with this pool size and auth database; the caller closes it. */
+    public static PerseusService startDedicated(int maxOpen, String authDsn) {
+        Fixtures.postgres();
+        String json = """
+                {
+                  "ListenAddress": "127.0.0.1:0",
+                  "AuthDBSettings": { "AuthDBDSN": "%s", "AuthQueryTimeoutSecs": 5 },
+                  "PoolSettings": { "MaxIdle": %d, "MaxOpen": %d, "MaxLifetimeSecs": 3600, "MaxIdletimeSecs": 300,
+                                    "ConnCreateTimeoutSecs": 5, "ConnCloseTimeoutSecs": 1,
+                                    "SchemaExecTimeoutSecs": 5, "QueryWaitTimeoutSecs": 60 },
+                  "LocalKeySettings": { "KeyFile": "%s" },
+                  "LogSettings": { "Level": "INFO", "Json": false }
+                }
+                """.formatted(authDsn, maxOpen, maxOpen, Fixtures.localKeyFile().toString().replace("\\", "\\\\"));
+        try {
+            return PerseusService.start(ProxyConfig.parse(json, Map.of()));
+        } catch (Exception e) {
+            throw new IllegalStateException("could not start a proxy under test: " + e.getMessage(), e);
+        }
     }
 }
