@@ -44,10 +44,15 @@ final class PasswordInput {
         }
         String password = console != null ? prompt(prompt, confirm) : nextLine();
         if (password == null || password.isEmpty()) {
-            throw new UsageException("no " + prompt.toLowerCase(Locale.ROOT) + " given: "
+            throw new UsageException("no " + lowerFirst(prompt) + " given: "
                     + (flagName == null ? "" : "pass " + flagName + " or ") + "write it as a line on standard input");
         }
         return password;
+    }
+
+    /** "Tenant password for Alice@db/s" becomes "tenant password for Alice@db/s": names keep their case. */
+    private static String lowerFirst(String text) {
+        return text.isEmpty() ? text : text.substring(0, 1).toLowerCase(Locale.ROOT) + text.substring(1);
     }
 
     private String nextLine() throws IOException {
@@ -67,7 +72,7 @@ final class PasswordInput {
                 char[] again = console.readPassword("%s (again): ", prompt);
                 try {
                     if (again == null || !Arrays.equals(first, again)) {
-                        throw new UsageException("the two entries of the " + prompt.toLowerCase(Locale.ROOT)
+                        throw new UsageException("the two entries of the " + lowerFirst(prompt)
                                 + " differ: nothing was changed, try again");
                     }
                 } finally {
