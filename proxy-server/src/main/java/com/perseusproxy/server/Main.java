@@ -3,6 +3,7 @@ package com.perseusproxy.server;
 import com.perseusproxy.core.config.ConfigException;
 import com.perseusproxy.server.config.ProxyConfig;
 import com.perseusproxy.server.demo.DemoMode;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.LoggerFactory;
@@ -37,7 +38,15 @@ public final class Main {
             return;
         }
         Logging.configure(config.log());
-        PerseusService service = PerseusService.start(config);
+        PerseusService service;
+        try {
+            service = PerseusService.start(config);
+        } catch (IOException | RuntimeException e) {
+            // The messages say what to change (a port in use, an unreadable key file); a stack trace would bury it.
+            System.err.println("perseus: cannot start: " + (e.getMessage() != null ? e.getMessage() : e));
+            System.exit(1);
+            return;
+        }
         reloadOnSighup(service, configFile);
         runUntilStopped(service);
     }

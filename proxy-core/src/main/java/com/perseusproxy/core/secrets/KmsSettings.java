@@ -57,6 +57,9 @@ public record KmsSettings(String keyArn, String region, String endpoint, String 
         if (maxAttempts < 1) {
             throw new IllegalArgumentException("maxAttempts must be at least 1");
         }
+        if (!endpoint.isEmpty()) {
+            endpointUri(endpoint); // a bad endpoint is a configuration error, reported before any call
+        }
     }
 
     /** Perseus's settings with this product's default call bounds. */
@@ -94,7 +97,7 @@ public record KmsSettings(String keyArn, String region, String endpoint, String 
     /**
      * A client for these settings. Building it contacts nobody; the first call resolves credentials.
      *
-     * @throws IllegalArgumentException when the endpoint is not a URL or no region can be found
+     * @throws IllegalArgumentException when no region can be found
      */
     public KmsClient newClient() {
         KmsClientBuilder builder = KmsClient.builder()
@@ -111,7 +114,7 @@ public record KmsSettings(String keyArn, String region, String endpoint, String 
             builder.region(Region.of(effective));
         }
         if (!endpoint.isEmpty()) {
-            builder.endpointOverride(endpointUri());
+            builder.endpointOverride(endpointUri(endpoint));
         }
         try {
             return builder.build();
@@ -128,7 +131,7 @@ public record KmsSettings(String keyArn, String region, String endpoint, String 
         return DefaultCredentialsProvider.builder().build();
     }
 
-    private URI endpointUri() {
+    private static URI endpointUri(String endpoint) {
         String text = endpoint.contains("://") ? endpoint : "https://" + endpoint;
         try {
             URI uri = new URI(text);

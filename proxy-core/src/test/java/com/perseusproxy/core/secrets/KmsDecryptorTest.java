@@ -192,7 +192,7 @@ class KmsDecryptorTest {
                 () -> KmsSettings.of(" ", "us-east-1", "", "", ""));
         assertTrue(noArn.getMessage().contains("KMSKeyARN"), noArn.getMessage());
         IllegalArgumentException badEndpoint = assertThrows(IllegalArgumentException.class,
-                () -> KmsSettings.of(FakeKms.KEY_ARN, "us-east-1", "http://", "", "").newClient());
+                () -> KmsSettings.of(FakeKms.KEY_ARN, "us-east-1", "http://", "", ""));
         assertTrue(badEndpoint.getMessage().contains("is not a URL"), badEndpoint.getMessage());
     }
 

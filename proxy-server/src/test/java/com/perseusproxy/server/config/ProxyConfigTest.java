@@ -210,6 +210,8 @@ class ProxyConfigTest {
         assertInvalid("{\"AWSSettings\": {\"KMSKeyARN\": \"arn:aws:kms:us-east-1:1:key/k\", "
                 + "\"AccessKeyId\": \"AKIA\"}}", "AWSSettings: only one of AccessKeyId and SecretAccessKey is set");
         assertInvalid("{\"AWSSettings\": {\"KMSKeyArn2\": \"x\"}}", "unknown key AWSSettings.KMSKeyArn2");
+        assertInvalid("{\"AWSSettings\": {\"KMSKeyARN\": \"arn:aws:kms:us-east-1:1:key/k\", \"Endpoint\": "
+                + "\"http://\"}}", "AWSSettings: the KMS endpoint \"http://\" is not a URL");
         // Without a key ARN, KMS is off and half-set credentials are harmless (Perseus's sample has them blank).
         assertFalse(ProxyConfig.parse(with("\"AWSSettings\": {\"AccessKeyId\": \"AKIA\"}"), Map.of()).aws()
                 .kmsConfigured());
