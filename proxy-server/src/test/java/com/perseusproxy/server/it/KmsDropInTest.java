@@ -83,6 +83,7 @@ class KmsDropInTest {
                 DropInProxy.encpassKms(TestPostgres.APP_OWNER.password()));
 
         FakeKms kms = DropInProxy.kms();
+        CapturedLogs logs = new CapturedLogs();
         kms.stop();
         try {
             for (int i = 0; i < 3; i++) {
@@ -101,16 +102,23 @@ class KmsDropInTest {
             kms.start();
         }
         // Retried after a backoff of about a second: the first login after that succeeds.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (true) {
-            try {
-                assertEquals(1, selectOne(DropInProxy.target(fresh)));
-                break;
-            } catch (SQLException notYet) {
-                assertTrue(System.nanoTime() < deadline, "still failing after KMS came back: " + notYet.getMessage());
-                assertTrue(notYet.getMessage().contains("not retried for another"), notYet.getMessage());
-                Thread.sleep(300);
+        try (logs) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (true) {
+                try {
+                    assertEquals(1, selectOne(DropInProxy.target(fresh)));
+                    break;
+                } catch (SQLException notYet) {
+                    assertTrue(System.nanoTime() < deadline, "still failing after KMS came back: "
+                            + notYet.getMessage());
+                    assertTrue(notYet.getMessage().contains("not retried for another"), notYet.getMessage());
+                    Thread.sleep(300);
+                }
             }
+            assertTrue(logs.size() > 0);
+            // The AWS SDK logs requests and responses at DEBUG: neither the signing secret nor a plaintext shows.
+            logs.assertNoneContains(List.of(TestPostgres.APP_OWNER.password(), FakeKms.SECRET_ACCESS_KEY,
+                    known.password(), fresh.password(), DropInProxy.DSN_PASSWORD));
         }
     }
 
