@@ -1,5 +1,6 @@
 package com.perseusproxy.core.backend;
 
+import com.perseusproxy.core.net.Transport;
 import com.perseusproxy.core.protocol.PgException;
 import com.perseusproxy.core.protocol.PgFrameDecoder;
 import io.netty.bootstrap.Bootstrap;
@@ -8,7 +9,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -85,7 +85,7 @@ public final class BackendConnector {
                 lifetimeNanos);
         ChannelFuture connect = new Bootstrap()
                 .group(loop)
-                .channel(NioSocketChannel.class)
+                .channel(Transport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
