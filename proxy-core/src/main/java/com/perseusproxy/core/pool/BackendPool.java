@@ -41,8 +41,12 @@ public final class BackendPool implements ConnectionOwner {
     private int open;
     private int creating;
 
-    /** A session waiting for a connection. */
-    private record Waiter(Promise<BackendConnection> promise, long sinceNanos, ScheduledFuture<?> timeout) {
+    /**
+     * A session waiting for a connection. {@code atCapacity}: it waits because MaxOpen was reached, which is what
+     * Perseus's wait metrics count (Go's sql.DBStats), as opposed to waiting for a new connection to log in.
+     */
+    private record Waiter(Promise<BackendConnection> promise, long sinceNanos, ScheduledFuture<?> timeout,
+                          boolean atCapacity) {
     }
 
     public BackendPool(Destination destination, BackendCredentials credentials, EventLoop loop,
@@ -100,7 +104,7 @@ public final class BackendPool implements ConnectionOwner {
         // QueryWaitTimeoutSecs = 0 means wait as long as it takes.
         ScheduledFuture<?> timeout = timeoutMillis <= 0 ? null
                 : loop.schedule(() -> giveUp(promise), timeoutMillis, TimeUnit.MILLISECONDS);
-        waiters.add(new Waiter(promise, now, timeout));
+        waiters.add(new Waiter(promise, now, timeout, open >= settings.get().maxOpen()));
         if (timeout != null) {
             promise.addListener(f -> timeout.cancel(false));
         }
@@ -218,7 +222,9 @@ public final class BackendPool implements ConnectionOwner {
         Waiter waiter;
         while ((waiter = waiters.poll()) != null) {
             if (waiter.promise().trySuccess(connection)) {
-                stats.waited(now - waiter.sinceNanos());
+                if (waiter.atCapacity()) {
+                    stats.waited(now - waiter.sinceNanos());
+                }
                 stats.leased();
                 return true;
             }
