@@ -27,9 +27,11 @@ public final class PerseusService implements AutoCloseable {
     private final ScryptAuthenticator authenticator;
     private final ProxyServer proxy;
     private final PoolSettingsResolver poolSettings;
+    private final CredentialRotation rotation;
 
     private PerseusService(HikariDataSource authDb, ScryptAuthenticator authenticator, ProxyServer proxy,
-                           PoolSettingsResolver poolSettings) {
+                           PoolSettingsResolver poolSettings, CredentialRotation rotation) {
+        this.rotation = rotation;
         this.authDb = authDb;
         this.authenticator = authenticator;
         this.proxy = proxy;
@@ -43,18 +45,25 @@ public final class PerseusService implements AutoCloseable {
         }
         log.info("auth database {}", config.authDb());
         HikariDataSource authDb = new HikariDataSource(config.authDb().toHikariConfig());
+        JdbcTenantDirectory directory = new JdbcTenantDirectory(authDb, config.authDb().queryTimeoutSecs());
+        SecretDecryptor decryptor = new SecretDecryptors(decryptors);
+        CredentialRotation rotation = new CredentialRotation(config.rotation(), authDb,
+                config.authDb().queryTimeoutSecs(), directory, decryptor);
         ScryptAuthenticator authenticator = new ScryptAuthenticator(
-                new JdbcTenantDirectory(authDb, config.authDb().queryTimeoutSecs()),
-                new SecretDecryptors(decryptors),
+                directory,
+                decryptor,
                 AuthLimits.withHashChecks(config.client().effectiveMaxConcurrentHashChecks()));
         PoolSettingsResolver poolSettings = new PoolSettingsResolver(config.poolSettings(),
                 config.overrideSettings());
         try {
             ProxyServer proxy = ProxyServer.start(new ProxyServer.Options(
                     config.listenAddress().toSocketAddress(), authenticator, poolSettings,
-                    config.client().loginTimeout(), config.client().maxMessageBytes()));
-            return new PerseusService(authDb, authenticator, proxy, poolSettings);
+                    config.client().loginTimeout(), config.client().maxMessageBytes(),
+                    rotation.credentialSource()));
+            rotation.start(proxy.pools().routes(), config.authDb().toHikariConfig());
+            return new PerseusService(authDb, authenticator, proxy, poolSettings, rotation);
         } catch (RuntimeException e) {
+            rotation.close();
             authenticator.close();
             authDb.close();
             throw e;
@@ -69,6 +78,7 @@ public final class PerseusService implements AutoCloseable {
         poolSettings.update(config.poolSettings(), config.overrideSettings());
         log.info("reloaded pool settings: {} (+{} overrides)", config.poolSettings(),
                 config.overrideSettings().size());
+        rotation.refreshNow(); // SIGHUP also re-reads the perseus_auth rows in use
     }
 
     /** The port clients connect to (useful when the config asked for port 0). */
@@ -82,6 +92,7 @@ public final class PerseusService implements AutoCloseable {
 
     @Override
     public void close() {
+        rotation.close();
         proxy.close();
         authenticator.close();
         authDb.close();
