@@ -1,6 +1,15 @@
 package com.perseusproxy.server;
 
+import com.perseusproxy.core.auth.Authenticator;
 import com.perseusproxy.core.backend.CredentialSource;
+import com.perseusproxy.core.rotation.ExternalCredentialLogins;
+import com.perseusproxy.core.rotation.ExternalCredentials;
+import com.perseusproxy.core.rotation.ExternalRouting;
+import com.perseusproxy.server.config.CredentialCommandSettings;
+import com.perseusproxy.server.credentials.CommandCredentials;
+import com.perseusproxy.server.credentials.CredentialCommand;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import com.perseusproxy.core.pool.TenantRoutes;
 import com.perseusproxy.core.rotation.DestinationCredentialReader;
 import com.perseusproxy.core.rotation.RouteRefresher;
@@ -26,27 +35,42 @@ final class CredentialRotation implements AutoCloseable {
     private final SecretDecryptor decryptor;
     private final ScheduledThreadPoolExecutor executor;
     private final DestinationCredentialReader credentialSource;
-    private RouteRefresher refresher;
+    private final ExternalCredentials external;
+    private volatile RouteRefresher refresher;
     private AuthChangeListener listener;
 
     CredentialRotation(RotationSettings settings, DataSource authDb, int queryTimeoutSecs, TenantDirectory directory,
-                       SecretDecryptor decryptor) {
+                       SecretDecryptor decryptor, Map<String, CredentialCommandSettings> commands) {
         this.settings = settings;
         this.directory = directory;
         this.decryptor = decryptor;
         // Two threads: a destination's re-read after refused logins must not queue behind a long periodic refresh.
         this.executor = new ScheduledThreadPoolExecutor(2, new DefaultThreadFactory("perseus-rotation", true));
         this.executor.setRemoveOnCancelPolicy(true);
+        this.external = commands.isEmpty() ? ExternalCredentials.NONE : commandCredentials(commands);
         this.credentialSource = new DestinationCredentialReader(new JdbcDestinationRows(authDb, queryTimeoutSecs),
-                decryptor, executor);
+                decryptor, executor, external, this::refreshNow);
+    }
+
+    private ExternalCredentials commandCredentials(Map<String, CredentialCommandSettings> commands) {
+        Map<String, CredentialCommand> byBackend = new LinkedHashMap<>();
+        commands.forEach((name, c) -> byBackend.put(name, new CredentialCommand(c.command(), c.timeout())));
+        // New credentials from a renewal reach the pools through a refresh of the routes in use.
+        return new CommandCredentials(byBackend, executor, this::refreshNow);
     }
 
     CredentialSource credentialSource() {
         return credentialSource;
     }
 
+    /** Client logins, pointed at externally issued accounts where CredentialCommands says so. */
+    Authenticator logins(Authenticator checked) {
+        return external == ExternalCredentials.NONE ? checked
+                : new ExternalCredentialLogins(checked, new ExternalRouting(external), executor);
+    }
+
     void start(TenantRoutes routes, HikariConfig authDbConfig) {
-        refresher = new RouteRefresher(directory, decryptor, routes, executor);
+        refresher = new RouteRefresher(directory, decryptor, routes, executor, new ExternalRouting(external));
         refresher.startPeriodic(settings.refreshInterval());
         if (!settings.notifyChannel().isEmpty()) {
             listener = new AuthChangeListener(authDbConfig, settings.notifyChannel(), refresher::refreshNow);
@@ -56,6 +80,7 @@ final class CredentialRotation implements AutoCloseable {
 
     /** Re-reads the rows in use now (SIGHUP). */
     void refreshNow() {
+        RouteRefresher refresher = this.refresher;
         if (refresher != null) {
             refresher.refreshNow();
         }

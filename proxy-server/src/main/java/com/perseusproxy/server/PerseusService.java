@@ -48,7 +48,7 @@ public final class PerseusService implements AutoCloseable {
         JdbcTenantDirectory directory = new JdbcTenantDirectory(authDb, config.authDb().queryTimeoutSecs());
         SecretDecryptor decryptor = new SecretDecryptors(decryptors);
         CredentialRotation rotation = new CredentialRotation(config.rotation(), authDb,
-                config.authDb().queryTimeoutSecs(), directory, decryptor);
+                config.authDb().queryTimeoutSecs(), directory, decryptor, config.credentialCommands());
         ScryptAuthenticator authenticator = new ScryptAuthenticator(
                 directory,
                 decryptor,
@@ -57,7 +57,7 @@ public final class PerseusService implements AutoCloseable {
                 config.overrideSettings());
         try {
             ProxyServer proxy = ProxyServer.start(new ProxyServer.Options(
-                    config.listenAddress().toSocketAddress(), authenticator, poolSettings,
+                    config.listenAddress().toSocketAddress(), rotation.logins(authenticator), poolSettings,
                     config.client().loginTimeout(), config.client().maxMessageBytes(),
                     rotation.credentialSource()));
             rotation.start(proxy.pools().routes(), config.authDb().toHikariConfig());

@@ -26,9 +26,22 @@ public final class DestinationCredentialReader implements CredentialSource {
     private final JdbcDestinationRows rows;
     private final TenantRowDecoder decoder;
     private final ExecutorService executor;
+    private final ExternalCredentials external;
+    private final Runnable onExternalAccountChange;
 
     /** @param executor blocking work (JDBC, KMS) runs here; owned by the caller */
     public DestinationCredentialReader(JdbcDestinationRows rows, SecretDecryptor decryptor, ExecutorService executor) {
+        this(rows, decryptor, executor, ExternalCredentials.NONE, () -> { });
+    }
+
+    /**
+     * @param external                 backends whose credentials come from a command: re-run instead of re-read
+     * @param onExternalAccountChange  the command issued another user: routes must be re-read to move to it
+     */
+    public DestinationCredentialReader(JdbcDestinationRows rows, SecretDecryptor decryptor, ExecutorService executor,
+                                       ExternalCredentials external, Runnable onExternalAccountChange) {
+        this.external = external;
+        this.onExternalAccountChange = onExternalAccountChange;
         this.rows = rows;
         this.decoder = new TenantRowDecoder(decryptor);
         this.executor = executor;
@@ -40,6 +53,17 @@ public final class DestinationCredentialReader implements CredentialSource {
     }
 
     private List<BackendCredentials> read(Destination destination) {
+        if (external.covers(destination.host(), destination.port(), destination.database())) {
+            BackendCredentials issued = external.renew(destination.host(), destination.port(),
+                    destination.database());
+            if (issued.user().equals(destination.user())) {
+                return List.of(issued);
+            }
+            log.info("the credential command for {} now issues user {}: moving its tenants there", destination,
+                    issued.user());
+            onExternalAccountChange.run();
+            return List.of();
+        }
         List<BackendCredentials> found = new ArrayList<>();
         try {
             for (TenantRecord row : rows.find(destination.database(), destination.user())) {

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,10 +30,18 @@ public final class RouteRefresher {
     private final TenantRoutes routes;
     private final ScheduledExecutorService executor;
     private final AtomicBoolean queued = new AtomicBoolean();
+    private final UnaryOperator<TenantRoute> rewrite;
 
     /** @param executor runs the refreshes (blocking JDBC and KMS); owned by the caller */
     public RouteRefresher(TenantDirectory directory, SecretDecryptor decryptor, TenantRoutes routes,
                           ScheduledExecutorService executor) {
+        this(directory, decryptor, routes, executor, UnaryOperator.identity());
+    }
+
+    /** @param rewrite applied to each route read, e.g. {@link ExternalRouting} */
+    public RouteRefresher(TenantDirectory directory, SecretDecryptor decryptor, TenantRoutes routes,
+                          ScheduledExecutorService executor, UnaryOperator<TenantRoute> rewrite) {
+        this.rewrite = rewrite;
         this.directory = directory;
         this.decoder = new TenantRowDecoder(decryptor);
         this.routes = routes;
@@ -68,9 +77,15 @@ public final class RouteRefresher {
                     continue; // a deleted tenant: new logins are refused; sessions already in keep their route
                 }
                 TenantRecord r = row.get();
-                routes.offer(new TenantRoute(key.database(), key.schema(), r.sourceUser(), decoder.destination(r),
-                        decoder.credentials(r)), readStarted);
-            } catch (TenantLookupException | IllegalArgumentException e) {
+                TenantRoute route = new TenantRoute(key.database(), key.schema(), r.sourceUser(),
+                        decoder.destination(r), null);
+                route = rewrite.apply(route);
+                if (route.credentials() == null) {
+                    route = new TenantRoute(route.database(), route.schema(), route.user(), route.destination(),
+                            decoder.credentials(r));
+                }
+                routes.offer(route, readStarted);
+            } catch (TenantLookupException | IllegalArgumentException | IllegalStateException e) {
                 log.warn("refreshing the route of tenant {}/{} failed (kept as it was): {}", key.database(),
                         key.schema(), e.getMessage());
             } catch (RuntimeException e) {

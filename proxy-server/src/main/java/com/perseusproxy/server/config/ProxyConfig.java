@@ -24,10 +24,11 @@ import java.util.Map;
 public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddress, AuthDbSettings authDb,
                           AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
                           LogSettings log, LocalKeySettings localKey, ClientSettings client,
-                          RotationSettings rotation) {
+                          RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
-            "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings");
+            "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
+            "CredentialCommands");
     static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
             "NotifyChannel");
     static final List<String> AWS_KEYS = List.of("AccessKeyId", "SecretAccessKey", "Region", "Endpoint", "KMSKeyARN");
@@ -47,6 +48,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
 
     public ProxyConfig {
         overrideSettings = Map.copyOf(overrideSettings);
+        credentialCommands = Map.copyOf(credentialCommands);
     }
 
     /** Reads the file and applies {@code PERSEUS_*} overrides from the process environment. */
@@ -97,7 +99,8 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 log(top.section("LogSettings", LOG_KEYS)),
                 localKey(top.section("LocalKeySettings", LOCAL_KEY_KEYS)),
                 client(top.section("ClientSettings", CLIENT_KEYS)),
-                RotationSettings.read(authDbSection));
+                RotationSettings.read(authDbSection),
+                CredentialCommandSettings.readAll(top));
     }
 
     /** The top-level pool settings, for pools without an override. */

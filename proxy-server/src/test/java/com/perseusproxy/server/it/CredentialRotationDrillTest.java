@@ -11,7 +11,10 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.read.ListAppender;
 import com.perseusproxy.server.PerseusService;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
+import java.time.Instant;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -36,7 +39,9 @@ import org.slf4j.LoggerFactory;
  *   <li>1(a) the backend password with ALTER ROLE first, perseus_auth later;</li>
  *   <li>1(b) perseus_auth first, ALTER ROLE later;</li>
  *   <li>2 the backend account (odd to even, two roles with equal privileges);</li>
- *   <li>4 every tenant's client password (add the new hash, move the clients, drop the old hash).</li>
+ *   <li>4 every tenant's client password (add the new hash, move the clients, drop the old hash);</li>
+ *   <li>5 credentials from a command ({@code cat} of a file the test rewrites, as a Vault wrapper would print):
+ *   the tenants move to the command's account, then to the next account it issues before the first expires.</li>
  * </ol>
  * Not one client transaction may fail; afterwards no backend connection of the old account remains, and no password
  * appears in the proxy's log.
@@ -46,6 +51,8 @@ class CredentialRotationDrillTest {
     static final String PREFIX = "rot_drill_";
     static final String ODD = "rot_drill_odd";
     static final String EVEN = "rot_drill_even";
+    static final String CMD_A = "rot_drill_cmd_a";
+    static final String CMD_B = "rot_drill_cmd_b";
     static final int TENANTS = 4;
     static final int CLIENTS = 8;
 
@@ -64,9 +71,20 @@ class CredentialRotationDrillTest {
         String oddV2 = "odd-v2-" + stamp;
         String oddV3 = "odd-v3-" + stamp;
         String evenV1 = "even-v1-" + stamp;
-        secrets.addAll(List.of(oddV1, oddV2, oddV3, evenV1));
+        String cmdA = "cmd-a-" + stamp;
+        String cmdB = "cmd-b-" + stamp;
+        secrets.addAll(List.of(oddV1, oddV2, oddV3, evenV1, cmdA, cmdB));
         RotationBed.createRole(ODD, oddV1);
         RotationBed.createRole(EVEN, evenV1);
+        RotationBed.createRole(CMD_A, cmdA);
+        RotationBed.createRole(CMD_B, cmdB);
+        Path credentialsFile = Files.createTempFile("perseus-drill-creds", ".json");
+        credentialsFile.toFile().deleteOnExit();
+        // A backend name no row uses until phase 5: the command applies from then on.
+        String commandBackend = "localhost:" + Fixtures.postgres().port();
+        String commands = """
+                "CredentialCommands": { "%s/%s": { "Command": ["cat", "%s"], "TimeoutSecs": 5 } },"""
+                .formatted(commandBackend, TestPostgres.APP_DB, credentialsFile);
         for (int t = 0; t < TENANTS; t++) {
             String password = "client-old-" + t + "-" + stamp;
             clientPasswords.set(t, password);
@@ -82,7 +100,7 @@ class CredentialRotationDrillTest {
         root.addAppender(captured);
         ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
         long started = System.nanoTime();
-        try (PerseusService proxy = RotationBed.startProxy(4, 2)) {
+        try (PerseusService proxy = RotationBed.startProxy(4, 2, commands)) {
             List<Future<?>> load = new ArrayList<>();
             for (int i = 0; i < CLIENTS; i++) {
                 int tenant = i % TENANTS;
@@ -132,6 +150,18 @@ class CredentialRotationDrillTest {
                     oldClientPasswords.get(tenant0)).connect().close());
             assertEquals("28P01", refused.getSQLState());
 
+            // 5: credentials from a command. Short-lived: the proxy re-runs it before they expire.
+            Files.writeString(credentialsFile, "{\"user\": \"%s\", \"password\": \"%s\", \"expires_at\": \"%s\"}"
+                    .formatted(CMD_A, cmdA, Instant.now().plusSeconds(6)));
+            RotationBed.setDestHost(PREFIX, commandBackend);
+            waitUntil(() -> servedBy.containsKey(CMD_A), 15_000, "transactions run as " + CMD_A);
+            Files.writeString(credentialsFile, "{\"user\": \"%s\", \"password\": \"%s\", \"expires_at\": \"%s\"}"
+                    .formatted(CMD_B, cmdB, Instant.now().plusSeconds(3600)));
+            waitUntil(() -> servedBy.containsKey(CMD_B), 20_000, "transactions run as " + CMD_B);
+            waitUntil(() -> RotationBed.backendsOf(CMD_A) == 0 && RotationBed.backendsOf(EVEN) == 0, 15_000,
+                    "connections of " + CMD_A + " and " + EVEN + " retired");
+            RotationBed.sleep(2000);
+
             running.set(false);
             for (Future<?> f : load) {
                 f.get(60, TimeUnit.SECONDS);
@@ -142,7 +172,9 @@ class CredentialRotationDrillTest {
                 assertEquals(List.of(), failures, "failed client transactions");
             }
             assertTrue(transactions.get() > 500, "transactions: " + transactions.get());
-            assertEquals(0, RotationBed.backendsOf(ODD), "no connection of the retired account remains");
+            for (String retired : List.of(ODD, EVEN, CMD_A)) {
+                assertEquals(0, RotationBed.backendsOf(retired), "a connection of retired account " + retired);
+            }
             System.out.printf("rotation drill: %d transactions by %d clients in %d s, served by %s, 0 failed%n",
                     transactions.get(), CLIENTS, seconds, servedBy);
         } finally {

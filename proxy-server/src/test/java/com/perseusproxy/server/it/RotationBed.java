@@ -87,6 +87,16 @@ final class RotationBed {
         }
     }
 
+    /** Points every row whose source_db starts with {@code prefix} at another dest_host. */
+    static void setDestHost(String prefix, String destHost) throws SQLException {
+        try (Connection c = Fixtures.postgres().superuserConnection(TestPostgres.AUTH_DB);
+             PreparedStatement ps = c.prepareStatement("UPDATE perseus_auth SET dest_host = ? WHERE source_db LIKE ?")) {
+            ps.setString(1, destHost);
+            ps.setString(2, prefix + "%");
+            ps.executeUpdate();
+        }
+    }
+
     static void setClientHashes(String sourceDb, String schema, String... passwords) throws SQLException {
         StringBuilder hashes = new StringBuilder();
         for (String p : passwords) {
@@ -115,9 +125,15 @@ final class RotationBed {
 
     /** A dedicated proxy: MaxLifetimeSecs 1 so backend logins happen all the time. */
     static PerseusService startProxy(int maxOpen, int refreshIntervalSecs) {
+        return startProxy(maxOpen, refreshIntervalSecs, "");
+    }
+
+    /** @param extraJson more top-level config entries, each followed by a comma */
+    static PerseusService startProxy(int maxOpen, int refreshIntervalSecs, String extraJson) {
         TestPostgres pg = Fixtures.postgres();
         String json = """
                 {
+                  %s
                   "ListenAddress": "127.0.0.1:0",
                   "AuthDBSettings": { "AuthDBDSN": "postgres://postgres@%s:%d/%s?sslmode=disable&pool_max_conns=4",
                                       "AuthQueryTimeoutSecs": 5, "RefreshIntervalSecs": %d },
@@ -127,7 +143,7 @@ final class RotationBed {
                   "LocalKeySettings": { "KeyFile": "%s" },
                   "LogSettings": { "Level": "INFO", "Json": false }
                 }
-                """.formatted(pg.host(), pg.port(), TestPostgres.AUTH_DB, refreshIntervalSecs, maxOpen, maxOpen,
+                """.formatted(extraJson, pg.host(), pg.port(), TestPostgres.AUTH_DB, refreshIntervalSecs, maxOpen, maxOpen,
                 Fixtures.localKeyFile().toString().replace("\\", "\\\\"));
         try {
             return PerseusService.start(ProxyConfig.parse(json, Map.of()));
