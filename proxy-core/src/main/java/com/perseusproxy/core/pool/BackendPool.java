@@ -379,7 +379,8 @@ public final class BackendPool implements ConnectionOwner {
             } else {
                 open--;
                 PgException error = asClientError(f.cause());
-                backoff.failed(System.nanoTime(), error);
+                // 08004: the server answered and refused (credentials, auth method); anything else: not reached.
+                backoff.failed(System.nanoTime(), error, "08004".equals(error.sqlState()));
                 log.warn("pool {}: login failed ({} open connections keep serving; next attempt in {} ms): {}",
                         destination, open, Math.max(0, backoff.waitNanos(System.nanoTime()) / 1_000_000),
                         error.getMessage());

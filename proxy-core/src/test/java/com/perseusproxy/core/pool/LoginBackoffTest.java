@@ -21,16 +21,27 @@ class LoginBackoffTest {
     }
 
     @Test
+    void anUnreachableServerIsRetriedAtLeastEveryFiveSeconds() {
+        LoginBackoff backoff = new LoginBackoff();
+        for (int i = 0; i < 10; i++) {
+            backoff.failed(0, new PgException("08001", "connection refused"), false);
+        }
+        assertEquals(Duration.ofSeconds(5).toNanos(), backoff.waitNanos(0));
+        backoff.failed(0, new PgException("08004", "refused"), true);
+        assertEquals(Duration.ofSeconds(30).toNanos(), backoff.waitNanos(0));
+    }
+
+    @Test
     void failingUntilALoginSucceeds() {
         LoginBackoff backoff = new LoginBackoff();
         assertFalse(backoff.failing());
         assertEquals(0, backoff.waitNanos(0));
         PgException error = new PgException("08004", "refused");
-        backoff.failed(0, error);
+        backoff.failed(0, error, true);
         assertTrue(backoff.failing());
         assertEquals(error, backoff.lastError());
         assertEquals(Duration.ofMillis(500).toNanos(), backoff.waitNanos(0));
-        backoff.failed(0, error);
+        backoff.failed(0, error, true);
         assertEquals(Duration.ofSeconds(1).toNanos(), backoff.waitNanos(0));
         backoff.retryNow(0);
         assertEquals(0, backoff.waitNanos(0));
