@@ -61,6 +61,11 @@ public final class BackendPool implements ConnectionOwner {
         return stats;
     }
 
+    /** The pool's settings as they are now (a reload may change them). */
+    public PoolSettings settings() {
+        return settings.get();
+    }
+
     public EventLoop eventLoop() {
         return loop;
     }

@@ -87,6 +87,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** The tracked settings this client's session should have, in the server's spelling of their values. */
     private final Map<String, String> desiredSettings = new HashMap<>();
     private int[] cancelKey;
+    /** Renames named prepared statements for the backends; null when PoolSettings.MaxPreparedStatements is 0. */
+    private PreparedStatementRouter preparedStatements;
 
     public ClientSession(SessionServices services) {
         this.services = services;
@@ -129,6 +131,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (state == State.ACTIVE) {
             backend.flush();
+            channel.flush(); // replies the proxy made up itself (ParseComplete, CloseComplete)
         }
     }
 
@@ -234,6 +237,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         route = result;
         searchPathSql = SessionSettings.searchPathStatement(route.schema());
         pool = services.pools().poolFor(route.destination(), route.credentials());
+        if (pool.settings().maxPreparedStatements() > 0) {
+            BackendPool statementsPool = pool;
+            preparedStatements = new PreparedStatementRouter(searchPathSql, pool.stats(),
+                    () -> statementsPool.settings().maxPreparedStatements(), channel.alloc());
+        }
         state = State.PROBING;
         acquire(leased -> {
             backend = leased;
@@ -294,6 +302,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 forward(message);
             }
             backend.flush();
+            channel.flush();
             channel.config().setAutoRead(backend.channel().isWritable());
         });
     }
@@ -304,7 +313,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             channel.close(); // channelInactive hands the backend over for cleanup
             return;
         }
-        backend.sendFromClient(message);
+        if (preparedStatements != null) {
+            preparedStatements.forward(message, backend);
+        } else {
+            backend.sendFromClient(message);
+        }
     }
 
     private void acquire(java.util.function.Consumer<BackendConnection> onLeased) {
@@ -344,6 +357,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             if (SessionSettings.TRACKED.contains(nameValue[0])) {
                 desiredSettings.put(nameValue[0], nameValue[1]); // the client changed its own session
             }
+        } else if (preparedStatements != null) {
+            preparedStatements.onBackendMessage(message);
         }
         channel.write(message.frame());
     }

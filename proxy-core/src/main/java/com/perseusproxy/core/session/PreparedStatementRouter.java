@@ -1,0 +1,262 @@
+package com.perseusproxy.core.session;
+
+import com.perseusproxy.core.backend.BackendConnection;
+import com.perseusproxy.core.backend.BackendStatements;
+import com.perseusproxy.core.backend.ReplyQueue.Completion;
+import com.perseusproxy.core.backend.ReplyQueue.Expected;
+import com.perseusproxy.core.backend.ReplyQueue.Outcome;
+import com.perseusproxy.core.backend.SessionSettings;
+import com.perseusproxy.core.pool.PoolStats;
+import com.perseusproxy.core.protocol.BackendTag;
+import com.perseusproxy.core.protocol.ExtendedQueryMessages;
+import com.perseusproxy.core.protocol.FrontendTag;
+import com.perseusproxy.core.protocol.MessageReader;
+import com.perseusproxy.core.protocol.PgMessage;
+import com.perseusproxy.core.protocol.PgProtocolException;
+import com.perseusproxy.core.protocol.ServerMessages;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.util.function.IntSupplier;
+
+/**
+ * Makes a client's named prepared statements work in transaction pooling, where each transaction may run on another
+ * backend: client statement names are mapped to backend statements named after tenant and definition
+ * ({@link ClientStatements}), created on whichever backend a transaction gets, and shared by the tenant's clients.
+ *
+ * <ul>
+ *   <li>Parse of a new name: answered by the proxy if the backend already has the statement, else sent renamed.</li>
+ *   <li>Parse of a name the client holds: PostgreSQL's {@code 42P05} error, and the backend skips to the client's
+ *       Sync as PostgreSQL would (the proxy sends it a Parse that is sure to fail, and replaces its error).</li>
+ *   <li>Bind and Describe of a statement: renamed; preceded by a swallowed Parse if the backend lacks it.</li>
+ *   <li>Close of a statement: frees only the client's name; the proxy answers CloseComplete.</li>
+ *   <li>Unnamed statements, portals and names the client never parsed pass through untouched (PostgreSQL then reports
+ *       an unknown name itself).</li>
+ * </ul>
+ *
+ * Each backend keeps at most the configured number of statements, closing the least recently used. Every Parse sent
+ * to a backend is preceded by a Close of the same name, so a backend that still holds a statement the proxy lost
+ * track of (a skipped Close, a client's own DEALLOCATE) cannot make it fail with "already exists". All replies reach
+ * the client in the order it sent its messages: see {@link com.perseusproxy.core.backend.ReplyQueue}.
+ */
+final class PreparedStatementRouter {
+
+    /** A Parse that can only fail (a syntax error), used to make the backend skip to Sync like PostgreSQL would. */
+    private static final byte[] FAILING_DEFINITION = {'!', 0, 0, 0};
+    private static final String FAILING_NAME = ClientStatements.BACKEND_PREFIX + "duplicate_name";
+
+    private final ClientStatements statements;
+    private final PoolStats stats;
+    private final IntSupplier maxPerBackend;
+    private final ByteBufAllocator alloc;
+
+    /**
+     * @param searchPath    the statement that points this client's sessions at its schema (part of statement keys)
+     * @param maxPerBackend the current per-backend limit (PoolSettings.MaxPreparedStatements), read at each use
+     */
+    PreparedStatementRouter(String searchPath, PoolStats stats, IntSupplier maxPerBackend, ByteBufAllocator alloc) {
+        this.statements = new ClientStatements(searchPath);
+        this.stats = stats;
+        this.maxPerBackend = maxPerBackend;
+        this.alloc = alloc;
+    }
+
+    /** Sends one client message to its leased backend, rewritten as needed (ownership passes). */
+    void forward(PgMessage message, BackendConnection backend) {
+        boolean handled;
+        try {
+            handled = switch (message.tag()) {
+                case FrontendTag.PARSE -> onParse(message, backend);
+                case FrontendTag.BIND -> onBind(message, backend);
+                case FrontendTag.DESCRIBE -> onDescribe(message, backend);
+                case FrontendTag.CLOSE -> onClose(message, backend);
+                default -> false;
+            };
+        } catch (PgProtocolException malformed) {
+            // Nothing was sent for it yet: let PostgreSQL judge the message, as it would without the proxy.
+            handled = false;
+        }
+        if (handled) {
+            message.release();
+        } else {
+            backend.sendFromClient(message);
+        }
+    }
+
+    /** Sees each backend message on its way to the client. */
+    void onBackendMessage(PgMessage message) {
+        if (message.tag() == BackendTag.COMMAND_COMPLETE
+                && SessionSettings.dropsPreparedStatements(MessageReader.commandTag(message))) {
+            statements.clearSettled(); // the client's DEALLOCATE ALL or DISCARD ALL
+        }
+    }
+
+    int clientStatementCount() {
+        return statements.size();
+    }
+
+    // ---- the four messages that name statements ---------------------------------------------------------------
+
+    /** @return true if handled (the original is no longer needed), false to forward it untouched */
+    private boolean onParse(PgMessage message, BackendConnection backend) {
+        if (ExtendedQueryMessages.parseName(message).isEmpty()) {
+            return false;
+        }
+        ExtendedQueryMessages.Parse parse = ExtendedQueryMessages.readParse(message);
+        String name = parse.name();
+        stats.clientParsed();
+        if (statements.get(name) != null) {
+            String text = "prepared statement \"" + name + "\" already exists";
+            backend.sendForClient(FrontendTag.PARSE,
+                    ExtendedQueryMessages.parse(alloc, FAILING_NAME, FAILING_DEFINITION),
+                    Expected.replaceError(Completion.PARSE,
+                            a -> ServerMessages.errorResponse(a, "ERROR", "42P05", text)));
+            return true;
+        }
+        ClientStatements.Definition definition = statements.define(parse.definition());
+        statements.parsing(name, definition);
+        Outcome outcome = new Outcome() {
+            @Override
+            public void completed() {
+                statements.settled(definition);
+            }
+
+            @Override
+            public void failed(String sqlState) {
+                backend.statements().remove(definition.backendName);
+                statements.forget(name, definition);
+            }
+
+            @Override
+            public void skipped() {
+                failed(null);
+            }
+        };
+        if (backend.statements().use(definition.backendName)) {
+            // Prepared on this backend already (by this tenant, maybe another of its clients): nothing to send.
+            backend.sendForClient(FrontendTag.PARSE, null,
+                    Expected.answer(Completion.PARSE, a -> ExtendedQueryMessages.parseComplete(), new Outcome() {
+                        @Override
+                        public void completed() {
+                            statements.settled(definition);
+                        }
+
+                        @Override
+                        public void skipped() {
+                            statements.forget(name, definition);
+                        }
+                    }));
+        } else {
+            makeRoom(backend, definition.backendName);
+            backend.sendForClient(FrontendTag.PARSE, parseOnBackend(definition),
+                    Expected.forwardParse(definition.backendName, outcome));
+        }
+        return true;
+    }
+
+    private boolean onBind(PgMessage message, BackendConnection backend) {
+        ExtendedQueryMessages.Bind bind = ExtendedQueryMessages.readBind(message);
+        ClientStatements.Definition definition = bind.statement().isEmpty() ? null : statements.get(bind.statement());
+        if (definition == null) {
+            return false;
+        }
+        ensurePrepared(backend, definition);
+        backend.sendForClient(FrontendTag.BIND,
+                ExtendedQueryMessages.renameBind(alloc, message, bind, definition.backendName),
+                Expected.forward(Completion.BIND, distrustOnFailure(backend, definition.backendName)));
+        return true;
+    }
+
+    private boolean onDescribe(PgMessage message, BackendConnection backend) {
+        ExtendedQueryMessages.Target target = ExtendedQueryMessages.readTarget(message);
+        ClientStatements.Definition definition = target.isNamedStatement() ? statements.get(target.name()) : null;
+        if (definition == null) {
+            return false;
+        }
+        ensurePrepared(backend, definition);
+        backend.sendForClient(FrontendTag.DESCRIBE,
+                ExtendedQueryMessages.describeStatement(alloc, definition.backendName),
+                Expected.forward(Completion.DESCRIBE, distrustOnFailure(backend, definition.backendName)));
+        return true;
+    }
+
+    private boolean onClose(PgMessage message, BackendConnection backend) {
+        ExtendedQueryMessages.Target target = ExtendedQueryMessages.readTarget(message);
+        ClientStatements.Definition definition = target.isNamedStatement() ? statements.close(target.name()) : null;
+        if (definition == null) {
+            return false; // a portal, the unnamed statement, or a name the client never parsed: PostgreSQL's business
+        }
+        // Other clients of the tenant may use the backend statement: it stays until evicted.
+        String name = target.name();
+        backend.sendForClient(FrontendTag.CLOSE, null,
+                Expected.answer(Completion.CLOSE, a -> ExtendedQueryMessages.closeComplete(), new Outcome() {
+                    @Override
+                    public void skipped() {
+                        statements.restore(name, definition);
+                    }
+                }));
+        return true;
+    }
+
+    // ---- backend statements ------------------------------------------------------------------------------------
+
+    /** Before a Bind or Describe: prepares the statement on this backend if it lacks it, swallowing the reply. */
+    private void ensurePrepared(BackendConnection backend, ClientStatements.Definition definition) {
+        String backendName = definition.backendName;
+        if (backend.statements().use(backendName)) {
+            return;
+        }
+        makeRoom(backend, backendName);
+        // If this Parse fails, its error reaches the client in place of its Bind's (which the backend then skips).
+        backend.sendOwn(parseOnBackend(definition), Expected.swallow(Completion.PARSE, backendName, new Outcome() {
+            @Override
+            public void failed(String sqlState) {
+                backend.statements().remove(backendName);
+            }
+
+            @Override
+            public void skipped() {
+                backend.statements().remove(backendName);
+            }
+        }));
+    }
+
+    /**
+     * Records {@code backendName} as prepared on the backend, closes what the limit evicts, and closes the name itself
+     * in case the backend still holds it unknown to the proxy (closing a missing statement is not an error).
+     */
+    private void makeRoom(BackendConnection backend, String backendName) {
+        BackendStatements prepared = backend.statements();
+        for (String evicted : prepared.add(backendName, maxPerBackend.getAsInt())) {
+            backend.sendOwn(ExtendedQueryMessages.closeStatement(alloc, evicted),
+                    Expected.swallow(Completion.CLOSE, null, new Outcome() {
+                        @Override
+                        public void skipped() {
+                            prepared.restore(evicted); // still there after all
+                        }
+                    }));
+        }
+        backend.sendOwn(ExtendedQueryMessages.closeStatement(alloc, backendName),
+                Expected.swallow(Completion.CLOSE, null, Outcome.NONE));
+    }
+
+    private ByteBuf parseOnBackend(ClientStatements.Definition definition) {
+        stats.serverParsed();
+        return ExtendedQueryMessages.parse(alloc, definition.backendName, definition.body);
+    }
+
+    /**
+     * When a Bind or Describe of a backend statement fails because the statement is missing (26000: someone
+     * deallocated it) or its plan went stale ("cached plan must not change result type" after DDL, 0A000), the proxy
+     * stops trusting it there: the next use prepares it afresh (Close + Parse).
+     */
+    private static Outcome distrustOnFailure(BackendConnection backend, String backendName) {
+        return new Outcome() {
+            @Override
+            public void failed(String sqlState) {
+                if ("26000".equals(sqlState) || "0A000".equals(sqlState)) {
+                    backend.statements().remove(backendName);
+                }
+            }
+        };
+    }
+}
