@@ -34,6 +34,7 @@ public final class BackendPool implements ConnectionOwner {
     private final BackendConnector connector;
     private final Supplier<PoolSettings> settings;
     private final PoolStats stats = new PoolStats();
+    private final KnownStatements knownStatements = new KnownStatements();
     private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private volatile BackendCredentials credentials;
@@ -59,6 +60,11 @@ public final class BackendPool implements ConnectionOwner {
 
     public PoolStats stats() {
         return stats;
+    }
+
+    /** Named prepared statements a backend of this pool has parsed successfully. */
+    public KnownStatements knownStatements() {
+        return knownStatements;
     }
 
     /** The pool's settings as they are now (a reload may change them). */

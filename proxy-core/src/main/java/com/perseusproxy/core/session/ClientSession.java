@@ -120,7 +120,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     message.release();
                 }
             }
-            case IDLE -> startTransaction(message);
+            case IDLE -> {
+                if (preparedStatements == null || !preparedStatements.answerWithoutBackend(message, channel)) {
+                    startTransaction(message);
+                }
+            }
             case WAITING -> queued.add(message);
             case ACTIVE -> forward(message);
             default -> message.release(); // nothing is expected now (AUTHENTICATING, PROBING, CLOSED)
@@ -239,7 +243,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         pool = services.pools().poolFor(route.destination(), route.credentials());
         if (pool.settings().maxPreparedStatements() > 0) {
             BackendPool statementsPool = pool;
-            preparedStatements = new PreparedStatementRouter(searchPathSql, pool.stats(),
+            preparedStatements = new PreparedStatementRouter(searchPathSql, pool.stats(), pool.knownStatements(),
                     () -> statementsPool.settings().maxPreparedStatements(), channel.alloc());
         }
         state = State.PROBING;

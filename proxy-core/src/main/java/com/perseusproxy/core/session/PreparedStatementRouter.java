@@ -6,6 +6,7 @@ import com.perseusproxy.core.backend.ReplyQueue.Completion;
 import com.perseusproxy.core.backend.ReplyQueue.Expected;
 import com.perseusproxy.core.backend.ReplyQueue.Outcome;
 import com.perseusproxy.core.backend.SessionSettings;
+import com.perseusproxy.core.pool.KnownStatements;
 import com.perseusproxy.core.pool.PoolStats;
 import com.perseusproxy.core.protocol.BackendTag;
 import com.perseusproxy.core.protocol.ExtendedQueryMessages;
@@ -16,6 +17,7 @@ import com.perseusproxy.core.protocol.PgProtocolException;
 import com.perseusproxy.core.protocol.ServerMessages;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
 import java.util.function.IntSupplier;
 
 /**
@@ -33,7 +35,10 @@ import java.util.function.IntSupplier;
  *       an unknown name itself).</li>
  * </ul>
  *
- * Each backend keeps at most the configured number of statements, closing the least recently used. Every Parse sent
+ * Outside a transaction, a Parse of a statement the pool has already parsed, a Close of a client name, and the Sync
+ * ending such a group are answered without taking a backend at all ({@link #answerWithoutBackend}).
+ *
+ * <p>Each backend keeps at most the configured number of statements, closing the least recently used. Every Parse sent
  * to a backend is preceded by a Close of the same name, so a backend that still holds a statement the proxy lost
  * track of (a skipped Close, a client's own DEALLOCATE) cannot make it fail with "already exists". All replies reach
  * the client in the order it sent its messages: see {@link com.perseusproxy.core.backend.ReplyQueue}.
@@ -46,22 +51,94 @@ final class PreparedStatementRouter {
 
     private final ClientStatements statements;
     private final PoolStats stats;
+    private final KnownStatements known;
     private final IntSupplier maxPerBackend;
     private final ByteBufAllocator alloc;
+    /** Messages since the last ReadyForQuery were all answered without a backend; a Sync now ends the group. */
+    private boolean groupAnsweredLocally;
 
     /**
      * @param searchPath    the statement that points this client's sessions at its schema (part of statement keys)
      * @param maxPerBackend the current per-backend limit (PoolSettings.MaxPreparedStatements), read at each use
      */
-    PreparedStatementRouter(String searchPath, PoolStats stats, IntSupplier maxPerBackend, ByteBufAllocator alloc) {
+    PreparedStatementRouter(String searchPath, PoolStats stats, KnownStatements known, IntSupplier maxPerBackend,
+                            ByteBufAllocator alloc) {
         this.statements = new ClientStatements(searchPath);
         this.stats = stats;
+        this.known = known;
         this.maxPerBackend = maxPerBackend;
         this.alloc = alloc;
     }
 
+    /**
+     * Between transactions (no backend leased, the last ReadyForQuery said idle): answers the message itself if it can
+     * - a Parse of a statement the pool knows, a Close of a client name, a Flush or Sync ending a group of such - so
+     * the client needs no backend for it.
+     *
+     * @return true if answered (the message is released), false if it needs a backend: then the rest of the group
+     *         goes to the backend too, and earlier answers stay valid because they were written first
+     */
+    boolean answerWithoutBackend(PgMessage message, Channel client) {
+        boolean answered;
+        try {
+            answered = switch (message.tag()) {
+                case FrontendTag.PARSE -> parseKnownStatement(message, client);
+                case FrontendTag.CLOSE -> closeClientName(message, client);
+                case FrontendTag.FLUSH -> groupAnsweredLocally;
+                case FrontendTag.SYNC -> groupAnsweredLocally;
+                default -> false;
+            };
+        } catch (PgProtocolException malformed) {
+            answered = false; // the backend path lets PostgreSQL judge it
+        }
+        if (!answered) {
+            groupAnsweredLocally = false;
+            return false;
+        }
+        if (message.tag() == FrontendTag.SYNC) {
+            client.writeAndFlush(ServerMessages.readyForQuery(client.alloc(), 'I'));
+            groupAnsweredLocally = false;
+        } else {
+            if (message.tag() == FrontendTag.FLUSH) {
+                client.flush();
+            }
+            groupAnsweredLocally = true;
+        }
+        message.release();
+        return true;
+    }
+
+    private boolean parseKnownStatement(PgMessage message, Channel client) {
+        if (ExtendedQueryMessages.parseName(message).isEmpty()) {
+            return false;
+        }
+        ExtendedQueryMessages.Parse parse = ExtendedQueryMessages.readParse(message);
+        if (statements.get(parse.name()) != null) {
+            return false; // 42P05, which makes the backend skip to Sync: needs the backend
+        }
+        ClientStatements.Definition definition = statements.define(parse.definition());
+        if (!known.isKnown(definition.backendName)) {
+            return false;
+        }
+        stats.clientParsed();
+        statements.parsing(parse.name(), definition);
+        statements.settled(definition);
+        client.write(ExtendedQueryMessages.parseComplete());
+        return true;
+    }
+
+    private boolean closeClientName(PgMessage message, Channel client) {
+        ExtendedQueryMessages.Target target = ExtendedQueryMessages.readTarget(message);
+        if (!target.isNamedStatement() || statements.close(target.name()) == null) {
+            return false;
+        }
+        client.write(ExtendedQueryMessages.closeComplete());
+        return true;
+    }
+
     /** Sends one client message to its leased backend, rewritten as needed (ownership passes). */
     void forward(PgMessage message, BackendConnection backend) {
+        groupAnsweredLocally = false;
         boolean handled;
         try {
             handled = switch (message.tag()) {
@@ -118,6 +195,7 @@ final class PreparedStatementRouter {
             @Override
             public void completed() {
                 statements.settled(definition);
+                known.parsed(definition.backendName);
             }
 
             @Override
@@ -208,6 +286,11 @@ final class PreparedStatementRouter {
         makeRoom(backend, backendName);
         // If this Parse fails, its error reaches the client in place of its Bind's (which the backend then skips).
         backend.sendOwn(parseOnBackend(definition), Expected.swallow(Completion.PARSE, backendName, new Outcome() {
+            @Override
+            public void completed() {
+                known.parsed(backendName);
+            }
+
             @Override
             public void failed(String sqlState) {
                 backend.statements().remove(backendName);
