@@ -105,6 +105,20 @@ class ProxyConfigTest {
     }
 
     @Test
+    void maxPreparedStatementsDefaultsTo200AndZeroTurnsTrackingOff() throws Exception {
+        assertEquals(200, ProxyConfig.parse(MINIMAL, Map.of()).toPoolSettings().maxPreparedStatements());
+        ProxyConfig config = ProxyConfig.parse(with("\"PoolSettings\": {\"MaxPreparedStatements\": 0},"
+                + "\"OverrideSettings\": {\"db1/mm\": {\"MaxOpen\": 20}}"), Map.of());
+        assertEquals(0, config.toPoolSettings().maxPreparedStatements());
+        assertEquals(0, config.overrideSettings().get("db1/mm").maxPreparedStatements());
+        assertEquals(50, ProxyConfig.parse(MINIMAL, Map.of("PERSEUS_POOLSETTINGS_MAXPREPAREDSTATEMENTS", "50"))
+                .toPoolSettings().maxPreparedStatements());
+        ConfigException negative = assertThrows(ConfigException.class, () -> ProxyConfig.parse(
+                with("\"PoolSettings\": {\"MaxPreparedStatements\": -1}"), Map.of()));
+        assertTrue(negative.getMessage().contains("PoolSettings.MaxPreparedStatements"), negative.getMessage());
+    }
+
+    @Test
     void overridesInheritUnsetKeysFromPoolSettings() throws Exception {
         ProxyConfig config = ProxyConfig.parse(with("\"PoolSettings\": {\"MaxOpen\": 8, \"MaxLifetimeSecs\": 60},"
                 + "\"OverrideSettings\": {\"db1:5432/mm\": {\"MaxOpen\": 20, \"MaxIdle\": 10}}"), Map.of());
