@@ -31,8 +31,12 @@ echo "proxy ${PGHOST}:${PGPORT} db ${PGDATABASE} user ${PGUSER} schema ${SCHEMA}
      "${CLIENTS} clients, ${JOBS} threads, ${SECONDS_PER_RUN} s per run, ${ROUNDS} rounds"
 if [ "${INIT}" = 1 ]; then
   echo "initialising pgbench tables in schema ${SCHEMA} (scale ${SCALE})..."
-  pgbench -i -q -s "${SCALE}" >/dev/null
+  out=$(pgbench -i -q -s "${SCALE}" 2>&1) || { echo "${out}" >&2; exit 1; }
 fi
+# A short unmeasured run of each mode first, so neither pays for cold caches or new backend connections.
+for mode in prepared extended; do
+  pgbench --no-vacuum -b select-only -M "${mode}" -c "${CLIENTS}" -j "${JOBS}" -T 3 >/dev/null 2>&1
+done
 
 declare -A total
 for script in ${SCRIPTS}; do

@@ -107,8 +107,16 @@ public final class ReplyQueue {
         }
     }
 
-    /** One expected reply. */
+    /** One expected reply. Immutable: the plain forwarding entries are shared. */
     public static final class Expected {
+        private static final Expected[] FORWARDED = new Expected[Completion.values().length];
+
+        static {
+            for (Completion completion : Completion.values()) {
+                FORWARDED[completion.ordinal()] = new Expected(completion, Route.FORWARD, null, Outcome.NONE, null);
+            }
+        }
+
         final Completion completion;
         final Route route;
         final Function<ByteBufAllocator, ByteBuf> frame;
@@ -126,7 +134,8 @@ public final class ReplyQueue {
 
         /** Replies go to the client. */
         public static Expected forward(Completion completion, Outcome outcome) {
-            return new Expected(completion, Route.FORWARD, null, outcome, null);
+            return outcome == Outcome.NONE ? FORWARDED[completion.ordinal()]
+                    : new Expected(completion, Route.FORWARD, null, outcome, null);
         }
 
         /** A client's Parse that creates {@code backendName} on the backend; replies go to the client. */

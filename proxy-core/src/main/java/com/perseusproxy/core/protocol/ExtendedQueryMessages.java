@@ -14,6 +14,8 @@ public final class ExtendedQueryMessages {
 
     /** Describe and Close target a prepared statement with this kind byte ('P' targets a portal). */
     public static final char STATEMENT = 'S';
+    /** Bind parameters up to this size are copied when the Bind is renamed; larger ones are shared. */
+    static final int COPY_LIMIT = 1024;
 
     private static final ByteBuf PARSE_COMPLETE = Unpooled.unreleasableBuffer(
             Unpooled.wrappedBuffer(new byte[] {'1', 0, 0, 0, 4}).asReadOnly());
@@ -77,18 +79,22 @@ public final class ExtendedQueryMessages {
     }
 
     /**
-     * The client's Bind with its statement renamed. The parameters, which may be large, are not copied: the result
-     * shares them with {@code original} (retained), so the caller may release {@code original}.
+     * The client's Bind with its statement renamed; the caller still releases {@code original}. Parameters above
+     * {@link #COPY_LIMIT} bytes are not copied but shared with {@code original} (retained): a large bytea is not worth
+     * copying to change a name; small ones are, since one flat buffer is cheaper to write than a composite.
      */
     public static ByteBuf renameBind(ByteBufAllocator alloc, PgMessage original, Bind bind, String statement) {
         ByteBuf frame = original.frame();
-        ByteBuf rest = frame.retainedSlice(bind.restIndex(), frame.writerIndex() - bind.restIndex());
+        int restLength = frame.writerIndex() - bind.restIndex();
         ByteBuf head = ServerMessages.begin(alloc, FrontendTag.BIND);
         ServerMessages.writeCString(head, bind.portal());
         ServerMessages.writeCString(head, statement);
-        head.setInt(1, head.writerIndex() - 1 + rest.readableBytes());
+        head.setInt(1, head.writerIndex() - 1 + restLength);
+        if (restLength <= COPY_LIMIT) {
+            return head.writeBytes(frame, bind.restIndex(), restLength);
+        }
         CompositeByteBuf renamed = alloc.compositeBuffer(2);
-        renamed.addComponents(true, head, rest);
+        renamed.addComponents(true, head, frame.retainedSlice(bind.restIndex(), restLength));
         return renamed;
     }
 

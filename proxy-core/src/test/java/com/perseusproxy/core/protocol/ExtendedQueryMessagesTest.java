@@ -34,8 +34,13 @@ class ExtendedQueryMessagesTest {
     }
 
     @Test
-    void bindIsRenamedWithoutCopyingItsParameters() {
-        Wire rest = Wire.bytes().int16(1).int16(1).int16(1).int32(3).raw("abc").int16(0);
+    void bindIsRenamedWithItsParametersCopiedOrSharedBySize() {
+        assertBindRenamed("abc");
+        assertBindRenamed("x".repeat(ExtendedQueryMessages.COPY_LIMIT * 4));
+    }
+
+    private void assertBindRenamed(String parameter) {
+        Wire rest = Wire.bytes().int16(1).int16(1).int16(1).int32(parameter.length()).raw(parameter).int16(0);
         PgMessage original = message(Wire.tagged('B', Wire.bytes().cstring("portal").cstring("S_1")
                 .raw(rest.toArray())));
         ExtendedQueryMessages.Bind bind = ExtendedQueryMessages.readBind(original);
