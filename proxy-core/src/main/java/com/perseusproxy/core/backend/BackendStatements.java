@@ -11,16 +11,32 @@ import java.util.List;
  *
  * <p>It is updated when a message is sent (optimistically: the backend handles messages in order, so what was sent
  * before is what the next message finds) and corrected by the outcome of the replies: a failed or skipped Parse is
- * removed, a skipped Close is put back. Not thread-safe: it lives on its backend's event loop.
+ * removed, a skipped Close is put back. Each statement carries the version it was prepared at (see
+ * {@code KnownStatements#version}): one prepared before its plan went stale is prepared afresh. Not thread-safe: it
+ * lives on its backend's event loop.
  */
 public final class BackendStatements {
 
-    /** Access-ordered: iteration starts at the least recently used name. */
-    private final LinkedHashMap<String, Boolean> names = new LinkedHashMap<>(16, 0.75f, true);
+    /** The version of a statement known to exist but whose version is not: prepared afresh at its next use. */
+    private static final int UNKNOWN_VERSION = -1;
 
-    /** Whether the backend has the statement; counts as a use for the LRU order. */
-    public boolean use(String name) {
-        return names.get(name) != null;
+    /** Access-ordered: iteration starts at the least recently used name. Values: the version prepared. */
+    private final LinkedHashMap<String, Integer> names = new LinkedHashMap<>(16, 0.75f, true);
+
+    /**
+     * Whether the backend has the statement at {@code version}; counts as a use for the LRU order. A statement held at
+     * another version is forgotten (the caller prepares it again, closing the old one first).
+     */
+    public boolean use(String name, int version) {
+        Integer held = names.get(name);
+        if (held == null) {
+            return false;
+        }
+        if (held != version) {
+            names.remove(name);
+            return false;
+        }
+        return true;
     }
 
     public boolean contains(String name) {
@@ -28,10 +44,10 @@ public final class BackendStatements {
     }
 
     /**
-     * Records a statement about to be prepared and returns the least recently used ones to close first so that at
-     * most {@code limit} remain.
+     * Records a statement about to be prepared at {@code version} and returns the least recently used ones to close
+     * first so that at most {@code limit} remain.
      */
-    public List<String> add(String name, int limit) {
+    public List<String> add(String name, int version, int limit) {
         List<String> evicted = new ArrayList<>();
         names.remove(name);
         Iterator<String> eldest = names.keySet().iterator();
@@ -39,13 +55,13 @@ public final class BackendStatements {
             evicted.add(eldest.next());
             eldest.remove();
         }
-        names.put(name, Boolean.TRUE);
+        names.put(name, version);
         return evicted;
     }
 
-    /** The statement is known to exist (again), e.g. its Close was skipped. */
+    /** The statement is known to exist (again), e.g. its Close was skipped; it is prepared afresh at its next use. */
     public void restore(String name) {
-        names.put(name, Boolean.TRUE);
+        names.put(name, UNKNOWN_VERSION);
     }
 
     /** The statement does not exist (its Parse failed or was skipped), or must not be trusted (its plan is stale). */

@@ -209,7 +209,7 @@ final class PreparedStatementRouter {
                 failed(null);
             }
         };
-        if (backend.statements().use(definition.backendName)) {
+        if (backend.statements().use(definition.backendName, known.version(definition.backendName))) {
             // Prepared on this backend already (by this tenant, maybe another of its clients): nothing to send.
             backend.sendForClient(FrontendTag.PARSE, null,
                     Expected.answer(Completion.PARSE, a -> ExtendedQueryMessages.parseComplete(), new Outcome() {
@@ -280,7 +280,7 @@ final class PreparedStatementRouter {
     /** Before a Bind or Describe: prepares the statement on this backend if it lacks it, swallowing the reply. */
     private void ensurePrepared(BackendConnection backend, ClientStatements.Definition definition) {
         String backendName = definition.backendName;
-        if (backend.statements().use(backendName)) {
+        if (backend.statements().use(backendName, known.version(backendName))) {
             return;
         }
         makeRoom(backend, backendName);
@@ -309,7 +309,7 @@ final class PreparedStatementRouter {
      */
     private void makeRoom(BackendConnection backend, String backendName) {
         BackendStatements prepared = backend.statements();
-        for (String evicted : prepared.add(backendName, maxPerBackend.getAsInt())) {
+        for (String evicted : prepared.add(backendName, known.version(backendName), maxPerBackend.getAsInt())) {
             backend.sendOwn(ExtendedQueryMessages.closeStatement(alloc, evicted),
                     Expected.swallow(Completion.CLOSE, null, new Outcome() {
                         @Override
@@ -328,16 +328,18 @@ final class PreparedStatementRouter {
     }
 
     /**
-     * When a Bind or Describe of a backend statement fails because the statement is missing (26000: someone
-     * deallocated it) or its plan went stale ("cached plan must not change result type" after DDL, 0A000), the proxy
-     * stops trusting it there: the next use prepares it afresh (Close + Parse).
+     * When a Bind or Describe of a backend statement fails because the statement is missing there (26000: someone
+     * deallocated it), the proxy forgets it on that backend; when its plan went stale ("cached plan must not change
+     * result type" after DDL, 0A000), on every backend of the pool. The next use prepares it afresh (Close + Parse).
      */
-    private static Outcome distrustOnFailure(BackendConnection backend, String backendName) {
+    private Outcome distrustOnFailure(BackendConnection backend, String backendName) {
         return new Outcome() {
             @Override
             public void failed(String sqlState) {
-                if ("26000".equals(sqlState) || "0A000".equals(sqlState)) {
+                if ("26000".equals(sqlState)) {
                     backend.statements().remove(backendName);
+                } else if ("0A000".equals(sqlState)) {
+                    known.invalidate(backendName);
                 }
             }
         };

@@ -190,6 +190,41 @@ class NamedStatementWireTest {
         }
     }
 
+    @Test
+    void afterDdlChangesTheResultTheStatementIsPreparedAfreshEverywhere() {
+        TestPostgres pg = Fixtures.postgres();
+        pg.execute(TestPostgres.APP_DB, "drop table if exists tenant_a.prep_ddl",
+                "create table tenant_a.prep_ddl (id int)", "insert into tenant_a.prep_ddl values (7)",
+                "alter table tenant_a.prep_ddl owner to " + TestPostgres.APP_OWNER.name());
+        wire.send(concat(parse("ddl", "select * from prep_ddl"), sync()));
+        assertEquals("1Z", PgWire.types(wire.readUntilReady(1)));
+        try (PgWire other = PgWire.open(target)) {
+            other.login(target);
+            // Prepared on two backends (see statementOutlivesTheTransactionAndTheBackend for the trick).
+            other.simpleQuery("begin; select 1");
+            assertEquals(List.of("7"), runNamed("ddl"));
+            other.simpleQuery("commit");
+            assertEquals(List.of("7"), runNamed("ddl"));
+
+            pg.execute(TestPostgres.APP_DB, "alter table tenant_a.prep_ddl add column label text");
+            wire.send(concat(bind("ddl"), execute(), sync()));
+            List<Message> stale = wire.readUntilReady(1);
+            assertEquals("EZ", PgWire.types(stale));
+            assertEquals("0A000", stale.get(0).sqlState(), "cached plan must not change result type");
+
+            // What pgjdbc does on this error: prepare the statement again. It then works on every backend.
+            wire.send(concat(closeStatement("ddl"), parse("ddl", "select * from prep_ddl"), sync()));
+            assertEquals("31Z", PgWire.types(wire.readUntilReady(1)));
+            for (int i = 0; i < 2; i++) {
+                other.simpleQuery("begin; select 1");
+                assertEquals(List.of("7"), runNamed("ddl"));
+                other.simpleQuery("commit");
+                assertEquals(List.of("7"), runNamed("ddl"));
+            }
+            other.terminate();
+        }
+    }
+
     private List<String> runNamed(String statement) {
         wire.send(concat(bind(statement), execute(), sync()));
         List<Message> messages = wire.readUntilReady(1);
