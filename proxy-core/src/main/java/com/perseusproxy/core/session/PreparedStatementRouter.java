@@ -167,10 +167,6 @@ final class PreparedStatementRouter {
         }
     }
 
-    int clientStatementCount() {
-        return statements.size();
-    }
-
     // ---- the four messages that name statements ---------------------------------------------------------------
 
     /** @return true if handled (the original is no longer needed), false to forward it untouched */
