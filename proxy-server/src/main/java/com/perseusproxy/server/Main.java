@@ -1,10 +1,13 @@
 package com.perseusproxy.server;
 
-import com.perseusproxy.server.config.ConfigException;
+import com.perseusproxy.core.config.ConfigException;
 import com.perseusproxy.server.config.ProxyConfig;
 import com.perseusproxy.server.demo.DemoMode;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
 
 /**
  * {@code java -jar perseus.jar -config FILE} (Perseus's flag; {@code --config} works too) runs the proxy;
@@ -35,8 +38,37 @@ public final class Main {
             return;
         }
         Logging.configure(config.log());
-        PerseusService service = PerseusService.start(config);
+        PerseusService service;
+        try {
+            service = PerseusService.start(config);
+        } catch (IOException | RuntimeException e) {
+            // The messages say what to change (a port in use, an unreadable key file); a stack trace would bury it.
+            System.err.println("perseus: cannot start: " + (e.getMessage() != null ? e.getMessage() : e));
+            System.exit(1);
+            return;
+        }
+        reloadOnSighup(service, configFile);
         runUntilStopped(service);
+    }
+
+    /**
+     * SIGHUP re-reads the config file and applies its pool settings, as Perseus does. (Without a handler the JVM
+     * would treat SIGHUP as a request to exit.) A file that no longer parses is reported and ignored.
+     */
+    private static void reloadOnSighup(PerseusService service, Path configFile) {
+        try {
+            Signal.handle(new Signal("HUP"), signal -> {
+                try {
+                    service.reloadPoolSettings(ProxyConfig.load(configFile));
+                } catch (ConfigException e) {
+                    LoggerFactory.getLogger(Main.class).error("SIGHUP: keeping the current settings: {}",
+                            e.getMessage());
+                }
+            });
+        } catch (IllegalArgumentException e) {
+            LoggerFactory.getLogger(Main.class).warn("SIGHUP reload is not available on this platform: {}",
+                    e.getMessage());
+        }
     }
 
     /** Blocks until SIGTERM/SIGINT, then closes the service. */

@@ -2,12 +2,16 @@ package com.perseusproxy.server;
 
 import com.perseusproxy.core.auth.AuthLimits;
 import com.perseusproxy.core.auth.ScryptAuthenticator;
+import com.perseusproxy.core.secrets.KmsDecryptor;
+import com.perseusproxy.core.secrets.KmsSettings;
 import com.perseusproxy.core.secrets.LocalKey;
 import com.perseusproxy.core.secrets.LocalKeyCipher;
 import com.perseusproxy.core.secrets.SecretDecryptor;
 import com.perseusproxy.core.secrets.SecretDecryptors;
 import com.perseusproxy.core.tenant.JdbcTenantDirectory;
 import com.perseusproxy.server.config.ProxyConfig;
+import com.perseusproxy.server.metrics.BuildInfo;
+import com.perseusproxy.server.metrics.MetricsServer;
 import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -17,20 +21,28 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The whole service assembled from a {@link ProxyConfig}: the auth-database pool, the tenant directory, the secret
- * decryptors, the authenticator and the listening proxy. Closing it stops them in reverse order.
+ * decryptors (local key and/or AWS KMS, side by side, so a table can mix both), the authenticator, the listening
+ * proxy and the metrics endpoint. Closing it stops them in reverse order.
  */
 public final class PerseusService implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PerseusService.class);
 
     private final HikariDataSource authDb;
+    private final KmsDecryptor kms;
     private final ScryptAuthenticator authenticator;
     private final ProxyServer proxy;
+    private final PoolSettingsResolver poolSettings;
+    private final MetricsServer metrics;
 
-    private PerseusService(HikariDataSource authDb, ScryptAuthenticator authenticator, ProxyServer proxy) {
+    private PerseusService(HikariDataSource authDb, KmsDecryptor kms, ScryptAuthenticator authenticator,
+                           ProxyServer proxy, PoolSettingsResolver poolSettings, MetricsServer metrics) {
         this.authDb = authDb;
+        this.kms = kms;
         this.authenticator = authenticator;
         this.proxy = proxy;
+        this.poolSettings = poolSettings;
+        this.metrics = metrics;
     }
 
     public static PerseusService start(ProxyConfig config) throws IOException {
@@ -38,28 +50,69 @@ public final class PerseusService implements AutoCloseable {
         if (config.localKey().configured()) {
             decryptors.add(new LocalKeyCipher(LocalKey.readAll(config.localKey().keyFile())));
         }
+        KmsDecryptor kms = null;
+        if (config.aws().kmsConfigured()) {
+            KmsSettings kmsSettings = config.aws().toKmsSettings();
+            kms = KmsDecryptor.connect(kmsSettings);
+            decryptors.add(kms);
+            log.info("AWS KMS decrypts dest_pass_enc values that are base64: {}", kmsSettings);
+        }
+        if (decryptors.isEmpty()) {
+            log.warn("neither AWSSettings.KMSKeyARN nor LocalKeySettings.KeyFile is set: no dest_pass_enc can be "
+                    + "decrypted, so every login will fail after its password check");
+        }
         log.info("auth database {}", config.authDb());
         HikariDataSource authDb = new HikariDataSource(config.authDb().toHikariConfig());
         ScryptAuthenticator authenticator = new ScryptAuthenticator(
                 new JdbcTenantDirectory(authDb, config.authDb().queryTimeoutSecs()),
                 new SecretDecryptors(decryptors),
                 AuthLimits.withHashChecks(config.client().effectiveMaxConcurrentHashChecks()));
+        PoolSettingsResolver poolSettings = new PoolSettingsResolver(config.poolSettings(),
+                config.overrideSettings());
+        ProxyServer proxy = null;
         try {
-            ProxyServer proxy = ProxyServer.start(new ProxyServer.Options(
-                    config.listenAddress().toSocketAddress(), authenticator,
-                    new PoolSettingsResolver(config.poolSettings(), config.overrideSettings()),
+            proxy = ProxyServer.start(new ProxyServer.Options(
+                    config.listenAddress().toSocketAddress(), authenticator, poolSettings,
                     config.client().loginTimeout(), config.client().maxMessageBytes()));
-            return new PerseusService(authDb, authenticator, proxy);
+            MetricsServer metrics = null;
+            if (config.metricsEnabled()) {
+                metrics = MetricsServer.start(config.metricsAddress().toSocketAddress(), proxy.pools(),
+                        BuildInfo.current());
+            } else {
+                log.info("MetricsAddress is empty: no /metrics or /health endpoint");
+            }
+            return new PerseusService(authDb, kms, authenticator, proxy, poolSettings, metrics);
         } catch (RuntimeException e) {
+            if (proxy != null) {
+                proxy.close();
+            }
             authenticator.close();
+            if (kms != null) {
+                kms.close();
+            }
             authDb.close();
             throw e;
         }
     }
 
+    /**
+     * Applies the pool settings of a re-read config (what Perseus reloads on SIGHUP): PoolSettings and
+     * OverrideSettings. Open connections stay; pools shrink as connections are returned. Other keys need a restart.
+     */
+    public void reloadPoolSettings(ProxyConfig config) {
+        poolSettings.update(config.poolSettings(), config.overrideSettings());
+        log.info("reloaded pool settings: {} (+{} overrides)", config.poolSettings(),
+                config.overrideSettings().size());
+    }
+
     /** The port clients connect to (useful when the config asked for port 0). */
     public int port() {
         return proxy.port();
+    }
+
+    /** The metrics port, or -1 when MetricsAddress is empty. */
+    public int metricsPort() {
+        return metrics == null ? -1 : metrics.port();
     }
 
     public ProxyServer proxy() {
@@ -68,8 +121,14 @@ public final class PerseusService implements AutoCloseable {
 
     @Override
     public void close() {
+        if (metrics != null) {
+            metrics.close();
+        }
         proxy.close();
         authenticator.close();
+        if (kms != null) {
+            kms.close();
+        }
         authDb.close();
     }
 }

@@ -11,16 +11,23 @@ import java.util.function.Function;
  */
 final class PoolSettingsResolver implements Function<Destination, PoolSettings> {
 
-    private final PoolSettings defaults;
-    private final Map<String, PoolSettings> overrides;
+    /** Replaced whole on reload; pools read it at each decision, so new limits apply without restart. */
+    private volatile PoolSettings defaults;
+    private volatile Map<String, PoolSettings> overrides;
 
     PoolSettingsResolver(PoolSettings defaults, Map<String, PoolSettings> overrides) {
-        this.defaults = defaults;
-        this.overrides = overrides;
+        update(defaults, overrides);
+    }
+
+    void update(PoolSettings newDefaults, Map<String, PoolSettings> newOverrides) {
+        this.overrides = Map.copyOf(newOverrides);
+        this.defaults = newDefaults;
     }
 
     @Override
     public PoolSettings apply(Destination destination) {
+        PoolSettings defaults = this.defaults;
+        Map<String, PoolSettings> overrides = this.overrides;
         if (overrides.isEmpty()) {
             return defaults;
         }

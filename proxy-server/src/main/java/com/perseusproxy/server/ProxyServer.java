@@ -1,6 +1,7 @@
 package com.perseusproxy.server;
 
 import com.perseusproxy.core.auth.Authenticator;
+import com.perseusproxy.core.net.Transport;
 import com.perseusproxy.core.backend.BackendConnector;
 import com.perseusproxy.core.backend.CancelForwarder;
 import com.perseusproxy.core.backend.Destination;
@@ -18,8 +19,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -55,11 +54,13 @@ public final class ProxyServer implements AutoCloseable {
 
     private ProxyServer(Options options) throws InterruptedException {
         acceptGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("perseus-accept", true),
-                NioIoHandler.newFactory());
+                Transport.ioHandlerFactory());
         dataGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("perseus-data", true),
-                NioIoHandler.newFactory());
-        blockingExecutor = new ThreadPoolExecutor(1, 4, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(1000),
+                Transport.ioHandlerFactory());
+        ThreadPoolExecutor dns = new ThreadPoolExecutor(4, 4, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(1000),
                 new DefaultThreadFactory("perseus-dns", true));
+        dns.allowCoreThreadTimeOut(true);
+        blockingExecutor = dns;
         EventLoop dataLoop = dataGroup.next();
         pools = new PoolRegistry(dataLoop, new BackendConnector(blockingExecutor), options.poolSettings());
         cancelKeys = new CancelKeys();
@@ -68,7 +69,7 @@ public final class ProxyServer implements AutoCloseable {
                 new CancelForwarder(), options.loginTimeout(), cleanupTimeout, options.maxMessageBytes());
         serverChannel = new ServerBootstrap()
                 .group(acceptGroup, dataGroup)
-                .channel(NioServerSocketChannel.class)
+                .channel(Transport.serverSocketChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
@@ -82,7 +83,7 @@ public final class ProxyServer implements AutoCloseable {
                 .bind(options.listen())
                 .sync()
                 .channel();
-        log.info("listening on {}", serverChannel.localAddress());
+        log.info("listening on {} ({})", serverChannel.localAddress(), Transport.name());
     }
 
     /** Binds the listening socket and returns once the proxy accepts connections. */

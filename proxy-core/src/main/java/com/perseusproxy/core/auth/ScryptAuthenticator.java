@@ -31,8 +31,8 @@ import java.util.function.Supplier;
  * </pre>
  * Unknown tenant, wrong user and wrong password end with the same 28P01 error after one scrypt run each, so neither
  * the message nor the timing tells them apart. Both pools are bounded; a full queue fails the login at once with
- * 53300 rather than letting a reconnect storm exhaust memory. A caller that gives up may cancel the returned future:
- * stages not yet started are then skipped.
+ * 53300 rather than letting a reconnect storm exhaust memory; only then does the future complete on the caller's
+ * thread. A caller that gives up may cancel the returned future: stages not yet started are then skipped.
  */
 public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
 
@@ -51,6 +51,8 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
         this.lookupPool = boundedPool("perseus-auth-lookup-", limits.lookupThreads(), limits.lookupQueueCapacity());
         this.hashPool = boundedPool("perseus-auth-scrypt-", limits.maxConcurrentHashChecks(),
                 limits.hashQueueCapacity());
+        // Made now, off the caller's thread, so the first unknown tenant is not slower than later ones.
+        hashPool.execute(EasyScrypt::dummyHash);
     }
 
     @Override
@@ -144,7 +146,9 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
         try {
             password = decryptor.decrypt(tenant.destPassEnc());
         } catch (SecretDecryptionException e) {
-            throw misconfigured(login, tenant, "its dest_pass_enc could not be decrypted (" + e.getMessage() + ")",
+            // Names the destination: when KMS is down, only destinations not yet decrypted fail, and this says which.
+            throw misconfigured(login, tenant, "its dest_pass_enc (the password for backend " + destination
+                    + ") could not be decrypted (" + e.getMessage() + ")",
                     "check the key configuration and the row's dest_pass_enc");
         }
         BackendCredentials credentials = new BackendCredentials(tenant.destUser(), password);

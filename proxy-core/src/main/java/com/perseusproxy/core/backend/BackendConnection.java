@@ -14,6 +14,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -77,6 +78,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private boolean releaseAfterCancel;
     private long idleSinceNanos = System.nanoTime();
     private ScheduledFuture<?> cleanupDeadline;
+    /** Bounds the per-lease statements by SchemaExecTimeoutSecs. */
+    private ScheduledFuture<?> setupDeadline;
 
     BackendConnection(Destination destination, BackendCredentials credentials, ConnectionOwner owner,
                       Promise<BackendConnection> loginPromise, long lifetimeNanos) {
@@ -155,11 +158,14 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      * proxy cannot see a tenant's own SET search_path on every server version), and the settings that differ from
      * what the client expects. They are pipelined, so they cost no extra round trip; their replies are swallowed.
      */
-    public void lease(BackendListener newListener, String searchPathSql, Map<String, String> desiredSettings) {
+    public void lease(BackendListener newListener, String searchPathSql, Map<String, String> desiredSettings,
+                      Duration setupTimeout) {
         if (state != State.READY || listener != null) {
             throw new IllegalStateException("backend connection is not free: " + state);
         }
         listener = newListener;
+        setupDeadline = channel.eventLoop().schedule(() -> setupTimedOut(setupTimeout), setupTimeout.toMillis(),
+                TimeUnit.MILLISECONDS);
         if (sessionStateDirty) {
             inject(Injected.RESET, "DISCARD ALL");
             statements.clear();
@@ -223,6 +229,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     /** Ends the lease after {@link BackendListener#onBackendIdle()}: the connection goes back to the pool. */
     public void endLease() {
         listener = null;
+        if (channel != null && state != State.CLOSED) {
+            // Backpressure may have paused reads; an idle connection must still notice the server closing it.
+            channel.config().setAutoRead(true);
+        }
     }
 
     /**
@@ -285,14 +295,23 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     // ---- closing ---------------------------------------------------------------------------------------------
 
-    /** Sends Terminate and closes; the pool hears of it through {@link ConnectionOwner#onClosed}. */
+    /** Closes at once (a broken or abandoned connection); the pool hears of it through {@link ConnectionOwner#onClosed}. */
     public void close() {
+        close(Duration.ZERO);
+    }
+
+    /**
+     * Sends Terminate so the server ends the session cleanly, and drops the socket once that is written or the grace
+     * period ({@code ConnCloseTimeoutSecs}) is over, whichever comes first.
+     */
+    public void close(Duration gracePeriod) {
         if (state == State.CLOSED) {
             return;
         }
         state = State.CLOSED;
-        if (channel.isActive()) {
+        if (channel.isActive() && !gracePeriod.isZero()) {
             channel.writeAndFlush(ClientMessages.terminate()).addListener(f -> channel.close());
+            channel.eventLoop().schedule(() -> channel.close(), gracePeriod.toMillis(), TimeUnit.MILLISECONDS);
         } else {
             channel.close();
         }
@@ -345,6 +364,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         State previous = state;
         state = State.CLOSED;
+        if (setupDeadline != null) {
+            setupDeadline.cancel(false);
+        }
         if (cleanupDeadline != null) {
             cleanupDeadline.cancel(false);
         }
@@ -461,11 +483,30 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         } else if (message.tag() == BackendTag.READY_FOR_QUERY) {
             injected.poll();
             transactionStatus = message.readyStatus();
+            if (injected.isEmpty() && setupDeadline != null) {
+                setupDeadline.cancel(false);
+                setupDeadline = null;
+            }
             if (state == State.CLEANING) {
                 continueCleaning();
             } else if (injected.isEmpty() && listener != null && isFree()) {
                 listener.onBackendIdle(); // a lease with no client traffic yet (the login probe)
             }
+        }
+    }
+
+    private void setupTimedOut(Duration timeout) {
+        setupDeadline = null;
+        if (injected.isEmpty() || state != State.READY) {
+            return;
+        }
+        String text = "backend " + destination + " pid " + processId() + " did not confirm the tenant's search_path"
+                + " within " + timeout.toSeconds() + " s (PoolSettings.SchemaExecTimeoutSecs)";
+        log.warn(text);
+        if (listener != null) {
+            listener.onLeaseSetupFailed(new PgException("08006", text, true, null));
+        } else {
+            close();
         }
     }
 

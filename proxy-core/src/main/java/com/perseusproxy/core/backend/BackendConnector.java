@@ -1,5 +1,6 @@
 package com.perseusproxy.core.backend;
 
+import com.perseusproxy.core.net.Transport;
 import com.perseusproxy.core.protocol.PgException;
 import com.perseusproxy.core.protocol.PgFrameDecoder;
 import io.netty.bootstrap.Bootstrap;
@@ -8,7 +9,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -17,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -49,18 +50,29 @@ public final class BackendConnector {
             open(loop, new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host), destination.port()),
                     destination, credentials, owner, promise, createTimeout, lifetimeNanos);
         } else {
-            blockingExecutor.execute(() -> {
-                try {
-                    InetAddress address = InetAddress.getByName(host);
-                    loop.execute(() -> open(loop, new InetSocketAddress(address, destination.port()), destination,
-                            credentials, owner, promise, createTimeout, lifetimeNanos));
-                } catch (UnknownHostException e) {
-                    promise.tryFailure(new PgException("08001", "cannot resolve backend host '" + host + "' of "
-                            + destination + "; check dest_host in perseus_auth"));
-                }
-            });
+            try {
+                blockingExecutor.execute(() -> resolveThenOpen(loop, destination, credentials, owner, promise,
+                        createTimeout, lifetimeNanos));
+            } catch (RejectedExecutionException e) {
+                promise.tryFailure(new PgException("53300", "too many backend host names are being resolved at once;"
+                        + " retry shortly"));
+            }
         }
         return promise;
+    }
+
+    /** Runs on the blocking executor: name resolution may wait on the network. */
+    private void resolveThenOpen(EventLoop loop, Destination destination, BackendCredentials credentials,
+                                 ConnectionOwner owner, Promise<BackendConnection> promise, Duration createTimeout,
+                                 long lifetimeNanos) {
+        try {
+            InetAddress address = InetAddress.getByName(destination.host());
+            loop.execute(() -> open(loop, new InetSocketAddress(address, destination.port()), destination,
+                    credentials, owner, promise, createTimeout, lifetimeNanos));
+        } catch (UnknownHostException e) {
+            promise.tryFailure(new PgException("08001", "cannot resolve backend host '" + destination.host()
+                    + "' of " + destination + "; check dest_host in perseus_auth"));
+        }
     }
 
     private void open(EventLoop loop, InetSocketAddress address, Destination destination,
@@ -73,7 +85,7 @@ public final class BackendConnector {
                 lifetimeNanos);
         ChannelFuture connect = new Bootstrap()
                 .group(loop)
-                .channel(NioSocketChannel.class)
+                .channel(Transport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,

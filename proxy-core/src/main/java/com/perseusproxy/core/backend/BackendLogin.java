@@ -80,8 +80,8 @@ final class BackendLogin {
             }
             case BackendTag.ERROR_RESPONSE -> {
                 Map<Character, String> fields = MessageReader.errorFields(message);
-                throw new PgException(fields.getOrDefault('C', "08006"),
-                        "backend login to " + destination + " failed: " + fields.getOrDefault('M', "unknown error"));
+                throw new BackendLoginException(destination, fields.getOrDefault('C', "08006"),
+                        fields.getOrDefault('M', "unknown error"));
             }
             case BackendTag.READY_FOR_QUERY -> {
                 return true;

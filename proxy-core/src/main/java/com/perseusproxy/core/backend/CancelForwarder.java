@@ -1,12 +1,12 @@
 package com.perseusproxy.core.backend;
 
+import com.perseusproxy.core.net.Transport;
 import com.perseusproxy.core.protocol.ClientMessages;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +31,7 @@ public final class CancelForwarder implements CancelSender {
         target.cancelStarted();
         Bootstrap bootstrap = new Bootstrap()
                 .group(target.channel().eventLoop())
-                .channel(NioSocketChannel.class)
+                .channel(Transport.socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
                 .handler(new ChannelInboundHandlerAdapter());
         ChannelFuture connect = bootstrap.connect(server);

@@ -35,14 +35,19 @@ public final class BackendPool implements ConnectionOwner {
     private final Supplier<PoolSettings> settings;
     private final PoolStats stats = new PoolStats();
     private final KnownStatements knownStatements = new KnownStatements();
+    private final ServerProfile serverProfile = new ServerProfile();
     private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private volatile BackendCredentials credentials;
     private int open;
     private int creating;
 
-    /** A session waiting for a connection. */
-    private record Waiter(Promise<BackendConnection> promise, long sinceNanos, ScheduledFuture<?> timeout) {
+    /**
+     * A session waiting for a connection. {@code atCapacity}: it waits because MaxOpen was reached, which is what
+     * Perseus's wait metrics count (Go's sql.DBStats), as opposed to waiting for a new connection to log in.
+     */
+    private record Waiter(Promise<BackendConnection> promise, long sinceNanos, ScheduledFuture<?> timeout,
+                          boolean atCapacity) {
     }
 
     public BackendPool(Destination destination, BackendCredentials credentials, EventLoop loop,
@@ -67,13 +72,17 @@ public final class BackendPool implements ConnectionOwner {
         return knownStatements;
     }
 
-    /** The pool's settings as they are now (a reload may change them). */
-    public PoolSettings settings() {
-        return settings.get();
+    public ServerProfile serverProfile() {
+        return serverProfile;
     }
 
     public EventLoop eventLoop() {
         return loop;
+    }
+
+    /** The settings in force now (they may change at run time). */
+    public PoolSettings settings() {
+        return settings.get();
     }
 
     /** New connections log in with these; open ones keep what they logged in with (the server keeps them valid). */
@@ -98,9 +107,13 @@ public final class BackendPool implements ConnectionOwner {
             }
         }
         long timeoutMillis = settings.get().queryWaitTimeout().toMillis();
-        ScheduledFuture<?> timeout = loop.schedule(() -> giveUp(promise), timeoutMillis, TimeUnit.MILLISECONDS);
-        waiters.add(new Waiter(promise, now, timeout));
-        promise.addListener(f -> timeout.cancel(false));
+        // QueryWaitTimeoutSecs = 0 means wait as long as it takes.
+        ScheduledFuture<?> timeout = timeoutMillis <= 0 ? null
+                : loop.schedule(() -> giveUp(promise), timeoutMillis, TimeUnit.MILLISECONDS);
+        waiters.add(new Waiter(promise, now, timeout, open >= settings.get().maxOpen()));
+        if (timeout != null) {
+            promise.addListener(f -> timeout.cancel(false));
+        }
         openMoreIfNeeded();
         return promise;
     }
@@ -120,7 +133,11 @@ public final class BackendPool implements ConnectionOwner {
         }
         if (connection.isExpired(now)) {
             stats.closedForLifetime();
-            connection.close();
+            close(connection);
+            return;
+        }
+        if (open > settings.get().maxOpen()) {
+            close(connection); // MaxOpen was lowered by a reload: shrink as connections come back
             return;
         }
         connection.markIdle(now);
@@ -129,7 +146,7 @@ public final class BackendPool implements ConnectionOwner {
         }
         if (idle.size() >= settings.get().maxIdle()) {
             stats.closedForMaxIdle();
-            connection.close();
+            close(connection);
             return;
         }
         idle.push(connection);
@@ -155,23 +172,23 @@ public final class BackendPool implements ConnectionOwner {
             if (connection.isExpired(now)) {
                 it.remove();
                 stats.closedForLifetime();
-                connection.close();
+                close(connection);
             } else if (maxIdleNanos > 0 && now - connection.idleSinceNanos() >= maxIdleNanos) {
                 it.remove();
                 stats.closedForIdleTime();
-                connection.close();
+                close(connection);
             }
         }
         while (idle.size() > current.maxIdle()) {
             stats.closedForMaxIdle();
-            idle.removeLast().close();
+            close(idle.removeLast());
         }
     }
 
     /** Closes every connection that is idle now (shutdown, or a retired destination). */
     public void closeIdle() {
         while (!idle.isEmpty()) {
-            idle.poll().close();
+            close(idle.poll());
         }
     }
 
@@ -187,6 +204,10 @@ public final class BackendPool implements ConnectionOwner {
         return waiters.size();
     }
 
+    private void close(BackendConnection connection) {
+        connection.close(settings.get().connCloseTimeout());
+    }
+
     private BackendConnection pollIdle(long now) {
         BackendConnection connection;
         while ((connection = idle.poll()) != null) {
@@ -195,7 +216,7 @@ public final class BackendPool implements ConnectionOwner {
             }
             if (connection.isExpired(now)) {
                 stats.closedForLifetime();
-                connection.close();
+                close(connection);
                 continue;
             }
             return connection;
@@ -207,7 +228,9 @@ public final class BackendPool implements ConnectionOwner {
         Waiter waiter;
         while ((waiter = waiters.poll()) != null) {
             if (waiter.promise().trySuccess(connection)) {
-                stats.waited(now - waiter.sinceNanos());
+                if (waiter.atCapacity()) {
+                    stats.waited(now - waiter.sinceNanos());
+                }
                 stats.leased();
                 return true;
             }

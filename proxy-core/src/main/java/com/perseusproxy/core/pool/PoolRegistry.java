@@ -36,8 +36,11 @@ public final class PoolRegistry implements AutoCloseable {
 
     /** The pool of a destination; the latest credentials known for it are used for its next logins. */
     public BackendPool poolFor(Destination destination, BackendCredentials credentials) {
-        BackendPool pool = pools.computeIfAbsent(destination, d ->
-                new BackendPool(d, credentials, loop, connector, () -> settingsFor.apply(d)));
+        BackendPool pool = pools.computeIfAbsent(destination, d -> {
+            BackendPool created = new BackendPool(d, credentials, loop, connector, () -> settingsFor.apply(d));
+            created.stats().sample(settingsFor.apply(d).maxOpen(), 0, 0);
+            return created;
+        });
         pool.updateCredentials(credentials);
         return pool;
     }
@@ -46,8 +49,12 @@ public final class PoolRegistry implements AutoCloseable {
         return pools.values();
     }
 
+    /** Runs on the loop each second: evicts, then publishes each pool's counts for the metrics endpoint. */
     private void evictIdle() {
-        pools.values().forEach(BackendPool::evictIdle);
+        for (BackendPool pool : pools.values()) {
+            pool.evictIdle();
+            pool.stats().sample(settingsFor.apply(pool.destination()).maxOpen(), pool.openCount(), pool.idleCount());
+        }
     }
 
     @Override

@@ -4,9 +4,27 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counters of one pool, written on its event loop and read by the metrics endpoint from any thread. Names follow
- * Perseus's metrics (Go's sql.DBStats).
+ * Perseus's metrics (Go's sql.DBStats). The connection counts are a {@link Gauges} snapshot taken on the event loop
+ * (when the pool is made, then each second by the registry's housekeeping), because the pool's own counts are plain
+ * fields that only its event loop may read; the counters are live.
  */
 public final class PoolStats {
+
+    /**
+     * Connection counts of one moment, with Go's sql.DBStats meanings.
+     *
+     * @param maxOpen the pool's MaxOpen
+     * @param open    connections open or being opened, in use or idle
+     * @param idle    open connections waiting in the pool
+     */
+    public record Gauges(int maxOpen, int open, int idle) {
+        /** As Go computes InUse: open minus idle (connections being opened count as in use). */
+        public int inUse() {
+            return Math.max(0, open - idle);
+        }
+    }
+
+    private volatile Gauges gauges = new Gauges(0, 0, 0);
     private final LongAdder inUse = new LongAdder();
     private final LongAdder opened = new LongAdder();
     private final LongAdder waitCount = new LongAdder();
@@ -44,6 +62,16 @@ public final class PoolStats {
 
     void closedForLifetime() {
         maxLifetimeClosed.increment();
+    }
+
+    /** Called on the pool's event loop only. */
+    void sample(int maxOpen, int open, int idle) {
+        gauges = new Gauges(maxOpen, open, idle);
+    }
+
+    /** The latest snapshot of the connection counts; safe from any thread. */
+    public Gauges gauges() {
+        return gauges;
     }
 
     public long inUse() {

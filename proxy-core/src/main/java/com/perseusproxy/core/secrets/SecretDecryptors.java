@@ -1,5 +1,6 @@
 package com.perseusproxy.core.secrets;
 
+import java.util.Base64;
 import java.util.List;
 
 /**
@@ -34,8 +35,21 @@ public final class SecretDecryptors implements SecretDecryptor {
             throw new SecretDecryptionException("dest_pass_enc was encrypted with a local key, but no local key is "
                     + "configured: set LocalKeySettings.KeyFile to the key file that encrypted it");
         }
+        if (!isBase64(ciphertext.strip())) {
+            throw new SecretDecryptionException("dest_pass_enc is neither a local-key ciphertext (local:v1:...) nor "
+                    + "base64 (an AWS KMS ciphertext): store the output of 'perseus-tools encpass'");
+        }
         throw new SecretDecryptionException("dest_pass_enc looks like an AWS KMS ciphertext, but KMS decryption is "
                 + "not configured: set AWSSettings.KMSKeyARN (with Region and credentials)");
+    }
+
+    private static boolean isBase64(String text) {
+        try {
+            Base64.getDecoder().decode(text);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     @Override

@@ -125,9 +125,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     startTransaction(message);
                 }
             }
-            case WAITING -> queued.add(message);
+            // A client may pipeline its first query behind the password; it runs once the login completes.
+            case AUTHENTICATING, PROBING, WAITING -> queued.add(message);
             case ACTIVE -> forward(message);
-            default -> message.release(); // nothing is expected now (AUTHENTICATING, PROBING, CLOSED)
+            default -> message.release(); // STARTUP cannot get here; CLOSED expects nothing
         }
     }
 
@@ -246,34 +247,56 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             preparedStatements = new PreparedStatementRouter(searchPathSql, pool.stats(), pool.knownStatements(),
                     () -> statementsPool.settings().maxPreparedStatements(), channel.alloc());
         }
+        Map<String, String> spelled = pool.serverProfile().spell(startup.settings());
+        if (spelled != null) {
+            // The server's parameters and its spelling of these settings are known: no probe lease needed.
+            completeLogin(pool.serverProfile().loginParameters(), spelled);
+            return;
+        }
         state = State.PROBING;
         acquire(leased -> {
             backend = leased;
-            backend.lease(this, searchPathSql, startup.settings());
+            backend.lease(this, searchPathSql, startup.settings(), pool.settings().schemaExecTimeout());
             backend.flush();
         });
     }
 
-    /** The probe lease has settled: the server's parameters and the client's normalised settings are known. */
-    private void finishLogin() {
+    /** The probe lease has settled: the server's parameters and its spelling of the client's settings are known. */
+    private void finishProbe() {
         BackendConnection probe = backend;
         backend = null;
-        Map<String, String> reported = new HashMap<>(probe.loginParameters());
+        Map<String, String> spelled = new HashMap<>();
+        startup.settings().forEach((name, requested) -> {
+            String value = probe.currentSettings().getOrDefault(name, requested);
+            spelled.put(name, value);
+            if (probeFailure == null) {
+                pool.serverProfile().recordSpelling(name, requested, value);
+            }
+        });
+        pool.serverProfile().recordLoginParameters(probe.loginParameters());
+        pool.release(probe);
+        if (probeFailure != null) {
+            fail(probeFailure);
+            return;
+        }
+        completeLogin(probe.loginParameters(), spelled);
+    }
+
+    /**
+     * Says AuthenticationOk and what PostgreSQL would report at startup: the server's parameters, with the
+     * client's own settings in the server's spelling; the client's session is then those settings over the
+     * server's defaults.
+     */
+    private void completeLogin(Map<String, String> serverParameters, Map<String, String> clientSettings) {
+        Map<String, String> reported = new HashMap<>(serverParameters);
         for (String name : SessionSettings.TRACKED) {
-            String value = startup.settings().containsKey(name)
-                    ? probe.currentSettings().getOrDefault(name, startup.settings().get(name))
-                    : probe.loginParameters().get(name);
+            String value = clientSettings.getOrDefault(name, serverParameters.get(name));
             if (value != null) {
                 desiredSettings.put(name, value);
                 if (reported.containsKey(name)) {
                     reported.put(name, value);
                 }
             }
-        }
-        pool.release(probe);
-        if (probeFailure != null) {
-            fail(probeFailure);
-            return;
         }
         loginTimeout.cancel(false);
         cancelKey = services.cancelKeys().register(this);
@@ -282,7 +305,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         channel.write(ServerMessages.backendKeyData(channel.alloc(), cancelKey[0], cancelKey[1]));
         channel.writeAndFlush(ServerMessages.readyForQuery(channel.alloc(), 'I'));
         state = State.IDLE;
-        channel.config().setAutoRead(true);
+        PgMessage pipelined = queued.poll();
+        if (pipelined != null) {
+            startTransaction(pipelined); // the rest of the queue follows it
+        } else {
+            channel.config().setAutoRead(true);
+        }
     }
 
     // ---- transaction pooling ---------------------------------------------------------------------------------
@@ -294,12 +322,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             channel.close();
             return;
         }
-        queued.add(first);
+        queued.addFirst(first);
         state = State.WAITING;
         channel.config().setAutoRead(false);
         acquire(leased -> {
             backend = leased;
-            backend.lease(this, searchPathSql, desiredSettings);
+            backend.lease(this, searchPathSql, desiredSettings, pool.settings().schemaExecTimeout());
             state = State.ACTIVE;
             PgMessage message;
             while ((message = queued.poll()) != null) {
@@ -375,7 +403,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void onBackendIdle() {
         if (state == State.PROBING) {
-            finishLogin();
+            finishProbe();
         } else if (state == State.ACTIVE) {
             channel.flush(); // the backend's read-complete will no longer reach this session
             BackendConnection done = backend;
@@ -388,19 +416,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void onLeaseSetupFailed(PgException error) {
-        if (state == State.PROBING) {
-            probeFailure = new PgException(error.sqlState(), "cannot apply the connection's settings: "
-                    + error.getMessage());
-        } else if (error.fatal()) {
-            // The tenant's search_path could not be set: nothing may run on this backend for this client.
-            BackendConnection broken = backend;
-            backend = null;
-            state = State.CLOSED;
+        if (!error.fatal()) {
+            if (state == State.PROBING) {
+                // A setting the client asked for is invalid: refuse the login once the probe has settled.
+                probeFailure = new PgException(error.sqlState(), "cannot apply the connection's settings: "
+                        + error.getMessage());
+            }
+            return;
+        }
+        // The tenant's search_path could not be set: nothing may run on this backend for this client.
+        BackendConnection broken = backend;
+        backend = null;
+        state = State.CLOSED;
+        if (broken != null) {
             broken.close();
             pool.release(broken);
-            fail(new PgException("08006", "the proxy could not point the server connection at your schema;"
-                    + " reconnect and retry"));
         }
+        fail(new PgException("08006", "the proxy could not point the server connection at your schema;"
+                + " reconnect and retry"));
     }
 
     @Override

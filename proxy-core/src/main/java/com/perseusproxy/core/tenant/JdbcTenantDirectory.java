@@ -48,8 +48,9 @@ public final class JdbcTenantDirectory implements TenantDirectory {
                         rows.getString("dest_pass_enc"), rows.getString("dest_user")));
             }
         } catch (SQLException e) {
-            throw new TenantLookupException("the auth database could not look up tenant " + database + "/" + schema
-                    + ": " + DsnRedaction.scrub(e.getMessage()) + sqlState(e)
+            // The tenant names come from the client and are left out: the caller logs them, sanitised.
+            throw new TenantLookupException("the auth database could not answer a tenant lookup: "
+                    + DsnRedaction.scrub(e.getMessage()) + sqlState(e)
                     + "; check that the database in AuthDBSettings.AuthDBDSN is up and has the perseus_auth table",
                     e);
         }

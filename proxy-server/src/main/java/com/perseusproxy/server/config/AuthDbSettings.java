@@ -1,5 +1,7 @@
 package com.perseusproxy.server.config;
 
+import com.perseusproxy.core.config.AuthDbDsn;
+import com.perseusproxy.core.config.AuthDbPool;
 import com.zaxxer.hikari.HikariConfig;
 
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package com.perseusproxy.server.config;
 
+import com.perseusproxy.core.config.ConfigException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
 
@@ -65,10 +66,6 @@ final class JsonSection {
         }
         node.properties().forEach(e -> entries.put(e.getKey(), e.getValue()));
         return entries;
-    }
-
-    boolean has(String key) {
-        return values.containsKey(key) || env.containsKey(envName(key));
     }
 
     String string(String key, String defaultValue) throws ConfigException {

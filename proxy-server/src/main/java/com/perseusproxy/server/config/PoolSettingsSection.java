@@ -1,5 +1,6 @@
 package com.perseusproxy.server.config;
 
+import com.perseusproxy.core.config.ConfigException;
 import com.perseusproxy.core.pool.PoolSettings;
 
 import java.time.Duration;

@@ -1,5 +1,7 @@
 package com.perseusproxy.server.config;
 
+import com.perseusproxy.core.config.AuthDbDsn;
+import com.perseusproxy.core.config.ConfigException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,7 +21,8 @@ import java.util.Map;
 /**
  * The proxy's configuration: Perseus's JSON config file, read as Perseus reads it (unknown keys are errors, keys
  * match case-insensitively, {@code PERSEUS_<SECTION>_<KEY>} environment variables override the file), plus this
- * product's sections. Every key is documented in {@code docs/CONFIG.md}.
+ * product's sections. Every key is documented in {@code docs/CONFIG.md}. {@code metricsAddress} is null when
+ * {@code MetricsAddress} is empty or absent (no metrics endpoint).
  */
 public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddress, AuthDbSettings authDb,
                           AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
@@ -86,7 +89,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 PoolSettings.defaults());
         return new ProxyConfig(
                 ListenAddress.parse(top.string("ListenAddress", ":5433"), "ListenAddress"),
-                ListenAddress.parse(top.string("MetricsAddress", ":5000"), "MetricsAddress"),
+                metricsAddress(top.string("MetricsAddress", "")),
                 authDb(top.section("AuthDBSettings", AUTH_DB_KEYS)),
                 aws(top.section("AWSSettings", AWS_KEYS)),
                 pool,
@@ -101,6 +104,16 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
         return poolSettings;
     }
 
+    /** Empty (or absent) turns the metrics endpoint off: it never opens a port nobody asked for. */
+    private static ListenAddress metricsAddress(String text) throws ConfigException {
+        return text.isBlank() ? null : ListenAddress.parse(text, "MetricsAddress");
+    }
+
+    /** Whether {@code /metrics} and {@code /health} are served ({@link #metricsAddress()} is null when not). */
+    public boolean metricsEnabled() {
+        return metricsAddress != null;
+    }
+
     private static AuthDbSettings authDb(JsonSection s) throws ConfigException {
         String dsn = s.string("AuthDBDSN", "");
         if (dsn.isBlank()) {
@@ -112,8 +125,16 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
     }
 
     private static AwsSettings aws(JsonSection s) throws ConfigException {
-        return new AwsSettings(s.string("AccessKeyId", ""), s.string("SecretAccessKey", ""), s.string("Region", ""),
-                s.string("Endpoint", ""), s.string("KMSKeyARN", ""));
+        AwsSettings aws = new AwsSettings(s.string("AccessKeyId", ""), s.string("SecretAccessKey", ""),
+                s.string("Region", ""), s.string("Endpoint", ""), s.string("KMSKeyARN", ""));
+        if (aws.kmsConfigured()) {
+            try {
+                aws.toKmsSettings();
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("AWSSettings: " + e.getMessage());
+            }
+        }
+        return aws;
     }
 
     private static Map<String, PoolSettings> overrides(JsonSection top, PoolSettings base) throws ConfigException {

@@ -1,5 +1,6 @@
 package com.perseusproxy.server.config;
 
+import com.perseusproxy.core.config.ConfigException;
 import com.perseusproxy.core.pool.PoolSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -147,6 +148,88 @@ class ProxyConfigTest {
                 () -> ProxyConfig.parse(MINIMAL, Map.of("PERSEUS_POOLSETTINGS_MAXIDLE", "lots")));
         assertTrue(bad.getMessage().contains("PERSEUS_POOLSETTINGS_MAXIDLE")
                 && bad.getMessage().contains("PoolSettings.MaxIdle"), bad.getMessage());
+    }
+
+    /** Every key of every section, by its envconfig name; the test fails when a key is added without a case here. */
+    @Test
+    void everyNestedKeyCanBeOverriddenFromTheEnvironment() throws Exception {
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        env.put("PERSEUS_LISTENADDRESS", "127.0.0.1:7001");
+        env.put("PERSEUS_METRICSADDRESS", "127.0.0.1:7002");
+        env.put("PERSEUS_AUTHDBSETTINGS_AUTHDBDSN", "postgres://envuser:envpass@envhost:6000/envdb");
+        env.put("PERSEUS_AUTHDBSETTINGS_AUTHQUERYTIMEOUTSECS", "7");
+        env.put("PERSEUS_AWSSETTINGS_ACCESSKEYID", "AKIAENV");
+        env.put("PERSEUS_AWSSETTINGS_SECRETACCESSKEY", "env-secret");
+        env.put("PERSEUS_AWSSETTINGS_REGION", "eu-west-1");
+        env.put("PERSEUS_AWSSETTINGS_ENDPOINT", "https://kms.example.internal");
+        env.put("PERSEUS_AWSSETTINGS_KMSKEYARN", "arn:aws:kms:eu-west-1:111122223333:key/env");
+        env.put("PERSEUS_POOLSETTINGS_MAXIDLE", "4");
+        env.put("PERSEUS_POOLSETTINGS_MAXOPEN", "9");
+        env.put("PERSEUS_POOLSETTINGS_MAXLIFETIMESECS", "11");
+        env.put("PERSEUS_POOLSETTINGS_MAXIDLETIMESECS", "12");
+        env.put("PERSEUS_POOLSETTINGS_CONNCREATETIMEOUTSECS", "13");
+        env.put("PERSEUS_POOLSETTINGS_CONNCLOSETIMEOUTSECS", "14");
+        env.put("PERSEUS_POOLSETTINGS_SCHEMAEXECTIMEOUTSECS", "15");
+        env.put("PERSEUS_POOLSETTINGS_QUERYWAITTIMEOUTSECS", "16");
+        env.put("PERSEUS_POOLSETTINGS_MAXPREPAREDSTATEMENTS", "18");
+        env.put("PERSEUS_LOGSETTINGS_LEVEL", "debug");
+        env.put("PERSEUS_LOGSETTINGS_JSON", "f");
+        env.put("PERSEUS_LOCALKEYSETTINGS_KEYFILE", "/env/local.key");
+        env.put("PERSEUS_CLIENTSETTINGS_LOGINTIMEOUTSECS", "17");
+        env.put("PERSEUS_CLIENTSETTINGS_MAXCONCURRENTHASHCHECKS", "3");
+        env.put("PERSEUS_CLIENTSETTINGS_MAXMESSAGEBYTES", "65536");
+
+        java.util.Set<String> allKeys = new java.util.TreeSet<>();
+        for (String top : ProxyConfig.TOP_KEYS) {
+            if (!top.endsWith("Settings")) {
+                allKeys.add("PERSEUS_" + top.toUpperCase(java.util.Locale.ROOT));
+            }
+        }
+        Map<String, java.util.List<String>> sections = Map.of("AUTHDBSETTINGS", ProxyConfig.AUTH_DB_KEYS,
+                "AWSSETTINGS", ProxyConfig.AWS_KEYS, "POOLSETTINGS", PoolSettingsSection.KEYS,
+                "LOGSETTINGS", ProxyConfig.LOG_KEYS, "LOCALKEYSETTINGS", ProxyConfig.LOCAL_KEY_KEYS,
+                "CLIENTSETTINGS", ProxyConfig.CLIENT_KEYS);
+        sections.forEach((section, keys) -> keys.forEach(key ->
+                allKeys.add("PERSEUS_" + section + "_" + key.toUpperCase(java.util.Locale.ROOT))));
+        assertEquals(allKeys, new java.util.TreeSet<>(env.keySet()), "every key has an environment case");
+
+        ProxyConfig config = ProxyConfig.parse(with("\"PoolSettings\": {\"MaxOpen\": 2},"
+                + "\"AWSSettings\": {\"Region\": \"us-east-1\"}, \"ClientSettings\": {}"), env);
+        assertEquals(new ListenAddress("127.0.0.1", 7001), config.listenAddress());
+        assertEquals(new ListenAddress("127.0.0.1", 7002), config.metricsAddress());
+        assertEquals("envhost:6000", config.authDb().dsn().hosts().get(0));
+        assertEquals(7, config.authDb().queryTimeoutSecs());
+        assertEquals(new AwsSettings("AKIAENV", "env-secret", "eu-west-1", "https://kms.example.internal",
+                "arn:aws:kms:eu-west-1:111122223333:key/env"), config.aws());
+        assertEquals(new PoolSettings(4, 9, Duration.ofSeconds(11), Duration.ofSeconds(12), Duration.ofSeconds(13),
+                Duration.ofSeconds(14), Duration.ofSeconds(15), Duration.ofSeconds(16), 18), config.toPoolSettings());
+        assertEquals(new LogSettings("DEBUG", false), config.log());
+        assertEquals(Path.of("/env/local.key"), config.localKey().keyFile());
+        assertEquals(new ClientSettings(Duration.ofSeconds(17), 3, 65536), config.client());
+    }
+
+    @Test
+    void anEmptyOrAbsentMetricsAddressTurnsMetricsOff() throws Exception {
+        assertFalse(ProxyConfig.parse(MINIMAL, Map.of()).metricsEnabled());
+        assertFalse(ProxyConfig.parse(with("\"MetricsAddress\": \"\""), Map.of()).metricsEnabled());
+        assertFalse(ProxyConfig.parse(with("\"MetricsAddress\": \":5000\""), Map.of("PERSEUS_METRICSADDRESS", ""))
+                .metricsEnabled());
+        ProxyConfig ephemeral = ProxyConfig.parse(with("\"MetricsAddress\": \"127.0.0.1:0\""), Map.of());
+        assertTrue(ephemeral.metricsEnabled());
+        assertEquals(0, ephemeral.metricsAddress().port());
+        assertInvalid("{\"MetricsAddress\": \"5000\"}", "MetricsAddress \"5000\" is not a listen address");
+    }
+
+    @Test
+    void awsSettingsAreCheckedWhenKmsIsOn() throws Exception {
+        assertInvalid("{\"AWSSettings\": {\"KMSKeyARN\": \"arn:aws:kms:us-east-1:1:key/k\", "
+                + "\"AccessKeyId\": \"AKIA\"}}", "AWSSettings: only one of AccessKeyId and SecretAccessKey is set");
+        assertInvalid("{\"AWSSettings\": {\"KMSKeyArn2\": \"x\"}}", "unknown key AWSSettings.KMSKeyArn2");
+        assertInvalid("{\"AWSSettings\": {\"KMSKeyARN\": \"arn:aws:kms:us-east-1:1:key/k\", \"Endpoint\": "
+                + "\"http://\"}}", "AWSSettings: the KMS endpoint \"http://\" is not a URL");
+        // Without a key ARN, KMS is off and half-set credentials are harmless (Perseus's sample has them blank).
+        assertFalse(ProxyConfig.parse(with("\"AWSSettings\": {\"AccessKeyId\": \"AKIA\"}"), Map.of()).aws()
+                .kmsConfigured());
     }
 
     @Test

@@ -137,7 +137,7 @@ class NamedStatementPoolingTest {
     @Test
     void twoTenantsSameQueryDifferentShapesShareOneBackend() throws Exception {
         assumeTrue(Targets.viaProxy(), "needs a proxy with a single backend connection");
-        try (PerseusService proxy = TestProxy.startDedicated(1, -1)) {
+        try (PerseusService proxy = TestProxy.startDedicated(1)) {
             Target a = Targets.viaProxy(Fixtures.TENANT_A, "127.0.0.1", proxy.port());
             Target b = Targets.viaProxy(Fixtures.TENANT_B, "127.0.0.1", proxy.port());
             try (PgWire wireA = PgWire.open(a); PgWire wireB = PgWire.open(b)) {
@@ -180,7 +180,7 @@ class NamedStatementPoolingTest {
     @Test
     void evictionAtALimitOfTwoWithFiveStatementsInRotation() throws Exception {
         assumeTrue(Targets.viaProxy(), "needs a proxy with MaxPreparedStatements 2");
-        try (PerseusService proxy = TestProxy.startDedicated(2, 2)) {
+        try (PerseusService proxy = TestProxy.startDedicatedWithMaxPreparedStatements(2, 2)) {
             Target target = Targets.viaProxy(Fixtures.TENANT_A, "127.0.0.1", proxy.port());
             // Several pgjdbc clients, each rotating five named statements, alternating transactions and autocommit.
             ExecutorService clients = Executors.newFixedThreadPool(3);
@@ -265,7 +265,7 @@ class NamedStatementPoolingTest {
     @Test
     void aKnownStatementIsPreparedWhileEveryBackendIsBusy() {
         assumeTrue(Targets.viaProxy(), "needs a proxy with a single backend connection");
-        try (PerseusService proxy = TestProxy.startDedicated(1, -1)) {
+        try (PerseusService proxy = TestProxy.startDedicated(1)) {
             Target target = Targets.viaProxy(Fixtures.TENANT_A, "127.0.0.1", proxy.port());
             try (PgWire first = PgWire.open(target); PgWire holder = PgWire.open(target);
                  PgWire second = PgWire.open(target.host(), target.port(), Duration.ofSeconds(5))) {

@@ -14,18 +14,10 @@ public final class Targets {
     /**
      * Where a client of {@code tenant} connects.
      *
-     * <p>Today: PostgreSQL itself, logged in as the backend role with the tenant's schema as search_path - exactly
-     * what the proxy does on the tenant's behalf, so every test first proves itself against the real thing.
+     * <p>By default the shared proxy under test ({@link TestProxy}). With {@code -Dperseus.it.direct=true}:
+     * PostgreSQL itself, logged in as the backend role with the tenant's schema as search_path - exactly what the
+     * proxy does on the tenant's behalf, so every test can prove itself against the real thing.
      *
-     * <p>To test the proxy: start it once per JVM (e.g. a lazily started singleton) with
-     * <ul>
-     *   <li>AuthDBDSN: {@code TestPostgres.get().host()/port()}, database {@code TestPostgres.AUTH_DB}, user
-     *       {@code postgres} (trusted, no password);</li>
-     *   <li>local key file {@code Fixtures.localKeyFile()} (decrypts every dest_pass_enc of the fixture);</li>
-     *   <li>a pool MaxOpen of 5;</li>
-     * </ul>
-     * call {@code Fixtures.postgres()} first (it installs the perseus_auth rows, which point at
-     * {@code Fixtures.backend()}), and return {@code viaProxy(tenant, proxyHost, proxyPort)} here.
      */
     public static Target forTenant(SampleTenant tenant) {
         if (Boolean.getBoolean("perseus.it.direct")) {

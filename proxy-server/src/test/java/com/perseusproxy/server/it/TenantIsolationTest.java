@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import com.perseusproxy.server.PerseusService;
+import java.util.function.Function;
 
 /**
  * Two tenants whose schemas hold the same table name, hammered concurrently so that (through the proxy) their
@@ -32,8 +34,23 @@ class TenantIsolationTest {
     private static final int TRANSACTIONS_PER_THREAD = 150;
     private static final String RUN = "iso-" + Long.toHexString(System.nanoTime());
 
+    /** The bar: 1,000+ interleaved transactions of two tenants on a pool of two backend connections. */
+    private static final int SMALL_POOL = 2;
+
     @Test
     void interleavedTransactionsOnlySeeTheirOwnTenant() throws Exception {
+        if (!Targets.viaProxy()) {
+            runInterleaved(Targets::forTenant);
+            return;
+        }
+        try (PerseusService proxy = TestProxy.startDedicated(SMALL_POOL)) {
+            runInterleaved(tenant -> Targets.viaProxy(tenant, "127.0.0.1", proxy.port()));
+            // Every transaction really went through the two shared connections.
+            assertTrue(proxy.proxy().pools().pools().stream().allMatch(p -> p.stats().openedTotal() <= SMALL_POOL));
+        }
+    }
+
+    private void runInterleaved(Function<SampleTenant, Target> targets) throws Exception {
         AtomicInteger done = new AtomicInteger();
         List<Callable<Void>> workers = new ArrayList<>();
         for (int t = 0; t < THREADS; t++) {
@@ -42,7 +59,7 @@ class TenantIsolationTest {
             String mode = (t / 2) % 2 == 0 ? "simple" : "extended";
             int worker = t;
             workers.add(() -> {
-                runTransactions(tenant, mode, worker, done);
+                runTransactions(targets.apply(tenant), tenant, mode, worker, done);
                 return null;
             });
         }
@@ -57,10 +74,10 @@ class TenantIsolationTest {
         assertEquals(THREADS * TRANSACTIONS_PER_THREAD, done.get());
     }
 
-    private static void runTransactions(SampleTenant tenant, String mode, int worker, AtomicInteger done)
-            throws SQLException {
+    private static void runTransactions(Target target, SampleTenant tenant, String mode, int worker,
+                                        AtomicInteger done) throws SQLException {
         String own = tenant.schema();
-        try (Connection c = Targets.forTenant(tenant).connect("preferQueryMode", mode);
+        try (Connection c = target.connect("preferQueryMode", mode);
              PreparedStatement insert = c.prepareStatement("insert into notes (body) values (?) returning id");
              PreparedStatement visible = c.prepareStatement(
                      "select current_schema(), (select count(*) from notes where id = ? and body = ?),"

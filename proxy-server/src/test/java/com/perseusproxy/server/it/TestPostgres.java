@@ -210,4 +210,19 @@ public final class TestPostgres {
             throw new IllegalStateException("interrupted", e);
         }
     }
+
+    /** Every source_pass_hashed and dest_pass_enc stored in perseus_auth: secrets a log must never show. */
+    public static List<String> storedSecrets(TestPostgres pg) {
+        List<String> values = new ArrayList<>();
+        try (Connection c = pg.superuserConnection(AUTH_DB); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("select source_pass_hashed, dest_pass_enc from perseus_auth")) {
+            while (rs.next()) {
+                values.add(rs.getString(1));
+                values.add(rs.getString(2));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read perseus_auth: " + e.getMessage(), e);
+        }
+        return values;
+    }
 }

@@ -5,61 +5,71 @@ import com.perseusproxy.server.config.ProxyConfig;
 import java.util.Map;
 
 /**
- * The proxy under test: one per JVM, started on first use on a free loopback port, configured exactly as an
- * operator would (a Perseus JSON config) against the shared {@link TestPostgres} and the suite's local key.
+ * The proxy under test: one shared instance per JVM, started on first use on a free loopback port, configured exactly
+ * as an operator would (a Perseus JSON config) against the shared {@link TestPostgres} and the suite's local key.
+ * Tests that need other limits start a dedicated instance with {@link #startDedicated} and close it themselves.
  */
 public final class TestProxy {
 
     public static final int MAX_OPEN = 5;
 
-    private static PerseusService service;
+    private static PerseusService shared;
 
     private TestProxy() {
     }
 
     public static synchronized PerseusService get() {
-        if (service == null) {
-            service = start(MAX_OPEN, -1);
+        if (shared == null) {
+            shared = startDedicated(MAX_OPEN);
+            PerseusService service = shared;
             Runtime.getRuntime().addShutdownHook(new Thread(service::close));
         }
-        return service;
+        return shared;
     }
 
-    /**
-     * A separate proxy instance for tests that need other pool settings (the caller closes it).
-     *
-     * @param maxPreparedStatements PoolSettings.MaxPreparedStatements, or -1 for the default
-     */
-    public static PerseusService startDedicated(int maxOpen, int maxPreparedStatements) {
-        return start(maxOpen, maxPreparedStatements);
+    public static int port() {
+        return get().port();
     }
 
-    private static PerseusService start(int maxOpen, int maxPreparedStatements) {
+    /** A proxy of its own with this pool size, for tests that need a small pool; the caller closes it. */
+    public static PerseusService startDedicated(int maxOpen) {
         TestPostgres pg = Fixtures.postgres();
-        String prepared = maxPreparedStatements < 0 ? "" : ", \"MaxPreparedStatements\": " + maxPreparedStatements;
+        return startDedicated(maxOpen, "postgres://postgres@%s:%d/%s?sslmode=disable&pool_max_conns=4"
+                .formatted(pg.host(), pg.port(), TestPostgres.AUTH_DB));
+    }
+
+    /** A proxy of its own with this pool size and auth database; the caller closes it. */
+    public static PerseusService startDedicated(int maxOpen, String authDsn) {
+        return start(maxOpen, authDsn, "");
+    }
+
+    /** A proxy of its own with this pool size and PoolSettings.MaxPreparedStatements; the caller closes it. */
+    public static PerseusService startDedicatedWithMaxPreparedStatements(int maxOpen, int maxPreparedStatements) {
+        TestPostgres pg = Fixtures.postgres();
+        return start(maxOpen, "postgres://postgres@%s:%d/%s?sslmode=disable&pool_max_conns=4"
+                .formatted(pg.host(), pg.port(), TestPostgres.AUTH_DB),
+                ", \"MaxPreparedStatements\": " + maxPreparedStatements);
+    }
+
+    /** @param extraPoolSettings more PoolSettings keys, as JSON text starting with a comma */
+    private static PerseusService start(int maxOpen, String authDsn, String extraPoolSettings) {
+        Fixtures.postgres();
         String json = """
                 {
                   "ListenAddress": "127.0.0.1:0",
-                  "AuthDBSettings": {
-                    "AuthDBDSN": "postgres://postgres@%s:%d/%s?sslmode=disable&pool_max_conns=4",
-                    "AuthQueryTimeoutSecs": 5
-                  },
-                  "PoolSettings": { "MaxIdle": 5, "MaxOpen": %d, "MaxLifetimeSecs": 3600, "MaxIdletimeSecs": 300,
+                  "AuthDBSettings": { "AuthDBDSN": "%s", "AuthQueryTimeoutSecs": 5 },
+                  "PoolSettings": { "MaxIdle": %d, "MaxOpen": %d, "MaxLifetimeSecs": 3600, "MaxIdletimeSecs": 300,
                                     "ConnCreateTimeoutSecs": 5, "ConnCloseTimeoutSecs": 1,
                                     "SchemaExecTimeoutSecs": 5, "QueryWaitTimeoutSecs": 60%s },
                   "LocalKeySettings": { "KeyFile": "%s" },
                   "LogSettings": { "Level": "INFO", "Json": false }
                 }
-                """.formatted(pg.host(), pg.port(), TestPostgres.AUTH_DB, maxOpen, prepared,
+                """.formatted(authDsn, maxOpen, maxOpen, extraPoolSettings,
                 Fixtures.localKeyFile().toString().replace("\\", "\\\\"));
         try {
             return PerseusService.start(ProxyConfig.parse(json, Map.of()));
         } catch (Exception e) {
-            throw new IllegalStateException("could not start the proxy under test: " + e.getMessage(), e);
+            throw new IllegalStateException("could not start a proxy under test: " + e.getMessage(), e);
         }
-    }
-
-    public static int port() {
-        return get().port();
     }
 }

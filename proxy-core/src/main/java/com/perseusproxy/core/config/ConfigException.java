@@ -1,4 +1,4 @@
-package com.perseusproxy.server.config;
+package com.perseusproxy.core.config;
 
 /**
  * The configuration cannot be used. The message names the key (its full path, e.g.

@@ -1,4 +1,4 @@
-package com.perseusproxy.server.config;
+package com.perseusproxy.core.config;
 
 import java.time.Duration;
 

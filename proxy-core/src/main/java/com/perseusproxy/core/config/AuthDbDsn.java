@@ -1,4 +1,4 @@
-package com.perseusproxy.server.config;
+package com.perseusproxy.core.config;
 
 import java.io.ByteArrayOutputStream;
 import java.net.URLEncoder;
@@ -9,16 +9,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * Perseus's {@code AuthDBDSN}: a libpq/pgx URL
  * {@code postgres[ql]://user:password@host[:port][,host2[:port]]/database?param=value&...}. The {@code pool_*}
  * parameters size the lookup pool; the others become pgjdbc connection parameters (libpq names are translated
  * where pgjdbc spells them differently). {@link #toString()} masks the password; error messages never quote the DSN.
+ * The proxy reads it from its config; {@code perseus-tools tenant} from {@code -auth_dsn}, so both accept the same text.
  */
 public final class AuthDbDsn {
 
-    private static final String KEY = "AuthDBSettings.AuthDBDSN";
+    /** How the proxy's config names the DSN in messages; the tools name their flag instead. */
+    public static final String CONFIG_KEY = "AuthDBSettings.AuthDBDSN";
     private static final Map<String, String> LIBPQ_TO_PGJDBC = Map.of(
             "connect_timeout", "connectTimeout",
             "application_name", "ApplicationName",
@@ -47,11 +50,16 @@ public final class AuthDbDsn {
     }
 
     public static AuthDbDsn parse(String dsn) throws ConfigException {
+        return parse(dsn, CONFIG_KEY);
+    }
+
+    /** @param what names the DSN's source in error messages, e.g. {@code -auth_dsn} */
+    public static AuthDbDsn parse(String dsn, String what) throws ConfigException {
         String text = dsn.strip();
         int schemeEnd = text.indexOf("://");
         String scheme = schemeEnd < 0 ? "" : text.substring(0, schemeEnd).toLowerCase(Locale.ROOT);
         if (!scheme.equals("postgres") && !scheme.equals("postgresql")) {
-            throw new ConfigException(KEY + " must be a URL like postgres://user:password@host:5432/db"
+            throw new ConfigException(what + " must be a URL like postgres://user:password@host:5432/db"
                     + "?sslmode=disable (postgres:// or postgresql://); the key=value form is not supported");
         }
         String rest = text.substring(schemeEnd + 3);
@@ -70,16 +78,17 @@ public final class AuthDbDsn {
             String userInfo = authority.substring(0, at);
             authority = authority.substring(at + 1);
             int colon = userInfo.indexOf(':');
-            user = percentDecode(colon < 0 ? userInfo : userInfo.substring(0, colon), "user name", false);
+            user = percentDecode(colon < 0 ? userInfo : userInfo.substring(0, colon), "user name", false, what);
             if (colon >= 0) {
-                password = percentDecode(userInfo.substring(colon + 1), "password", false);
+                password = percentDecode(userInfo.substring(colon + 1), "password", false, what);
             }
         }
-        List<String> hosts = parseHosts(authority);
+        List<String> hosts = parseHosts(authority, what);
 
         int query = afterAuthority.indexOf('?');
         String path = query < 0 ? afterAuthority : afterAuthority.substring(0, query);
-        String database = percentDecode(path.startsWith("/") ? path.substring(1) : path, "database name", false);
+        String database = percentDecode(path.startsWith("/") ? path.substring(1) : path, "database name", false,
+                what);
 
         Map<String, String> parameters = new LinkedHashMap<>();
         if (query >= 0) {
@@ -88,8 +97,9 @@ public final class AuthDbDsn {
                     continue;
                 }
                 int eq = pair.indexOf('=');
-                String name = percentDecode(eq < 0 ? pair : pair.substring(0, eq), "parameter name", true);
-                String value = eq < 0 ? "" : percentDecode(pair.substring(eq + 1), "value of " + name, true);
+                String name = percentDecode(eq < 0 ? pair : pair.substring(0, eq), "parameter name", true, what);
+                String value = eq < 0 ? "" : percentDecode(pair.substring(eq + 1), "value of " + name, true,
+                        what);
                 parameters.put(name, value);
             }
         }
@@ -101,11 +111,11 @@ public final class AuthDbDsn {
             password = parameters.remove("password");
         }
         if (user.isEmpty()) {
-            throw new ConfigException(KEY + " has no user name: write postgres://user:password@host:5432/db");
+            throw new ConfigException(what + " has no user name: write postgres://user:password@host:5432/db");
         }
-        AuthDbPool pool = extractPool(parameters);
+        AuthDbPool pool = extractPool(parameters, what);
         return new AuthDbDsn(scheme, hosts, database.isEmpty() ? user : database, user, password,
-                translate(parameters), pool);
+                translate(parameters, what), pool);
     }
 
     /** The pgjdbc URL, without user or password (those go to the pool separately, so no log can print them). */
@@ -133,6 +143,20 @@ public final class AuthDbDsn {
             }
         });
         return secret;
+    }
+
+    /**
+     * Properties for a plain pgjdbc connection to {@link #jdbcUrl()}: the user, the password and the password-like
+     * parameters, which the URL leaves out.
+     */
+    public Properties connectionProperties() {
+        Properties properties = new Properties();
+        properties.setProperty("user", user);
+        if (password != null) {
+            properties.setProperty("password", password);
+        }
+        secretParameters().forEach(properties::setProperty);
+        return properties;
     }
 
     public List<String> hosts() {
@@ -182,9 +206,9 @@ public final class AuthDbDsn {
         return name.toLowerCase(Locale.ROOT).contains("password");
     }
 
-    private static List<String> parseHosts(String authority) throws ConfigException {
+    private static List<String> parseHosts(String authority, String what) throws ConfigException {
         if (authority.isEmpty()) {
-            throw new ConfigException(KEY + " has no host: write postgres://user:password@host:5432/db");
+            throw new ConfigException(what + " has no host: write postgres://user:password@host:5432/db");
         }
         List<String> hosts = new ArrayList<>();
         for (String entry : authority.split(",")) {
@@ -193,12 +217,13 @@ public final class AuthDbDsn {
             if (entry.startsWith("[")) {
                 int close = entry.indexOf(']');
                 if (close < 0) {
-                    throw new ConfigException(KEY + " has an IPv6 host with no closing ']'");
+                    throw new ConfigException(what + " has an IPv6 host with no closing ']'");
                 }
                 host = entry.substring(0, close + 1);
                 if (entry.length() > close + 1) {
                     if (entry.charAt(close + 1) != ':') {
-                        throw new ConfigException(KEY + " has text after the IPv6 host " + host + ": expected :port");
+                        throw new ConfigException(what + " has text after the IPv6 host " + host
+                                + ": expected :port");
                     }
                     port = entry.substring(close + 2);
                 }
@@ -207,7 +232,8 @@ public final class AuthDbDsn {
                 port = entry.substring(entry.indexOf(':') + 1);
             }
             if (host.isEmpty()) {
-                throw new ConfigException(KEY + " has an empty host name: write postgres://user:password@host:5432/db");
+                throw new ConfigException(what + " has an empty host name: write "
+                        + "postgres://user:password@host:5432/db");
             }
             try {
                 int number = Integer.parseInt(port);
@@ -215,7 +241,7 @@ public final class AuthDbDsn {
                     throw new NumberFormatException();
                 }
             } catch (NumberFormatException e) {
-                throw new ConfigException(KEY + " has an invalid port \"" + port + "\" for host " + host
+                throw new ConfigException(what + " has an invalid port \"" + port + "\" for host " + host
                         + ": use a number from 1 to 65535");
             }
             hosts.add(host + ":" + port);
@@ -223,26 +249,27 @@ public final class AuthDbDsn {
         return hosts;
     }
 
-    private static AuthDbPool extractPool(Map<String, String> parameters) throws ConfigException {
+    private static AuthDbPool extractPool(Map<String, String> parameters, String what) throws ConfigException {
         AuthDbPool d = AuthDbPool.defaults();
-        int maxConns = intParameter(parameters.remove("pool_max_conns"), "pool_max_conns", d.maxConns(), 1);
-        int minConns = intParameter(parameters.remove("pool_min_conns"), "pool_min_conns", d.minConns(), 0);
+        int maxConns = intParameter(parameters.remove("pool_max_conns"), "pool_max_conns", d.maxConns(), 1, what);
+        int minConns = intParameter(parameters.remove("pool_min_conns"), "pool_min_conns", d.minConns(), 0, what);
         if (minConns > maxConns) {
-            throw new ConfigException(KEY + " has pool_min_conns (" + minConns + ") above pool_max_conns ("
+            throw new ConfigException(what + " has pool_min_conns (" + minConns + ") above pool_max_conns ("
                     + maxConns + "): lower pool_min_conns or raise pool_max_conns");
         }
         return new AuthDbPool(maxConns, minConns,
                 durationParameter(parameters.remove("pool_max_conn_lifetime"), "pool_max_conn_lifetime",
-                        d.maxConnLifetime()),
+                        d.maxConnLifetime(), what),
                 durationParameter(parameters.remove("pool_max_conn_idle_time"), "pool_max_conn_idle_time",
-                        d.maxConnIdleTime()),
+                        d.maxConnIdleTime(), what),
                 durationParameter(parameters.remove("pool_health_check_period"), "pool_health_check_period",
-                        d.healthCheckPeriod()),
+                        d.healthCheckPeriod(), what),
                 durationParameter(parameters.remove("pool_max_conn_lifetime_jitter"), "pool_max_conn_lifetime_jitter",
-                        d.maxConnLifetimeJitter()));
+                        d.maxConnLifetimeJitter(), what));
     }
 
-    private static int intParameter(String value, String name, int defaultValue, int min) throws ConfigException {
+    private static int intParameter(String value, String name, int defaultValue, int min, String what)
+            throws ConfigException {
         if (value == null) {
             return defaultValue;
         }
@@ -254,16 +281,17 @@ public final class AuthDbDsn {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new ConfigException(KEY + " parameter " + name + " must be a whole number of at least " + min
+        throw new ConfigException(what + " parameter " + name + " must be a whole number of at least " + min
                 + ", got \"" + value + "\"");
     }
 
-    private static Duration durationParameter(String value, String name, Duration defaultValue)
+    private static Duration durationParameter(String value, String name, Duration defaultValue,
+                                              String what)
             throws ConfigException {
-        return value == null ? defaultValue : GoDuration.parse(value, KEY + " parameter " + name);
+        return value == null ? defaultValue : GoDuration.parse(value, what + " parameter " + name);
     }
 
-    private static Map<String, String> translate(Map<String, String> libpq) throws ConfigException {
+    private static Map<String, String> translate(Map<String, String> libpq, String what) throws ConfigException {
         Map<String, String> pgjdbc = new LinkedHashMap<>();
         for (Map.Entry<String, String> p : libpq.entrySet()) {
             String name = LIBPQ_TO_PGJDBC.getOrDefault(p.getKey(), p.getKey());
@@ -271,7 +299,7 @@ public final class AuthDbDsn {
             if (p.getKey().equals("target_session_attrs")) {
                 value = TARGET_SESSION_ATTRS.get(value);
                 if (value == null) {
-                    throw new ConfigException(KEY + " parameter target_session_attrs must be one of "
+                    throw new ConfigException(what + " parameter target_session_attrs must be one of "
                             + String.join(", ", TARGET_SESSION_ATTRS.keySet()) + ", got \"" + p.getValue() + "\"");
                 }
             }
@@ -293,14 +321,15 @@ public final class AuthDbDsn {
      * Percent-decoding as Go's net/url does it: {@code +} means a space only in the query. The part is named, never
      * quoted, in errors: it may be the password.
      */
-    private static String percentDecode(String s, String part, boolean plusIsSpace) throws ConfigException {
+    private static String percentDecode(String s, String part, boolean plusIsSpace, String what)
+            throws ConfigException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c == '%') {
                 if (i + 2 >= s.length() || Character.digit(s.charAt(i + 1), 16) < 0
                         || Character.digit(s.charAt(i + 2), 16) < 0) {
-                    throw new ConfigException(KEY + " has an invalid %-escape in its " + part
+                    throw new ConfigException(what + " has an invalid %-escape in its " + part
                             + ": write a literal % as %25, and percent-encode @ : / ? # & in user names and passwords");
                 }
                 out.write(Character.digit(s.charAt(i + 1), 16) * 16 + Character.digit(s.charAt(i + 2), 16));

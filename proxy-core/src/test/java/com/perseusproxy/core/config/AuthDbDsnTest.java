@@ -1,6 +1,5 @@
-package com.perseusproxy.server.config;
+package com.perseusproxy.core.config;
 
-import com.zaxxer.hikari.HikariConfig;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -59,25 +58,6 @@ class AuthDbDsnTest {
     }
 
     @Test
-    void hikariConfigGetsThePasswordOutsideTheUrl() throws Exception {
-        AuthDbSettings settings = new AuthDbSettings(AuthDbDsn.parse(
-                "postgres://perseus:s3cret@h1:5432,h2:5433/auth?sslmode=require&pool_max_conns=6&pool_min_conns=1"
-                        + "&pool_max_conn_lifetime=5s&pool_health_check_period=0"), 3);
-        HikariConfig hikari = settings.toHikariConfig();
-        assertEquals("jdbc:postgresql://h1:5432,h2:5433/auth?sslmode=require", hikari.getJdbcUrl());
-        assertEquals("perseus", hikari.getUsername());
-        assertEquals("s3cret", hikari.getPassword());
-        assertEquals(6, hikari.getMaximumPoolSize());
-        assertEquals(1, hikari.getMinimumIdle());
-        assertEquals(30_000, hikari.getMaxLifetime(), "raised to HikariCP's minimum");
-        assertEquals(0, hikari.getKeepaliveTime(), "0 = health checks off");
-        assertEquals(3_000, hikari.getConnectionTimeout());
-        assertEquals("3", hikari.getDataSourceProperties().getProperty("connectTimeout"));
-        assertEquals(-1, hikari.getInitializationFailTimeout());
-        assertFalse(settings.toString().contains("s3cret"), settings.toString());
-    }
-
-    @Test
     void errorsNameThePartButNeverQuoteTheDsn() {
         assertError("mysql://u:topsecret@h/db", "must be a URL like postgres://");
         assertError("host=h user=u password=topsecret", "must be a URL like postgres://");
@@ -106,16 +86,21 @@ class AuthDbDsnTest {
     }
 
     @Test
-    void listenAddresses() throws Exception {
-        assertEquals(new ListenAddress(null, 5433), ListenAddress.parse(":5433", "k"));
-        assertEquals(new ListenAddress("127.0.0.1", 6432), ListenAddress.parse("127.0.0.1:6432", "k"));
-        assertEquals(new ListenAddress("::1", 5433), ListenAddress.parse("[::1]:5433", "k"));
-        assertEquals("[::1]:5433", ListenAddress.parse("[::1]:5433", "k").toString());
-        assertEquals(":5433", ListenAddress.parse(":5433", "k").toString());
-        for (String bad : new String[] {"5433", "::1:5433", "host:x", "host:70000"}) {
-            ConfigException e = assertThrows(ConfigException.class, () -> ListenAddress.parse(bad, "ListenAddress"));
-            assertTrue(e.getMessage().startsWith("ListenAddress"), e.getMessage());
-        }
+    void errorsNameTheGivenSourceForTools() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> AuthDbDsn.parse("postgres://u:topsecret@h:0/db", "-auth_dsn"));
+        assertTrue(e.getMessage().startsWith("-auth_dsn has an invalid port"), e.getMessage());
+        assertFalse(e.getMessage().contains("topsecret"), e.getMessage());
+    }
+
+    @Test
+    void connectionPropertiesCarryTheSecretsTheUrlLeavesOut() throws Exception {
+        AuthDbDsn dsn = AuthDbDsn.parse("postgres://perseus:s3cret@h/auth?sslpassword=keypass&sslmode=require");
+        assertEquals("perseus", dsn.connectionProperties().getProperty("user"));
+        assertEquals("s3cret", dsn.connectionProperties().getProperty("password"));
+        assertEquals("keypass", dsn.connectionProperties().getProperty("sslpassword"));
+        assertEquals("jdbc:postgresql://h:5432/auth?sslmode=require", dsn.jdbcUrl());
+        assertNull(AuthDbDsn.parse("postgres://u@h/db").connectionProperties().getProperty("password"));
     }
 
     private static void assertError(String dsn, String expected) {

@@ -1,0 +1,126 @@
+package com.perseusproxy.server.metrics;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.perseusproxy.core.pool.PoolRegistry;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The HTTP listener on {@code MetricsAddress}: {@code GET /metrics} (Prometheus text, Perseus's metric names) and
+ * {@code GET /health} (build information as JSON, Perseus's field names). It runs on its own single thread, so a
+ * slow scraper never touches the proxy's data event loop, which it reads only through thread-safe snapshots.
+ * Nothing it serves contains a secret: pools are named by host and database only.
+ */
+public final class MetricsServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(MetricsServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+
+    private final HttpServer http;
+    private final ExecutorService thread;
+    private final PoolMetrics poolMetrics;
+    private final byte[] health;
+
+    private MetricsServer(HttpServer http, ExecutorService thread, PoolRegistry pools, BuildInfo build)
+            throws IOException {
+        this.http = http;
+        this.thread = thread;
+        this.poolMetrics = new PoolMetrics(pools);
+        this.health = JSON.writeValueAsBytes(build);
+        http.createContext("/metrics", exchange -> respond(exchange, "/metrics", this::metrics,
+                PrometheusText.CONTENT_TYPE));
+        http.createContext("/health", exchange -> respond(exchange, "/health", () -> health, "application/json"));
+        http.createContext("/", exchange -> {
+            try (exchange) {
+                exchange.sendResponseHeaders(404, -1);
+            }
+        });
+    }
+
+    /**
+     * Binds and starts serving.
+     *
+     * @throws UncheckedIOException when the address cannot be bound (the message says which key to change)
+     */
+    public static MetricsServer start(InetSocketAddress address, PoolRegistry pools, BuildInfo build) {
+        ExecutorService thread = Executors.newSingleThreadExecutor(new DefaultThreadFactory("perseus-metrics", true));
+        try {
+            HttpServer http = HttpServer.create(address, 16);
+            http.setExecutor(thread);
+            MetricsServer server = new MetricsServer(http, thread, pools, build);
+            http.start();
+            log.info("serving /metrics and /health on {}", http.getAddress());
+            return server;
+        } catch (IOException e) {
+            thread.shutdownNow();
+            String why = e instanceof BindException ? "it is in use or not an address of this host" : e.toString();
+            throw new UncheckedIOException("cannot listen for metrics on " + address + " (" + why + "): change "
+                    + "MetricsAddress, or set it to \"\" to turn the metrics endpoint off", e);
+        }
+    }
+
+    public int port() {
+        return http.getAddress().getPort();
+    }
+
+    private byte[] metrics() {
+        PrometheusText text = new PrometheusText();
+        poolMetrics.writeTo(text);
+        return text.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private interface Body {
+        byte[] get() throws IOException;
+    }
+
+    private static void respond(HttpExchange exchange, String path, Body body, String contentType)
+            throws IOException {
+        try (exchange) {
+            if (!exchange.getRequestURI().getPath().equals(path)) {
+                exchange.sendResponseHeaders(404, -1); // contexts match by prefix: /metricsx is not /metrics
+                return;
+            }
+            String method = exchange.getRequestMethod();
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+                exchange.sendResponseHeaders(405, -1);
+                return;
+            }
+            byte[] bytes;
+            try {
+                bytes = body.get();
+            } catch (RuntimeException e) {
+                log.warn("cannot render {}: {}", path, e.toString());
+                exchange.sendResponseHeaders(500, -1);
+                return;
+            }
+            exchange.getResponseHeaders().set("Content-Type", contentType);
+            exchange.getResponseHeaders().set("Cache-Control", "no-store");
+            if (method.equals("HEAD")) {
+                exchange.sendResponseHeaders(200, -1);
+            } else {
+                exchange.sendResponseHeaders(200, bytes.length);
+                exchange.getResponseBody().write(bytes);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+        thread.shutdownNow();
+    }
+}
