@@ -34,9 +34,12 @@ public final class PerseusService implements AutoCloseable {
     private final ProxyServer proxy;
     private final PoolSettingsResolver poolSettings;
     private final MetricsServer metrics;
+    private final CredentialRotation rotation;
 
     private PerseusService(HikariDataSource authDb, KmsDecryptor kms, ScryptAuthenticator authenticator,
-                           ProxyServer proxy, PoolSettingsResolver poolSettings, MetricsServer metrics) {
+                           ProxyServer proxy, PoolSettingsResolver poolSettings, MetricsServer metrics,
+                           CredentialRotation rotation) {
+        this.rotation = rotation;
         this.authDb = authDb;
         this.kms = kms;
         this.authenticator = authenticator;
@@ -63,17 +66,23 @@ public final class PerseusService implements AutoCloseable {
         }
         log.info("auth database {}", config.authDb());
         HikariDataSource authDb = new HikariDataSource(config.authDb().toHikariConfig());
+        JdbcTenantDirectory directory = new JdbcTenantDirectory(authDb, config.authDb().queryTimeoutSecs());
+        SecretDecryptor decryptor = new SecretDecryptors(decryptors);
+        CredentialRotation rotation = new CredentialRotation(config.rotation(), authDb,
+                config.authDb().queryTimeoutSecs(), directory, decryptor, config.credentialCommands());
         ScryptAuthenticator authenticator = new ScryptAuthenticator(
-                new JdbcTenantDirectory(authDb, config.authDb().queryTimeoutSecs()),
-                new SecretDecryptors(decryptors),
+                directory,
+                decryptor,
                 AuthLimits.withHashChecks(config.client().effectiveMaxConcurrentHashChecks()));
         PoolSettingsResolver poolSettings = new PoolSettingsResolver(config.poolSettings(),
                 config.overrideSettings());
         ProxyServer proxy = null;
         try {
             proxy = ProxyServer.start(new ProxyServer.Options(
-                    config.listenAddress().toSocketAddress(), authenticator, poolSettings,
-                    config.client().loginTimeout(), config.client().maxMessageBytes()));
+                    config.listenAddress().toSocketAddress(), rotation.logins(authenticator), poolSettings,
+                    config.client().loginTimeout(), config.client().maxMessageBytes(),
+                    rotation.credentialSource()));
+            rotation.start(proxy.pools().routes(), config.authDb().toHikariConfig());
             MetricsServer metrics = null;
             if (config.metricsEnabled()) {
                 metrics = MetricsServer.start(config.metricsAddress().toSocketAddress(), proxy.pools(),
@@ -81,8 +90,9 @@ public final class PerseusService implements AutoCloseable {
             } else {
                 log.info("MetricsAddress is empty: no /metrics or /health endpoint");
             }
-            return new PerseusService(authDb, kms, authenticator, proxy, poolSettings, metrics);
+            return new PerseusService(authDb, kms, authenticator, proxy, poolSettings, metrics, rotation);
         } catch (RuntimeException e) {
+            rotation.close();
             if (proxy != null) {
                 proxy.close();
             }
@@ -103,6 +113,7 @@ public final class PerseusService implements AutoCloseable {
         poolSettings.update(config.poolSettings(), config.overrideSettings());
         log.info("reloaded pool settings: {} (+{} overrides)", config.poolSettings(),
                 config.overrideSettings().size());
+        rotation.refreshNow(); // SIGHUP also re-reads the perseus_auth rows in use
     }
 
     /** The port clients connect to (useful when the config asked for port 0). */
@@ -121,6 +132,7 @@ public final class PerseusService implements AutoCloseable {
 
     @Override
     public void close() {
+        rotation.close();
         if (metrics != null) {
             metrics.close();
         }

@@ -4,6 +4,7 @@ import com.perseusproxy.core.auth.Authenticator;
 import com.perseusproxy.core.net.Transport;
 import com.perseusproxy.core.backend.BackendConnector;
 import com.perseusproxy.core.backend.CancelForwarder;
+import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.Destination;
 import com.perseusproxy.core.pool.PoolRegistry;
 import com.perseusproxy.core.pool.PoolSettings;
@@ -42,7 +43,13 @@ public final class ProxyServer implements AutoCloseable {
     /** What the server needs to run, already parsed and validated. */
     public record Options(InetSocketAddress listen, Authenticator authenticator,
                           Function<Destination, PoolSettings> poolSettings, Duration loginTimeout,
-                          int maxMessageBytes) {
+                          int maxMessageBytes, CredentialSource credentialSource) {
+
+        /** Without a place to re-read refused credentials from. */
+        public Options(InetSocketAddress listen, Authenticator authenticator,
+                       Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes) {
+            this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, CredentialSource.NONE);
+        }
     }
 
     private final EventLoopGroup acceptGroup;
@@ -62,7 +69,8 @@ public final class ProxyServer implements AutoCloseable {
         dns.allowCoreThreadTimeOut(true);
         blockingExecutor = dns;
         EventLoop dataLoop = dataGroup.next();
-        pools = new PoolRegistry(dataLoop, new BackendConnector(blockingExecutor), options.poolSettings());
+        pools = new PoolRegistry(dataLoop, new BackendConnector(blockingExecutor), options.poolSettings(),
+                options.credentialSource());
         cancelKeys = new CancelKeys();
         Duration cleanupTimeout = Duration.ofSeconds(10);
         SessionServices services = new SessionServices(options.authenticator(), pools, cancelKeys,

@@ -104,7 +104,8 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
             login.fail(AuthErrors.hashQueueFull());
             return;
         }
-        LoginFailure failure = check(login.request, tenant);
+        PasswordCheck checked = check(login.request, tenant);
+        LoginFailure failure = checked.failure();
         if (failure != null) {
             String row = tenant == null ? "" : " (perseus_auth row id " + tenant.id() + ")";
             if (failure == LoginFailure.UNUSABLE_STORED_HASH) {
@@ -115,32 +116,51 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
             login.fail(AuthErrors.passwordFailed(login.request.user()));
             return;
         }
-        dispatch(lookupPool, login, () -> openRoute(login, tenant), AuthErrors::lookupQueueFull);
+        dispatch(lookupPool, login, () -> openRoute(login, tenant, checked.hashPosition()),
+                AuthErrors::lookupQueueFull);
     }
 
     /**
-     * Exactly one scrypt run whatever the outcome: against the row's hash when it is usable, else against a dummy
-     * hash of the same cost.
-     *
-     * @return null when the login is good
+     * The outcome of checking a login's password: a failure, or the 1-based position in {@code source_pass_hashed}
+     * of the hash that matched (for the log; never the hash itself).
      */
-    static LoginFailure check(LoginRequest request, TenantRecord tenant) {
-        boolean usableHash = tenant != null && EasyScrypt.isWellFormed(tenant.sourcePassHashed());
-        String hash = usableHash ? tenant.sourcePassHashed() : EasyScrypt.dummyHash();
-        boolean passwordMatches = EasyScrypt.verify(request.password(), hash);
-        if (tenant == null) {
-            return LoginFailure.UNKNOWN_TENANT;
+    record PasswordCheck(LoginFailure failure, int hashPosition) {
+        static PasswordCheck refused(LoginFailure failure) {
+            return new PasswordCheck(failure, ClientPasswordHashes.NO_MATCH);
         }
-        if (!Objects.equals(request.user(), tenant.sourceUser())) {
-            return LoginFailure.WRONG_USER;
-        }
-        if (!usableHash) {
-            return LoginFailure.UNUSABLE_STORED_HASH;
-        }
-        return passwordMatches ? null : LoginFailure.WRONG_PASSWORD;
     }
 
-    private void openRoute(Login login, TenantRecord tenant) {
+    /**
+     * One scrypt run per usable hash of the row (one, unless a client-side rotation is under way), and exactly one
+     * against a dummy hash of the same cost when the tenant is unknown or its hashes are unusable.
+     */
+    static PasswordCheck check(LoginRequest request, TenantRecord tenant) {
+        ClientPasswordHashes hashes = ClientPasswordHashes.parse(tenant == null ? null : tenant.sourcePassHashed());
+        int matched = hashes.anyUsable() ? hashes.match(request.password())
+                : dummyCheck(request.password());
+        if (tenant == null) {
+            return PasswordCheck.refused(LoginFailure.UNKNOWN_TENANT);
+        }
+        if (!Objects.equals(request.user(), tenant.sourceUser())) {
+            return PasswordCheck.refused(LoginFailure.WRONG_USER);
+        }
+        if (!hashes.anyUsable()) {
+            return PasswordCheck.refused(LoginFailure.UNUSABLE_STORED_HASH);
+        }
+        if (hashes.unusableCount() > 0) {
+            log.warn("perseus_auth row id {} has {} unusable entries in source_pass_hashed (ignored); regenerate them"
+                    + " with 'perseus-tools genhash' or remove them", tenant.id(), hashes.unusableCount());
+        }
+        return matched == ClientPasswordHashes.NO_MATCH ? PasswordCheck.refused(LoginFailure.WRONG_PASSWORD)
+                : new PasswordCheck(null, matched);
+    }
+
+    private static int dummyCheck(String password) {
+        EasyScrypt.verify(password, EasyScrypt.dummyHash());
+        return ClientPasswordHashes.NO_MATCH;
+    }
+
+    private void openRoute(Login login, TenantRecord tenant, int hashPosition) {
         Destination destination = destinationOf(login, tenant);
         String password;
         try {
@@ -155,8 +175,9 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
         TenantRoute route = new TenantRoute(login.request.database(), login.request.schema(), login.request.user(),
                 destination, credentials);
         if (login.result.complete(route)) {
-            log.info("login of {} accepted (perseus_auth row id {}): destination {}, credentials {}",
-                    describe(login.request), tenant.id(), destination, credentials);
+            log.info("login of {} accepted (perseus_auth row id {}, client password hash #{}): destination {},"
+                    + " credentials {}", describe(login.request), tenant.id(), hashPosition, destination,
+                    credentials);
         }
     }
 

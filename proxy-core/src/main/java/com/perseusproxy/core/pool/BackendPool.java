@@ -3,6 +3,7 @@ package com.perseusproxy.core.pool;
 import com.perseusproxy.core.backend.BackendConnection;
 import com.perseusproxy.core.backend.BackendConnector;
 import com.perseusproxy.core.backend.BackendCredentials;
+import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.ConnectionOwner;
 import com.perseusproxy.core.backend.Destination;
 import com.perseusproxy.core.protocol.PgException;
@@ -11,8 +12,11 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,10 +28,20 @@ import org.slf4j.LoggerFactory;
  * transaction's end. Idle connections are kept most-recently-used first, so the surplus ages out through
  * MaxIdletime. Waiters are served first come, first served, and give up after QueryWaitTimeoutSecs. A connection that
  * dies is dropped and never handed out again. Every method runs on the pool's event loop.
+ *
+ * <p>Credential rotation: new connections log in with the pool's {@link CredentialSet} through a
+ * {@link BackendLoginAttempt}. A <em>stale</em> connection (past MaxLifetime, or logged in with credentials that are no
+ * longer current) is retired only when idle, and only while logins are known to work: PostgreSQL keeps an open
+ * connection valid after {@code ALTER ROLE ... PASSWORD}, so during a rotation the old connections keep serving until
+ * a login with the new password has succeeded. While logins fail, a {@link LoginBackoff} spaces the attempts and
+ * waiters are failed only when no open connection could serve them.
  */
 public final class BackendPool implements ConnectionOwner {
 
     private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
+    /** An idle, stale last connection is closed only after this long unused: the pool is quiet, not between two
+     *  transactions. */
+    private static final long QUIET_POOL_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final Destination destination;
     private final EventLoop loop;
@@ -38,7 +52,18 @@ public final class BackendPool implements ConnectionOwner {
     private final ServerProfile serverProfile = new ServerProfile();
     private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
-    private volatile BackendCredentials credentials;
+    /** The connections counted in {@code open}: those whose login succeeded and that have not closed yet. */
+    private final Set<BackendConnection> members = new HashSet<>();
+    private final CredentialSet credentials;
+    private final CredentialSource credentialSource;
+    private final LoginBackoff backoff = new LoginBackoff();
+    /** Logins sent to the server, each candidate counted: what a wrong password costs the database. */
+    private final AtomicLong serverLogins = new AtomicLong();
+    private ScheduledFuture<?> retryTimer;
+    /** A stale connection was retired and no login has succeeded since: the next one waits for that proof. */
+    private boolean retirementUnproven;
+    private long lastRetirementNanos;
+    private boolean retired;
     private int open;
     private int creating;
 
@@ -52,8 +77,16 @@ public final class BackendPool implements ConnectionOwner {
 
     public BackendPool(Destination destination, BackendCredentials credentials, EventLoop loop,
                        BackendConnector connector, Supplier<PoolSettings> settings) {
+        this(destination, credentials, loop, connector, settings, CredentialSource.NONE);
+    }
+
+    /** @param credentialSource re-reads the destination's credentials when every known one is refused */
+    public BackendPool(Destination destination, BackendCredentials credentials, EventLoop loop,
+                       BackendConnector connector, Supplier<PoolSettings> settings,
+                       CredentialSource credentialSource) {
         this.destination = destination;
-        this.credentials = credentials;
+        this.credentials = new CredentialSet(credentials);
+        this.credentialSource = credentialSource;
         this.loop = loop;
         this.connector = connector;
         this.settings = settings;
@@ -85,17 +118,54 @@ public final class BackendPool implements ConnectionOwner {
         return settings.get();
     }
 
-    /** New connections log in with these; open ones keep what they logged in with (the server keeps them valid). */
+    /**
+     * What perseus_auth says now (a login or a refresh read it). New connections try the credentials that last worked
+     * first and these next; open ones keep what they logged in with (the server keeps them valid).
+     */
     public void updateCredentials(BackendCredentials latest) {
-        if (!latest.equals(credentials)) {
-            log.info("pool {} will log in new connections with {}", destination, latest);
-            credentials = latest;
+        assert loop.inEventLoop();
+        if (credentials.offerLatest(latest)) {
+            log.info("pool {}: perseus_auth now gives credentials {}", destination, latest);
+            if (backoff.failing()) {
+                backoff.retryNow(System.nanoTime()); // the fix may have arrived: no need to wait out the backoff
+                probeLogin();
+            }
         }
+    }
+
+    /** The credentials new connections are expected to log in with (the last that worked). */
+    public BackendCredentials currentCredentials() {
+        return credentials.current();
+    }
+
+    /** Whether logins to the destination are failing now (the pool backs off and keeps serving on open ones). */
+    public boolean failingLogins() {
+        return backoff.failing();
+    }
+
+    /** Logins the pool has sent to the server, every candidate counted. */
+    public long serverLoginCount() {
+        return serverLogins.get();
+    }
+
+    /**
+     * No tenant routes here any more (an account switch moved them): idle connections close now, leased ones when
+     * returned. A later acquire revives the pool.
+     */
+    public void retire() {
+        assert loop.inEventLoop();
+        if (!retired) {
+            retired = true;
+            log.info("pool {}: no tenant routes here any more; closing its connections as they become idle",
+                    destination);
+        }
+        closeIdle();
     }
 
     /** Gets a connection for one transaction: an idle one, a new one, or the next one released. */
     public Future<BackendConnection> acquire() {
         assert loop.inEventLoop();
+        retired = false;
         Promise<BackendConnection> promise = loop.newPromise();
         long now = System.nanoTime();
         if (waiters.isEmpty()) {
@@ -131,10 +201,18 @@ public final class BackendPool implements ConnectionOwner {
         if (!connection.isUsable()) {
             return; // onClosed does the accounting
         }
-        if (connection.isExpired(now)) {
-            stats.closedForLifetime();
+        if (retired) {
             close(connection);
             return;
+        }
+        if (isStale(connection, now) && mayRetire(now)) {
+            if (open > 1 || settings.get().maxOpen() == 1) {
+                retireStale(connection, now);
+                openMoreIfNeeded();
+                return;
+            }
+            // The last connection: log in its replacement first, and retire it once that worked.
+            startLogin(settings.get());
         }
         if (open > settings.get().maxOpen()) {
             close(connection); // MaxOpen was lowered by a reload: shrink as connections come back
@@ -155,6 +233,9 @@ public final class BackendPool implements ConnectionOwner {
     @Override
     public void onClosed(BackendConnection connection) {
         assert loop.inEventLoop();
+        if (!members.remove(connection)) {
+            return; // its login failed: already uncounted when the attempt failed
+        }
         if (idle.remove(connection)) {
             log.debug("idle backend of {} closed", destination);
         }
@@ -169,10 +250,10 @@ public final class BackendPool implements ConnectionOwner {
         long maxIdleNanos = current.maxIdleTime().toNanos();
         for (Iterator<BackendConnection> it = idle.iterator(); it.hasNext(); ) {
             BackendConnection connection = it.next();
-            if (connection.isExpired(now)) {
+            if (isStale(connection, now) && mayRetire(now)
+                    && (open > 1 || now - connection.idleSinceNanos() >= QUIET_POOL_NANOS)) {
                 it.remove();
-                stats.closedForLifetime();
-                close(connection);
+                retireStale(connection, now);
             } else if (maxIdleNanos > 0 && now - connection.idleSinceNanos() >= maxIdleNanos) {
                 it.remove();
                 stats.closedForIdleTime();
@@ -214,14 +295,40 @@ public final class BackendPool implements ConnectionOwner {
             if (!connection.isUsable()) {
                 continue;
             }
-            if (connection.isExpired(now)) {
-                stats.closedForLifetime();
-                close(connection);
+            if (isStale(connection, now) && mayRetire(now) && open > 1) {
+                retireStale(connection, now);
                 continue;
             }
             return connection;
         }
         return null;
+    }
+
+    /** Past MaxLifetime, or logged in with credentials that are no longer the ones that work. */
+    private boolean isStale(BackendConnection connection, long now) {
+        return connection.isExpired(now) || !connection.credentials().equals(credentials.current());
+    }
+
+    /**
+     * Whether a stale connection may be closed now. Not while logins fail (it may be all the pool has), and not while
+     * one is in flight: during {@code ALTER ROLE} the pool learns that the password changed only when a login fails,
+     * so stale connections are retired one at a time, each followed by a login that proves a replacement works (or,
+     * in a pool too quiet to log in again, a few seconds apart).
+     */
+    private boolean mayRetire(long now) {
+        return !backoff.failing() && creating == 0
+                && (!retirementUnproven || now - lastRetirementNanos >= QUIET_POOL_NANOS);
+    }
+
+    private void retireStale(BackendConnection connection, long now) {
+        retirementUnproven = true;
+        lastRetirementNanos = now;
+        if (connection.isExpired(now)) {
+            stats.closedForLifetime();
+        } else {
+            log.debug("pool {}: retiring a connection logged in with {}", destination, connection.credentials());
+        }
+        close(connection);
     }
 
     private boolean handToWaiter(BackendConnection connection, long now) {
@@ -238,37 +345,105 @@ public final class BackendPool implements ConnectionOwner {
         return false;
     }
 
-    /** Opens connections while sessions wait and MaxOpen allows. */
+    /**
+     * Opens connections while sessions wait and MaxOpen allows. While logins fail, at most one is in flight and they
+     * are spaced by the backoff; sessions that no open connection can serve get the login's error at once.
+     */
     private void openMoreIfNeeded() {
         PoolSettings current = settings.get();
         while (creating < waiters.size() && open < current.maxOpen()) {
-            open++;
-            creating++;
-            BackendCredentials loginWith = credentials;
-            connector.connect(loop, destination, loginWith, this, current.connCreateTimeout(), current.maxLifetime())
-                    .addListener(f -> {
-                        creating--;
-                        if (f.isSuccess()) {
-                            BackendConnection connection = (BackendConnection) f.getNow();
-                            stats.opened();
-                            log.debug("opened backend pid {} for {}", connection.processId(), destination);
-                            if (!handToWaiter(connection, System.nanoTime())) {
-                                connection.markIdle(System.nanoTime());
-                                idle.push(connection);
-                            }
-                        } else {
-                            open--;
-                            failWaiters(f.cause());
-                        }
-                    });
+            if (backoff.failing()) {
+                if (creating > 0) {
+                    return;
+                }
+                long wait = backoff.waitNanos(System.nanoTime());
+                if (wait > 0) {
+                    if (open == 0) {
+                        failWaiters(backoff.lastError());
+                    } else {
+                        scheduleRetry(wait);
+                    }
+                    return;
+                }
+            }
+            startLogin(current);
         }
     }
 
-    /** A login failed: the sessions waiting now get the error rather than waiting out their timeout. */
-    private void failWaiters(Throwable cause) {
-        PgException error = cause instanceof PgException pg ? pg
+    private void startLogin(PoolSettings current) {
+        open++;
+        creating++;
+        new BackendLoginAttempt(destination, loop, credentials, credentialSource, loginWith -> {
+            serverLogins.incrementAndGet();
+            return connector.connect(loop, destination, loginWith, this, current.connCreateTimeout(),
+                    current.maxLifetime());
+        }).run().addListener(f -> {
+            creating--;
+            if (f.isSuccess()) {
+                BackendConnection connection = (BackendConnection) f.getNow();
+                if (backoff.failing()) {
+                    log.info("pool {}: logins work again (as {})", destination, connection.credentials());
+                }
+                members.add(connection);
+                backoff.succeeded();
+                retirementUnproven = false;
+                stats.opened();
+                log.debug("opened backend pid {} for {}", connection.processId(), destination);
+                if (!handToWaiter(connection, System.nanoTime())) {
+                    connection.markIdle(System.nanoTime());
+                    idle.push(connection);
+                }
+            } else {
+                open--;
+                PgException error = asClientError(f.cause());
+                // 08004: the server answered and refused (credentials, auth method); anything else: not reached.
+                backoff.failed(System.nanoTime(), error, "08004".equals(error.sqlState()));
+                log.warn("pool {}: login failed ({} open connections keep serving; next attempt in {} ms): {}",
+                        destination, open, Math.max(0, backoff.waitNanos(System.nanoTime()) / 1_000_000),
+                        error.getMessage());
+                if (open == 0) {
+                    failWaiters(error);
+                } else {
+                    // In use: keep trying (with backoff) even if nobody waits, so the pool leaves the failing
+                    // state - and resumes retiring old connections - once a working password appears.
+                    scheduleRetry(backoff.waitNanos(System.nanoTime()));
+                }
+            }
+            openMoreIfNeeded();
+        });
+    }
+
+    private void scheduleRetry(long waitNanos) {
+        if (retryTimer == null || retryTimer.isDone()) {
+            retryTimer = loop.schedule(this::probeLogin, Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * While logins fail: one attempt when the backoff allows, even with nobody waiting, provided the pool is in use
+     * (has open connections) and has room. Otherwise the sessions waiting, if any, drive the attempts.
+     */
+    private void probeLogin() {
+        if (backoff.failing() && creating == 0 && open > 0 && open < settings.get().maxOpen()
+                && waiters.isEmpty()) {
+            long wait = backoff.waitNanos(System.nanoTime());
+            if (wait > 0) {
+                scheduleRetry(wait);
+            } else {
+                startLogin(settings.get());
+            }
+            return;
+        }
+        openMoreIfNeeded();
+    }
+
+    private PgException asClientError(Throwable cause) {
+        return cause instanceof PgException pg ? pg
                 : new PgException("08006", "cannot open a connection to backend " + destination + ": " + cause);
-        log.warn("pool {}: {}", destination, error.getMessage());
+    }
+
+    /** No open connection can serve the sessions waiting now: they get the login's error rather than waiting. */
+    private void failWaiters(PgException error) {
         Waiter waiter;
         while ((waiter = waiters.poll()) != null) {
             waiter.promise().tryFailure(error);
@@ -278,6 +453,12 @@ public final class BackendPool implements ConnectionOwner {
     private void giveUp(Promise<BackendConnection> promise) {
         waiters.removeIf(w -> w.promise() == promise);
         PoolSettings current = settings.get();
+        if (backoff.failing()) {
+            promise.tryFailure(new PgException("08004", "no backend connection to " + destination + " became free"
+                    + " within " + current.queryWaitTimeout().toSeconds() + " s (PoolSettings.QueryWaitTimeoutSecs),"
+                    + " and new logins to it fail: " + backoff.lastError().getMessage(), true, null));
+            return;
+        }
         promise.tryFailure(new PgException("53300", "no backend connection to " + destination + " became free within "
                 + current.queryWaitTimeout().toSeconds() + " s (PoolSettings.QueryWaitTimeoutSecs); all "
                 + current.maxOpen() + " connections (PoolSettings.MaxOpen) are busy - shorten transactions or raise"

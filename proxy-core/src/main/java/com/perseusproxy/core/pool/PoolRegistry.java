@@ -2,6 +2,7 @@ package com.perseusproxy.core.pool;
 
 import com.perseusproxy.core.backend.BackendConnector;
 import com.perseusproxy.core.backend.BackendCredentials;
+import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.Destination;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -22,12 +23,22 @@ public final class PoolRegistry implements AutoCloseable {
     private final Function<Destination, PoolSettings> settingsFor;
     private final Map<Destination, BackendPool> pools = new ConcurrentHashMap<>();
     private final ScheduledFuture<?> housekeeping;
+    private final CredentialSource credentialSource;
+    private final TenantRoutes routes;
 
     /**
      * @param settingsFor the settings of a destination's pool, read afresh at every decision so a reload takes
      *                    effect without restart
      */
     public PoolRegistry(EventLoop loop, BackendConnector connector, Function<Destination, PoolSettings> settingsFor) {
+        this(loop, connector, settingsFor, CredentialSource.NONE);
+    }
+
+    /** @param credentialSource where pools re-read their credentials when every known one is refused */
+    public PoolRegistry(EventLoop loop, BackendConnector connector, Function<Destination, PoolSettings> settingsFor,
+                        CredentialSource credentialSource) {
+        this.credentialSource = credentialSource;
+        this.routes = new TenantRoutes(this, loop);
         this.loop = loop;
         this.connector = connector;
         this.settingsFor = settingsFor;
@@ -36,13 +47,24 @@ public final class PoolRegistry implements AutoCloseable {
 
     /** The pool of a destination; the latest credentials known for it are used for its next logins. */
     public BackendPool poolFor(Destination destination, BackendCredentials credentials) {
-        BackendPool pool = pools.computeIfAbsent(destination, d -> {
-            BackendPool created = new BackendPool(d, credentials, loop, connector, () -> settingsFor.apply(d));
+        BackendPool pool = existingOrNew(destination, credentials);
+        pool.updateCredentials(credentials);
+        return pool;
+    }
+
+    /** The pool of a destination, created with these credentials if it is new; an existing one is left as it is. */
+    BackendPool existingOrNew(Destination destination, BackendCredentials credentials) {
+        return pools.computeIfAbsent(destination, d -> {
+            BackendPool created = new BackendPool(d, credentials, loop, connector, () -> settingsFor.apply(d),
+                    credentialSource);
             created.stats().sample(settingsFor.apply(d).maxOpen(), 0, 0);
             return created;
         });
-        pool.updateCredentials(credentials);
-        return pool;
+    }
+
+    /** Where each tenant in use is routed now. */
+    public TenantRoutes routes() {
+        return routes;
     }
 
     public Collection<BackendPool> pools() {

@@ -87,6 +87,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** The tracked settings this client's session should have, in the server's spelling of their values. */
     private final Map<String, String> desiredSettings = new HashMap<>();
     private int[] cancelKey;
+    /** When the login's row lookup started: a route read earlier than a refresh's must not override it. */
+    private long authStartedNanos;
     /** Renames named prepared statements for the backends; null when PoolSettings.MaxPreparedStatements is 0. */
     private PreparedStatementRouter preparedStatements;
 
@@ -225,6 +227,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         String password = MessageReader.password(message);
         state = State.AUTHENTICATING;
+        authStartedNanos = System.nanoTime();
         channel.config().setAutoRead(false);
         services.authenticator()
                 .authenticate(new LoginRequest(startup.database(), startup.schema(), startup.user(), password))
@@ -241,11 +244,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         route = result;
         searchPathSql = SessionSettings.searchPathStatement(route.schema());
-        pool = services.pools().poolFor(route.destination(), route.credentials());
+        pool = services.pools().routes().routeLogin(route, authStartedNanos);
         if (pool.settings().maxPreparedStatements() > 0) {
-            BackendPool statementsPool = pool;
-            preparedStatements = new PreparedStatementRouter(searchPathSql, pool.stats(), pool.knownStatements(),
-                    () -> statementsPool.settings().maxPreparedStatements(), channel.alloc());
+            preparedStatements = new PreparedStatementRouter(searchPathSql, () -> pool, channel.alloc());
         }
         Map<String, String> spelled = pool.serverProfile().spell(startup.settings());
         if (spelled != null) {
@@ -325,6 +326,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         queued.addFirst(first);
         state = State.WAITING;
         channel.config().setAutoRead(false);
+        pool = services.pools().routes().poolFor(route); // a changed route (account switch) applies from here
         acquire(leased -> {
             backend = leased;
             backend.lease(this, searchPathSql, desiredSettings, pool.settings().schemaExecTimeout());

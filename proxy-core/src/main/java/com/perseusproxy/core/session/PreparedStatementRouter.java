@@ -6,8 +6,8 @@ import com.perseusproxy.core.backend.ReplyQueue.Completion;
 import com.perseusproxy.core.backend.ReplyQueue.Expected;
 import com.perseusproxy.core.backend.ReplyQueue.Outcome;
 import com.perseusproxy.core.backend.SessionSettings;
+import com.perseusproxy.core.pool.BackendPool;
 import com.perseusproxy.core.pool.KnownStatements;
-import com.perseusproxy.core.pool.PoolStats;
 import com.perseusproxy.core.protocol.BackendTag;
 import com.perseusproxy.core.protocol.ExtendedQueryMessages;
 import com.perseusproxy.core.protocol.FrontendTag;
@@ -18,7 +18,7 @@ import com.perseusproxy.core.protocol.ServerMessages;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
-import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * Makes a client's named prepared statements work in transaction pooling, where each transaction may run on another
@@ -50,23 +50,20 @@ final class PreparedStatementRouter {
     private static final String FAILING_NAME = ClientStatements.BACKEND_PREFIX + "duplicate_name";
 
     private final ClientStatements statements;
-    private final PoolStats stats;
-    private final KnownStatements known;
-    private final IntSupplier maxPerBackend;
+    /** The client's pool now: an account switch may move its next transaction to another. */
+    private final Supplier<BackendPool> pool;
     private final ByteBufAllocator alloc;
     /** Messages since the last ReadyForQuery were all answered without a backend; a Sync now ends the group. */
     private boolean groupAnsweredLocally;
 
     /**
-     * @param searchPath    the statement that points this client's sessions at its schema (part of statement keys)
-     * @param maxPerBackend the current per-backend limit (PoolSettings.MaxPreparedStatements), read at each use
+     * @param searchPath the statement that points this client's sessions at its schema (part of statement keys)
+     * @param pool       the client's current pool: its counters, its known statements, and its settings
+     *                   (PoolSettings.MaxPreparedStatements is read at each use, so a reload applies at once)
      */
-    PreparedStatementRouter(String searchPath, PoolStats stats, KnownStatements known, IntSupplier maxPerBackend,
-                            ByteBufAllocator alloc) {
+    PreparedStatementRouter(String searchPath, Supplier<BackendPool> pool, ByteBufAllocator alloc) {
         this.statements = new ClientStatements(searchPath);
-        this.stats = stats;
-        this.known = known;
-        this.maxPerBackend = maxPerBackend;
+        this.pool = pool;
         this.alloc = alloc;
     }
 
@@ -117,10 +114,10 @@ final class PreparedStatementRouter {
             return false; // 42P05, which makes the backend skip to Sync: needs the backend
         }
         ClientStatements.Definition definition = statements.define(parse.definition());
-        if (!known.isKnown(definition.backendName)) {
+        if (!pool.get().knownStatements().isKnown(definition.backendName)) {
             return false;
         }
-        stats.clientParsed();
+        pool.get().stats().clientParsed();
         statements.parsing(parse.name(), definition);
         statements.settled(definition);
         client.write(ExtendedQueryMessages.parseComplete());
@@ -176,7 +173,8 @@ final class PreparedStatementRouter {
         }
         ExtendedQueryMessages.Parse parse = ExtendedQueryMessages.readParse(message);
         String name = parse.name();
-        stats.clientParsed();
+        KnownStatements known = pool.get().knownStatements();
+        pool.get().stats().clientParsed();
         if (statements.get(name) != null) {
             String text = "prepared statement \"" + name + "\" already exists";
             backend.sendForClient(FrontendTag.PARSE,
@@ -276,6 +274,7 @@ final class PreparedStatementRouter {
     /** Before a Bind or Describe: prepares the statement on this backend if it lacks it, swallowing the reply. */
     private void ensurePrepared(BackendConnection backend, ClientStatements.Definition definition) {
         String backendName = definition.backendName;
+        KnownStatements known = pool.get().knownStatements();
         if (backend.statements().use(backendName, known.version(backendName))) {
             return;
         }
@@ -305,7 +304,8 @@ final class PreparedStatementRouter {
      */
     private void makeRoom(BackendConnection backend, String backendName) {
         BackendStatements prepared = backend.statements();
-        for (String evicted : prepared.add(backendName, known.version(backendName), maxPerBackend.getAsInt())) {
+        int version = pool.get().knownStatements().version(backendName);
+        for (String evicted : prepared.add(backendName, version, pool.get().settings().maxPreparedStatements())) {
             backend.sendOwn(ExtendedQueryMessages.closeStatement(alloc, evicted),
                     Expected.swallow(Completion.CLOSE, null, new Outcome() {
                         @Override
@@ -319,7 +319,7 @@ final class PreparedStatementRouter {
     }
 
     private ByteBuf parseOnBackend(ClientStatements.Definition definition) {
-        stats.serverParsed();
+        pool.get().stats().serverParsed();
         return ExtendedQueryMessages.parse(alloc, definition.backendName, definition.body);
     }
 
@@ -329,6 +329,7 @@ final class PreparedStatementRouter {
      * result type" after DDL, 0A000), on every backend of the pool. The next use prepares it afresh (Close + Parse).
      */
     private Outcome distrustOnFailure(BackendConnection backend, String backendName) {
+        KnownStatements known = pool.get().knownStatements();
         return new Outcome() {
             @Override
             public void failed(String sqlState) {

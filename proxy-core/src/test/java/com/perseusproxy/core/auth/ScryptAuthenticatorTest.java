@@ -33,6 +33,7 @@ class ScryptAuthenticatorTest {
 
     static final String CLIENT_PASSWORD = "client-pa55";
     static final String BACKEND_PASSWORD = "backend-pa55";
+    static final String NEXT_CLIENT_PASSWORD = "client-pa55-next";
 
     static AuthDatabase db;
     static LocalKeyCipher cipher;
@@ -53,6 +54,8 @@ class ScryptAuthenticatorTest {
                 new LocalKeyCipher(LocalKey.generate()).encrypt(BACKEND_PASSWORD), "rds_b");
         badHostRow = db.insert("mattermost", "tenant_c", "mmuser", hash, "db1:notaport", "mm", enc, "rds_c");
         db.insert("mattermost", "tenant_d", "mmuser", "not-a-hash", "db1", "mm", enc, "rds_d");
+        db.insert("mattermost", "tenant_two_pw", "mmuser", EasyScrypt.hash(CLIENT_PASSWORD) + ","
+                + EasyScrypt.hash(NEXT_CLIENT_PASSWORD), "db1", "mm", enc, "rds_e");
     }
 
     @AfterAll
@@ -80,6 +83,18 @@ class ScryptAuthenticatorTest {
         assertEquals(new TenantRoute("mattermost", "tenant_a", "mmuser",
                 new Destination("db1.internal", 6432, "mm", "rds_a"),
                 new BackendCredentials("rds_a", BACKEND_PASSWORD)), route);
+    }
+
+    @Test
+    void rowWithTwoHashesAcceptsEitherPasswordAndNothingElse() throws Exception {
+        ScryptAuthenticator auth = authenticator();
+        for (String password : List.of(CLIENT_PASSWORD, NEXT_CLIENT_PASSWORD)) {
+            TenantRoute route = auth.authenticate(new LoginRequest("mattermost", "tenant_two_pw", "mmuser", password))
+                    .get(30, TimeUnit.SECONDS);
+            assertEquals("rds_e", route.destination().user());
+        }
+        assertEquals("28P01", failure(auth.authenticate(
+                new LoginRequest("mattermost", "tenant_two_pw", "mmuser", "guess"))).sqlState());
     }
 
     @Test

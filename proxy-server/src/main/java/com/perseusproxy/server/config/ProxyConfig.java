@@ -26,11 +26,14 @@ import java.util.Map;
  */
 public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddress, AuthDbSettings authDb,
                           AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
-                          LogSettings log, LocalKeySettings localKey, ClientSettings client) {
+                          LogSettings log, LocalKeySettings localKey, ClientSettings client,
+                          RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
-            "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings");
-    static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs");
+            "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
+            "CredentialCommands");
+    static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
+            "NotifyChannel");
     static final List<String> AWS_KEYS = List.of("AccessKeyId", "SecretAccessKey", "Region", "Endpoint", "KMSKeyARN");
     static final List<String> LOG_KEYS = List.of("Level", "Json");
     static final List<String> LOCAL_KEY_KEYS = List.of("KeyFile");
@@ -48,6 +51,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
 
     public ProxyConfig {
         overrideSettings = Map.copyOf(overrideSettings);
+        credentialCommands = Map.copyOf(credentialCommands);
     }
 
     /** Reads the file and applies {@code PERSEUS_*} overrides from the process environment. */
@@ -87,16 +91,19 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
         JsonSection top = new JsonSection("", root, env, TOP_KEYS);
         PoolSettings pool = PoolSettingsSection.read(top.section("PoolSettings", PoolSettingsSection.KEYS),
                 PoolSettings.defaults());
+        JsonSection authDbSection = top.section("AuthDBSettings", AUTH_DB_KEYS);
         return new ProxyConfig(
                 ListenAddress.parse(top.string("ListenAddress", ":5433"), "ListenAddress"),
                 metricsAddress(top.string("MetricsAddress", "")),
-                authDb(top.section("AuthDBSettings", AUTH_DB_KEYS)),
+                authDb(authDbSection),
                 aws(top.section("AWSSettings", AWS_KEYS)),
                 pool,
                 overrides(top, pool),
                 log(top.section("LogSettings", LOG_KEYS)),
                 localKey(top.section("LocalKeySettings", LOCAL_KEY_KEYS)),
-                client(top.section("ClientSettings", CLIENT_KEYS)));
+                client(top.section("ClientSettings", CLIENT_KEYS)),
+                RotationSettings.read(authDbSection),
+                CredentialCommandSettings.readAll(top));
     }
 
     /** The top-level pool settings, for pools without an override. */

@@ -1,0 +1,97 @@
+package com.perseusproxy.core.rotation;
+
+import com.perseusproxy.core.auth.TenantRoute;
+import com.perseusproxy.core.pool.TenantRoutes;
+import com.perseusproxy.core.secrets.SecretDecryptor;
+import com.perseusproxy.core.tenant.TenantDirectory;
+import com.perseusproxy.core.tenant.TenantLookupException;
+import com.perseusproxy.core.tenant.TenantRecord;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Re-reads the {@code perseus_auth} rows of the tenants in use and hands changed routes to {@link TenantRoutes}: every
+ * {@code AuthDBSettings.RefreshIntervalSecs}, on SIGHUP, and at once when the auth database NOTIFYs a change. This is
+ * how a new {@code dest_pass_enc} or an account switch reaches pools and sessions without a restart and without
+ * waiting for a login to fail. Requests that arrive while a refresh is queued are merged into it.
+ */
+public final class RouteRefresher {
+
+    private static final Logger log = LoggerFactory.getLogger(RouteRefresher.class);
+
+    private final TenantDirectory directory;
+    private final TenantRowDecoder decoder;
+    private final TenantRoutes routes;
+    private final ScheduledExecutorService executor;
+    private final AtomicBoolean queued = new AtomicBoolean();
+    private final UnaryOperator<TenantRoute> rewrite;
+
+    /** @param executor runs the refreshes (blocking JDBC and KMS); owned by the caller */
+    public RouteRefresher(TenantDirectory directory, SecretDecryptor decryptor, TenantRoutes routes,
+                          ScheduledExecutorService executor) {
+        this(directory, decryptor, routes, executor, UnaryOperator.identity());
+    }
+
+    /** @param rewrite applied to each route read, e.g. {@link ExternalRouting} */
+    public RouteRefresher(TenantDirectory directory, SecretDecryptor decryptor, TenantRoutes routes,
+                          ScheduledExecutorService executor, UnaryOperator<TenantRoute> rewrite) {
+        this.rewrite = rewrite;
+        this.directory = directory;
+        this.decoder = new TenantRowDecoder(decryptor);
+        this.routes = routes;
+        this.executor = executor;
+    }
+
+    /** Refreshes every {@code interval}; zero turns the periodic refresh off (NOTIFY and SIGHUP still work). */
+    public void startPeriodic(Duration interval) {
+        if (!interval.isZero() && !interval.isNegative()) {
+            executor.scheduleWithFixedDelay(this::refreshNow, interval.toMillis(), interval.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Asks for a refresh as soon as possible; returns at once. */
+    public void refreshNow() {
+        if (queued.compareAndSet(false, true)) {
+            try {
+                executor.execute(this::refresh);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                queued.set(false); // shutting down
+            }
+        }
+    }
+
+    private void refresh() {
+        queued.set(false);
+        for (TenantRoutes.Key key : routes.inUse()) {
+            try {
+                long readStarted = System.nanoTime();
+                Optional<TenantRecord> row = directory.find(key.database(), key.schema());
+                if (row.isEmpty()) {
+                    continue; // a deleted tenant: new logins are refused; sessions already in keep their route
+                }
+                TenantRecord r = row.get();
+                TenantRoute route = new TenantRoute(key.database(), key.schema(), r.sourceUser(),
+                        decoder.destination(r), null);
+                route = rewrite.apply(route);
+                if (route.credentials() == null) {
+                    route = new TenantRoute(route.database(), route.schema(), route.user(), route.destination(),
+                            decoder.credentials(r));
+                }
+                routes.offer(route, readStarted);
+            } catch (TenantLookupException | IllegalArgumentException | IllegalStateException e) {
+                log.warn("refreshing the route of tenant {}/{} failed (kept as it was): {}", key.database(),
+                        key.schema(), e.getMessage());
+            } catch (RuntimeException e) {
+                log.warn("refreshing the route of tenant {}/{} failed unexpectedly (kept as it was): {}",
+                        key.database(), key.schema(), e.toString());
+            }
+        }
+    }
+}

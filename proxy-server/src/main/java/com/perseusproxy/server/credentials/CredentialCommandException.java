@@ -1,0 +1,8 @@
+package com.perseusproxy.server.credentials;
+
+/** A credential command failed; the message names the program, never its output. */
+public final class CredentialCommandException extends Exception {
+    public CredentialCommandException(String message) {
+        super(message);
+    }
+}
