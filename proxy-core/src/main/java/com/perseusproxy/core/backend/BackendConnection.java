@@ -6,6 +6,8 @@ import com.perseusproxy.core.protocol.FrontendTag;
 import com.perseusproxy.core.protocol.MessageReader;
 import com.perseusproxy.core.protocol.PgException;
 import com.perseusproxy.core.protocol.PgMessage;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -24,10 +26,10 @@ import org.slf4j.LoggerFactory;
  * One connection from the proxy to a PostgreSQL server, and the bookkeeping that tells when it is free again.
  *
  * <p>The connection knows what it owes: how many ReadyForQuery messages are still due for statements the proxy
- * injected itself (swallowed, never forwarded) and for the client's own sync points (each Query, Sync and
- * FunctionCall is answered by exactly one ReadyForQuery). It is free when nothing is owed, the client has no
- * unfinished extended-protocol group open, and the last ReadyForQuery said idle. All methods run on the channel's
- * event loop.
+ * injected itself at lease start (swallowed, never forwarded), and, in its {@link ReplyQueue}, the replies due for
+ * every message sent during the lease (the client's, possibly renamed, and the proxy's own re-Parses and Closes of
+ * prepared statements). It is free when nothing is owed, the client has no unfinished extended-protocol group open,
+ * and the last ReadyForQuery said idle. All methods run on the channel's event loop.
  */
 public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
@@ -60,11 +62,14 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     /** The session values the server currently holds for the settings the proxy tracks. */
     private final Map<String, String> currentSettings = new HashMap<>();
     private final ArrayDeque<Injected> injected = new ArrayDeque<>();
+    /** Replies owed for everything sent during the lease; routes them to the client, or not. */
+    private final ReplyQueue replies = new ReplyQueue(ByteBufAllocator.DEFAULT, this::deliver);
+    /** The proxy-named prepared statements this session holds. */
+    private final BackendStatements statements = new BackendStatements();
 
     private Channel channel;
     private State state = State.LOGGING_IN;
     private BackendListener listener;
-    private int clientRepliesOwed;
     private boolean clientGroupOpen;
     private char transactionStatus = 'I';
     private boolean copyIn;
@@ -137,7 +142,12 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     /** Whether a query of the leasing client may be running (a cancel would hit it). */
     public boolean hasClientWorkInFlight() {
-        return clientRepliesOwed > 0;
+        return !replies.isEmpty();
+    }
+
+    /** The prepared statements this backend holds under proxy-chosen names. */
+    public BackendStatements statements() {
+        return statements;
     }
 
     // ---- leasing ---------------------------------------------------------------------------------------------
@@ -158,6 +168,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                 TimeUnit.MILLISECONDS);
         if (sessionStateDirty) {
             inject(Injected.RESET, "DISCARD ALL");
+            statements.clear();
             currentSettings.clear();
             loginParameters.forEach((name, value) -> {
                 if (SessionSettings.TRACKED.contains(name)) {
@@ -175,19 +186,40 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         channel.config().setAutoRead(true);
     }
 
-    /** Forwards one client message (ownership passes) and counts the replies it will cause. */
+    /** Forwards one client message (ownership passes); its replies will go to the client. */
     public void sendFromClient(PgMessage message) {
-        switch (message.tag()) {
-            case FrontendTag.QUERY, FrontendTag.FUNCTION_CALL -> clientRepliesOwed++;
-            case FrontendTag.SYNC -> {
-                clientRepliesOwed++;
-                clientGroupOpen = false;
-            }
-            case FrontendTag.COPY_DATA, FrontendTag.COPY_DONE, FrontendTag.COPY_FAIL -> {
+        ReplyQueue.Completion completion = ReplyQueue.Completion.of(message.tag());
+        sendForClient(message.tag(), message.frame(),
+                completion == null ? null : ReplyQueue.Expected.forward(completion, ReplyQueue.Outcome.NONE));
+    }
+
+    /**
+     * Stands in for one client message of type {@code clientTag}: sends {@code frame} in its place (ownership passes;
+     * null when the proxy answers the message itself) and expects {@code reply} (null: the message gets no reply).
+     */
+    public void sendForClient(char clientTag, ByteBuf frame, ReplyQueue.Expected reply) {
+        switch (clientTag) {
+            case FrontendTag.SYNC -> clientGroupOpen = false;
+            case FrontendTag.QUERY, FrontendTag.FUNCTION_CALL, FrontendTag.COPY_DATA, FrontendTag.COPY_DONE,
+                 FrontendTag.COPY_FAIL -> {
             }
             default -> clientGroupOpen = true; // Parse, Bind, Describe, Execute, Close, Flush, unknown
         }
-        channel.write(message.frame());
+        if (frame != null) {
+            channel.write(frame);
+        }
+        if (reply != null) {
+            replies.expect(reply);
+        }
+    }
+
+    /**
+     * Sends an extended-protocol message of the proxy's own (a re-Parse, a Close) among the client's, whose replies
+     * are described by {@code reply}.
+     */
+    public void sendOwn(ByteBuf frame, ReplyQueue.Expected reply) {
+        channel.write(frame);
+        replies.expect(reply);
     }
 
     public void flush() {
@@ -220,12 +252,12 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             copyIn = false;
         }
         if (clientGroupOpen) {
-            channel.write(ClientMessages.sync());
-            clientRepliesOwed++;
+            sendOwn(ClientMessages.sync(), ReplyQueue.Expected.swallow(ReplyQueue.Completion.SYNC_POINT, null,
+                    ReplyQueue.Outcome.NONE));
             clientGroupOpen = false;
         }
         channel.flush();
-        if (clientRepliesOwed > 0) {
+        if (!replies.isEmpty()) {
             cancelSender.cancel(this);
         }
         cleanupDeadline = channel.eventLoop().schedule(() -> {
@@ -377,7 +409,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** @return true if the message was handed to the listener */
+    /** @return true if the message was taken over (by the reply queue), false if it is to be released */
     private boolean onSessionMessage(PgMessage message) {
         char tag = message.tag();
         if (tag == BackendTag.PARAMETER_STATUS) {
@@ -392,37 +424,47 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
         switch (tag) {
             case BackendTag.READY_FOR_QUERY -> {
-                clientRepliesOwed--;
                 transactionStatus = message.readyStatus();
                 copyIn = false;
             }
             case BackendTag.COPY_IN_RESPONSE -> copyIn = true;
             case BackendTag.COMMAND_COMPLETE -> {
                 copyIn = false;
-                if (SessionSettings.leavesSessionState(MessageReader.commandTag(message))) {
+                String commandTag = MessageReader.commandTag(message);
+                if (SessionSettings.leavesSessionState(commandTag)) {
                     sessionStateDirty = true;
+                }
+                if (SessionSettings.dropsPreparedStatements(commandTag)) {
+                    // Gone, except those that messages sent after this statement are re-creating.
+                    statements.clear();
+                    replies.pendingPreparations().forEach(statements::restore);
                 }
             }
             case BackendTag.ERROR_RESPONSE -> copyIn = false;
             default -> {
             }
         }
+        BackendListener current = listener;
+        replies.onReply(message); // to deliver(), or swallowed
         if (state == State.CLEANING) {
             if (tag == BackendTag.READY_FOR_QUERY) {
                 continueCleaning();
             }
-            return false;
-        }
-        BackendListener current = listener;
-        if (current == null) {
-            // Nothing leases this connection: asynchronous NOTICE or NOTIFY between transactions. Drop it.
-            return false;
-        }
-        current.onBackendMessage(message);
-        if (tag == BackendTag.READY_FOR_QUERY && isFree() && listener == current) {
+        } else if (current != null && tag == BackendTag.READY_FOR_QUERY && isFree() && listener == current) {
             current.onBackendIdle();
         }
         return true;
+    }
+
+    /** Where the reply queue sends what is for the client: the leasing session, if any (else dropped). */
+    private void deliver(PgMessage message) {
+        BackendListener current = state == State.READY ? listener : null;
+        if (current == null) {
+            // No client (cleaning up after one that left, or an asynchronous NOTICE or NOTIFY between leases).
+            message.release();
+            return;
+        }
+        current.onBackendMessage(message);
     }
 
     private void onInjectedReply(PgMessage message) {
@@ -474,11 +516,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     private boolean isFree() {
-        return injected.isEmpty() && clientRepliesOwed == 0 && !clientGroupOpen && transactionStatus == 'I';
+        return injected.isEmpty() && replies.isEmpty() && !clientGroupOpen && transactionStatus == 'I';
     }
 
     private void continueCleaning() {
-        if (!injected.isEmpty() || clientRepliesOwed > 0) {
+        if (!injected.isEmpty() || !replies.isEmpty()) {
             return;
         }
         if (transactionStatus != 'I') {

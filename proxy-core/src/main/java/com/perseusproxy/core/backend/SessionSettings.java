@@ -50,6 +50,11 @@ public final class SessionSettings {
         return SESSION_STATE_TAGS.contains(commandTag);
     }
 
+    /** Whether a statement with this command tag dropped every prepared statement of the session. */
+    public static boolean dropsPreparedStatements(String commandTag) {
+        return commandTag.equals("DEALLOCATE ALL") || commandTag.equals("DISCARD ALL");
+    }
+
     /** The statement that points a session at a tenant; pg_temp last so no temporary table shadows its tables. */
     public static String searchPathStatement(String schema) {
         return "SET search_path TO " + SqlQuoting.identifier(schema) + ", pg_temp";

@@ -48,6 +48,7 @@ public final class BackendPool implements ConnectionOwner {
     private final BackendConnector connector;
     private final Supplier<PoolSettings> settings;
     private final PoolStats stats = new PoolStats();
+    private final KnownStatements knownStatements = new KnownStatements();
     private final ServerProfile serverProfile = new ServerProfile();
     private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
@@ -97,6 +98,11 @@ public final class BackendPool implements ConnectionOwner {
 
     public PoolStats stats() {
         return stats;
+    }
+
+    /** Named prepared statements a backend of this pool has parsed successfully. */
+    public KnownStatements knownStatements() {
+        return knownStatements;
     }
 
     public ServerProfile serverProfile() {

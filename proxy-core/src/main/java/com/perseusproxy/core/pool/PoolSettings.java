@@ -14,14 +14,24 @@ import java.time.Duration;
  * @param connCloseTimeout  bound on a graceful close (Terminate) before the socket is dropped
  * @param schemaExecTimeout bound on the {@code SET search_path} sent at each lease
  * @param queryWaitTimeout  how long a client waits for a free connection before it gets an error
+ * @param maxPreparedStatements named prepared statements kept per backend connection (least recently used ones are
+ *                          closed); 0 = no tracking: named statements pass through unchanged and only work within
+ *                          one transaction
  */
 public record PoolSettings(int maxIdle, int maxOpen, Duration maxLifetime, Duration maxIdleTime,
                            Duration connCreateTimeout, Duration connCloseTimeout, Duration schemaExecTimeout,
-                           Duration queryWaitTimeout) {
+                           Duration queryWaitTimeout, int maxPreparedStatements) {
 
-    /** Perseus's defaults from its sample config, with PgBouncer's query_wait_timeout of 120 s. */
+    /** PgBouncer's default max_prepared_statements. */
+    public static final int DEFAULT_MAX_PREPARED_STATEMENTS = 200;
+
+    /**
+     * Perseus's defaults from its sample config, with PgBouncer's query_wait_timeout of 120 s and
+     * max_prepared_statements of 200.
+     */
     public static PoolSettings defaults() {
         return new PoolSettings(3, 5, Duration.ofSeconds(3600), Duration.ofSeconds(300), Duration.ofSeconds(5),
-                Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(120));
+                Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(120),
+                DEFAULT_MAX_PREPARED_STATEMENTS);
     }
 }

@@ -32,6 +32,8 @@ public final class PoolStats {
     private final LongAdder maxIdleClosed = new LongAdder();
     private final LongAdder maxIdleTimeClosed = new LongAdder();
     private final LongAdder maxLifetimeClosed = new LongAdder();
+    private final LongAdder clientParses = new LongAdder();
+    private final LongAdder serverParses = new LongAdder();
 
     void leased() {
         inUse.increment();
@@ -98,5 +100,23 @@ public final class PoolStats {
 
     public long maxLifetimeClosed() {
         return maxLifetimeClosed.sum();
+    }
+
+    /** A client sent a Parse of a named statement (PgBouncer's client_parse_count). */
+    public void clientParsed() {
+        clientParses.increment();
+    }
+
+    /** The proxy sent a backend a Parse of a named statement (PgBouncer's server_parse_count). */
+    public void serverParsed() {
+        serverParses.increment();
+    }
+
+    public long clientParseCount() {
+        return clientParses.sum();
+    }
+
+    public long serverParseCount() {
+        return serverParses.sum();
     }
 }

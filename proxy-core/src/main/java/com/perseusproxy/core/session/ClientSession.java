@@ -89,6 +89,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private int[] cancelKey;
     /** When the login's row lookup started: a route read earlier than a refresh's must not override it. */
     private long authStartedNanos;
+    /** Renames named prepared statements for the backends; null when PoolSettings.MaxPreparedStatements is 0. */
+    private PreparedStatementRouter preparedStatements;
 
     public ClientSession(SessionServices services) {
         this.services = services;
@@ -120,7 +122,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     message.release();
                 }
             }
-            case IDLE -> startTransaction(message);
+            case IDLE -> {
+                if (preparedStatements == null || !preparedStatements.answerWithoutBackend(message, channel)) {
+                    startTransaction(message);
+                }
+            }
             // A client may pipeline its first query behind the password; it runs once the login completes.
             case AUTHENTICATING, PROBING, WAITING -> queued.add(message);
             case ACTIVE -> forward(message);
@@ -132,6 +138,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (state == State.ACTIVE) {
             backend.flush();
+            channel.flush(); // replies the proxy made up itself (ParseComplete, CloseComplete)
         }
     }
 
@@ -238,6 +245,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         route = result;
         searchPathSql = SessionSettings.searchPathStatement(route.schema());
         pool = services.pools().routes().routeLogin(route, authStartedNanos);
+        if (pool.settings().maxPreparedStatements() > 0) {
+            preparedStatements = new PreparedStatementRouter(searchPathSql, () -> pool, channel.alloc());
+        }
         Map<String, String> spelled = pool.serverProfile().spell(startup.settings());
         if (spelled != null) {
             // The server's parameters and its spelling of these settings are known: no probe lease needed.
@@ -326,6 +336,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 forward(message);
             }
             backend.flush();
+            channel.flush();
             channel.config().setAutoRead(backend.channel().isWritable());
         });
     }
@@ -336,7 +347,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             channel.close(); // channelInactive hands the backend over for cleanup
             return;
         }
-        backend.sendFromClient(message);
+        if (preparedStatements != null) {
+            preparedStatements.forward(message, backend);
+        } else {
+            backend.sendFromClient(message);
+        }
     }
 
     private void acquire(java.util.function.Consumer<BackendConnection> onLeased) {
@@ -376,6 +391,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             if (SessionSettings.TRACKED.contains(nameValue[0])) {
                 desiredSettings.put(nameValue[0], nameValue[1]); // the client changed its own session
             }
+        } else if (preparedStatements != null) {
+            preparedStatements.onBackendMessage(message);
         }
         channel.write(message.frame());
     }

@@ -14,7 +14,8 @@ import java.util.List;
 final class PoolSettingsSection {
 
     static final List<String> KEYS = List.of("MaxIdle", "MaxOpen", "MaxLifetimeSecs", "MaxIdletimeSecs",
-            "ConnCreateTimeoutSecs", "ConnCloseTimeoutSecs", "SchemaExecTimeoutSecs", "QueryWaitTimeoutSecs");
+            "ConnCreateTimeoutSecs", "ConnCloseTimeoutSecs", "SchemaExecTimeoutSecs", "QueryWaitTimeoutSecs",
+            "MaxPreparedStatements");
     private static final int MAX = Integer.MAX_VALUE;
 
     private PoolSettingsSection() {
@@ -30,7 +31,9 @@ final class PoolSettingsSection {
                 seconds(s, "ConnCreateTimeoutSecs", base.connCreateTimeout(), 1, ""),
                 seconds(s, "ConnCloseTimeoutSecs", base.connCloseTimeout(), 0, ""),
                 seconds(s, "SchemaExecTimeoutSecs", base.schemaExecTimeout(), 1, ""),
-                seconds(s, "QueryWaitTimeoutSecs", base.queryWaitTimeout(), 0, "0 = wait without limit"));
+                seconds(s, "QueryWaitTimeoutSecs", base.queryWaitTimeout(), 0, "0 = wait without limit"),
+                s.integer("MaxPreparedStatements", base.maxPreparedStatements(), 0, MAX,
+                        "named prepared statements per backend connection, 0 = pass them through untracked"));
     }
 
     private static Duration seconds(JsonSection s, String key, Duration base, int min, String rule)

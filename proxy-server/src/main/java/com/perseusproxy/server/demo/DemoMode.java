@@ -21,7 +21,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -73,7 +72,8 @@ public final class DemoMode {
                   "LogSettings": { "Level": "INFO", "Json": false }
                 }
                 """.formatted(port, pg.getPort(), AUTH_DB, keyFile.toString().replace("\\", "\\\\"));
-        ProxyConfig config = ProxyConfig.parse(json, Map.of());
+        // PERSEUS_* environment overrides apply as in production, e.g. PERSEUS_POOLSETTINGS_MAXIDLE=4 for a benchmark.
+        ProxyConfig config = ProxyConfig.parse(json, System.getenv());
         PerseusService service = PerseusService.start(config);
         printWelcome(service.port(), pg.getPort());
         CountDownLatch stopped = new CountDownLatch(1);

@@ -106,6 +106,20 @@ class ProxyConfigTest {
     }
 
     @Test
+    void maxPreparedStatementsDefaultsTo200AndZeroTurnsTrackingOff() throws Exception {
+        assertEquals(200, ProxyConfig.parse(MINIMAL, Map.of()).toPoolSettings().maxPreparedStatements());
+        ProxyConfig config = ProxyConfig.parse(with("\"PoolSettings\": {\"MaxPreparedStatements\": 0},"
+                + "\"OverrideSettings\": {\"db1/mm\": {\"MaxOpen\": 20}}"), Map.of());
+        assertEquals(0, config.toPoolSettings().maxPreparedStatements());
+        assertEquals(0, config.overrideSettings().get("db1/mm").maxPreparedStatements());
+        assertEquals(50, ProxyConfig.parse(MINIMAL, Map.of("PERSEUS_POOLSETTINGS_MAXPREPAREDSTATEMENTS", "50"))
+                .toPoolSettings().maxPreparedStatements());
+        ConfigException negative = assertThrows(ConfigException.class, () -> ProxyConfig.parse(
+                with("\"PoolSettings\": {\"MaxPreparedStatements\": -1}"), Map.of()));
+        assertTrue(negative.getMessage().contains("PoolSettings.MaxPreparedStatements"), negative.getMessage());
+    }
+
+    @Test
     void overridesInheritUnsetKeysFromPoolSettings() throws Exception {
         ProxyConfig config = ProxyConfig.parse(with("\"PoolSettings\": {\"MaxOpen\": 8, \"MaxLifetimeSecs\": 60},"
                 + "\"OverrideSettings\": {\"db1:5432/mm\": {\"MaxOpen\": 20, \"MaxIdle\": 10}}"), Map.of());
@@ -159,6 +173,7 @@ class ProxyConfigTest {
         env.put("PERSEUS_POOLSETTINGS_CONNCLOSETIMEOUTSECS", "14");
         env.put("PERSEUS_POOLSETTINGS_SCHEMAEXECTIMEOUTSECS", "15");
         env.put("PERSEUS_POOLSETTINGS_QUERYWAITTIMEOUTSECS", "16");
+        env.put("PERSEUS_POOLSETTINGS_MAXPREPAREDSTATEMENTS", "18");
         env.put("PERSEUS_LOGSETTINGS_LEVEL", "debug");
         env.put("PERSEUS_LOGSETTINGS_JSON", "f");
         env.put("PERSEUS_LOCALKEYSETTINGS_KEYFILE", "/env/local.key");
@@ -191,7 +206,7 @@ class ProxyConfigTest {
         assertEquals(new AwsSettings("AKIAENV", "env-secret", "eu-west-1", "https://kms.example.internal",
                 "arn:aws:kms:eu-west-1:111122223333:key/env"), config.aws());
         assertEquals(new PoolSettings(4, 9, Duration.ofSeconds(11), Duration.ofSeconds(12), Duration.ofSeconds(13),
-                Duration.ofSeconds(14), Duration.ofSeconds(15), Duration.ofSeconds(16)), config.toPoolSettings());
+                Duration.ofSeconds(14), Duration.ofSeconds(15), Duration.ofSeconds(16), 18), config.toPoolSettings());
         assertEquals(new LogSettings("DEBUG", false), config.log());
         assertEquals(Path.of("/env/local.key"), config.localKey().keyFile());
         assertEquals(new ClientSettings(Duration.ofSeconds(17), 3, 65536), config.client());

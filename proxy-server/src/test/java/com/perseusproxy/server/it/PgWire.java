@@ -142,6 +142,51 @@ public final class PgWire implements Closeable {
         return message('P', body.toByteArray());
     }
 
+    /** Parse of a named statement without declared parameter types. */
+    public static byte[] parse(String name, String sql) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        cstring(body, name);
+        cstring(body, sql);
+        body.writeBytes(new byte[] {0, 0});
+        return message('P', body.toByteArray());
+    }
+
+    /** Bind of a named statement to the unnamed portal, with text parameters (null for SQL NULL), text results. */
+    public static byte[] bind(String statement, String... textParams) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        cstring(body, "");
+        cstring(body, statement);
+        body.writeBytes(new byte[] {0, 0}); // no parameter format codes: all text
+        body.writeBytes(ByteBuffer.allocate(2).putShort((short) textParams.length).array());
+        for (String param : textParams) {
+            if (param == null) {
+                body.writeBytes(ByteBuffer.allocate(4).putInt(-1).array());
+            } else {
+                byte[] value = param.getBytes(StandardCharsets.UTF_8);
+                body.writeBytes(ByteBuffer.allocate(4).putInt(value.length).array());
+                body.writeBytes(value);
+            }
+        }
+        body.writeBytes(new byte[] {0, 0}); // no result format codes: all text
+        return message('B', body.toByteArray());
+    }
+
+    /** Describe of a named statement (ParameterDescription, then RowDescription or NoData). */
+    public static byte[] describeStatement(String name) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.write('S');
+        cstring(body, name);
+        return message('D', body.toByteArray());
+    }
+
+    /** Close of a named statement (CloseComplete, even if it does not exist). */
+    public static byte[] closeStatement(String name) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.write('S');
+        cstring(body, name);
+        return message('C', body.toByteArray());
+    }
+
     /** Bind of the unnamed statement to the unnamed portal, no parameters, text results. */
     public static byte[] bind() {
         // portal "", statement "", 0 parameter formats, 0 parameters, 0 result formats
@@ -459,6 +504,15 @@ public final class PgWire implements Closeable {
     private static void cstring(ByteArrayOutputStream out, String s) {
         out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
         out.write(0);
+    }
+
+    /** The messages one after the other, for sending in one write (a pipeline). */
+    public static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            all.writeBytes(part);
+        }
+        return all.toByteArray();
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

@@ -50,8 +50,6 @@ class PgbenchTest {
      */
     @Test
     void tpcbWithNamedPreparedStatements() {
-        org.junit.jupiter.api.Assumptions.assumeFalse(Targets.viaProxy(),
-                "named prepared statements across transactions through the proxy are issue 5");
         assertRunSucceeds("prepared");
     }
 

@@ -49,11 +49,25 @@ public record Target(String host, int port, String database, String user, String
      * name/value pairs, e.g. {@code "preferQueryMode", "simple"}. Later pairs override earlier ones.
      */
     public String jdbcUrl(String... extraParams) {
+        return jdbcUrl(true, extraParams);
+    }
+
+    /**
+     * A pgjdbc URL like {@link #jdbcUrl(String...)} but with pgjdbc's default {@code prepareThreshold} (5): from the
+     * fifth execution of a PreparedStatement on, pgjdbc uses a named server-side statement, as applications do.
+     */
+    public String jdbcUrlWithNamedStatements(String... extraParams) {
+        return jdbcUrl(false, extraParams);
+    }
+
+    private String jdbcUrl(boolean unnamedOnly, String... extraParams) {
         Map<String, String> params = new LinkedHashMap<>();
         params.put("user", user);
         params.put("password", password);
         params.put("currentSchema", searchPath());
-        params.put("prepareThreshold", "0");
+        if (unnamedOnly) {
+            params.put("prepareThreshold", "0");
+        }
         params.put("connectTimeout", "10");
         params.put("ApplicationName", "perseus-it");
         if (extraParams.length % 2 != 0) {
@@ -75,6 +89,11 @@ public record Target(String host, int port, String database, String user, String
     /** Opens a pgjdbc connection; see {@link #jdbcUrl(String...)} for the extra parameters. */
     public Connection connect(String... extraParams) throws SQLException {
         return DriverManager.getConnection(jdbcUrl(extraParams));
+    }
+
+    /** Opens a pgjdbc connection with named server-side statements; see {@link #jdbcUrlWithNamedStatements}. */
+    public Connection connectWithNamedStatements(String... extraParams) throws SQLException {
+        return DriverManager.getConnection(jdbcUrlWithNamedStatements(extraParams));
     }
 
     /**

@@ -40,6 +40,19 @@ public final class TestProxy {
 
     /** A proxy of its own with this pool size and auth database; the caller closes it. */
     public static PerseusService startDedicated(int maxOpen, String authDsn) {
+        return start(maxOpen, authDsn, "");
+    }
+
+    /** A proxy of its own with this pool size and PoolSettings.MaxPreparedStatements; the caller closes it. */
+    public static PerseusService startDedicatedWithMaxPreparedStatements(int maxOpen, int maxPreparedStatements) {
+        TestPostgres pg = Fixtures.postgres();
+        return start(maxOpen, "postgres://postgres@%s:%d/%s?sslmode=disable&pool_max_conns=4"
+                .formatted(pg.host(), pg.port(), TestPostgres.AUTH_DB),
+                ", \"MaxPreparedStatements\": " + maxPreparedStatements);
+    }
+
+    /** @param extraPoolSettings more PoolSettings keys, as JSON text starting with a comma */
+    private static PerseusService start(int maxOpen, String authDsn, String extraPoolSettings) {
         Fixtures.postgres();
         String json = """
                 {
@@ -47,11 +60,12 @@ public final class TestProxy {
                   "AuthDBSettings": { "AuthDBDSN": "%s", "AuthQueryTimeoutSecs": 5 },
                   "PoolSettings": { "MaxIdle": %d, "MaxOpen": %d, "MaxLifetimeSecs": 3600, "MaxIdletimeSecs": 300,
                                     "ConnCreateTimeoutSecs": 5, "ConnCloseTimeoutSecs": 1,
-                                    "SchemaExecTimeoutSecs": 5, "QueryWaitTimeoutSecs": 60 },
+                                    "SchemaExecTimeoutSecs": 5, "QueryWaitTimeoutSecs": 60%s },
                   "LocalKeySettings": { "KeyFile": "%s" },
                   "LogSettings": { "Level": "INFO", "Json": false }
                 }
-                """.formatted(authDsn, maxOpen, maxOpen, Fixtures.localKeyFile().toString().replace("\\", "\\\\"));
+                """.formatted(authDsn, maxOpen, maxOpen, extraPoolSettings,
+                Fixtures.localKeyFile().toString().replace("\\", "\\\\"));
         try {
             return PerseusService.start(ProxyConfig.parse(json, Map.of()));
         } catch (Exception e) {
