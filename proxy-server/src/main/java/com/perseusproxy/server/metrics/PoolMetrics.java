@@ -41,7 +41,12 @@ final class PoolMetrics {
             new Family("perseus_max_idle_time_closed_total", "counter",
                     "The total number of connections closed due to SetConnMaxIdleTime.", t -> t.maxIdleTimeClosed),
             new Family("perseus_max_lifetime_closed_total", "counter",
-                    "The total number of connections closed due to SetConnMaxLifetime.", t -> t.maxLifetimeClosed));
+                    "The total number of connections closed due to SetConnMaxLifetime.", t -> t.maxLifetimeClosed),
+            // Beyond Perseus: named prepared statements in transaction pooling (PgBouncer's counters).
+            new Family("perseus_client_parse_count_total", "counter",
+                    "Named prepared statements parsed by clients.", t -> t.clientParses),
+            new Family("perseus_server_parse_count_total", "counter",
+                    "Named prepared statements parsed on backend connections.", t -> t.serverParses));
 
     /** The sums over the pools of one (dest_host, dest_db). */
     private static final class Totals {
@@ -54,6 +59,8 @@ final class PoolMetrics {
         double maxIdleClosed;
         double maxIdleTimeClosed;
         double maxLifetimeClosed;
+        double clientParses;
+        double serverParses;
 
         void add(PoolStats stats) {
             PoolStats.Gauges gauges = stats.gauges();
@@ -66,6 +73,8 @@ final class PoolMetrics {
             maxIdleClosed += stats.maxIdleClosed();
             maxIdleTimeClosed += stats.maxIdleTimeClosed();
             maxLifetimeClosed += stats.maxLifetimeClosed();
+            clientParses += stats.clientParseCount();
+            serverParses += stats.serverParseCount();
         }
     }
 

@@ -35,7 +35,7 @@ class MetricsEndpointTest {
             "perseus_in_use_connections", "perseus_idle_connections");
     static final List<String> COUNTERS = List.of("perseus_wait_count_total", "perseus_wait_duration_seconds_total",
             "perseus_max_idle_closed_total", "perseus_max_idle_time_closed_total",
-            "perseus_max_lifetime_closed_total");
+            "perseus_max_lifetime_closed_total", "perseus_client_parse_count_total", "perseus_server_parse_count_total");
     static final Pattern SAMPLE = Pattern.compile(
             "([a-zA-Z_:][a-zA-Z0-9_:]*)\\{dest_host=\"([^\"]*)\",dest_db=\"([^\"]*)\"} (-?[0-9.]+(?:E-?[0-9]+)?)");
 
@@ -48,6 +48,14 @@ class MetricsEndpointTest {
         try (Connection c = target.connect(); Statement st = c.createStatement()) {
             for (int i = 0; i < 5; i++) {
                 st.execute("select count(*) from notes");
+            }
+        }
+        // pgjdbc switches to a named server-side statement from the fifth execution on.
+        try (Connection c = target.connectWithNamedStatements();
+             java.sql.PreparedStatement ps = c.prepareStatement("select count(*) from notes where id > ?")) {
+            for (int i = 0; i < 8; i++) {
+                ps.setInt(1, i);
+                ps.executeQuery().close();
             }
         }
         String destHost = Fixtures.backend().destHost(); // 127.0.0.1:<port>: not the default port, so written
@@ -71,6 +79,8 @@ class MetricsEndpointTest {
         for (String counter : COUNTERS) {
             assertTrue(values.get(counter) >= 0, counter + " in " + values);
         }
+        assertTrue(values.get("perseus_client_parse_count_total") >= 1, values.toString());
+        assertTrue(values.get("perseus_server_parse_count_total") >= 1, values.toString());
 
         HttpResponse<String> response = get("/metrics");
         assertEquals(200, response.statusCode());

@@ -341,8 +341,11 @@ class NamedStatementPoolingTest {
 
     private static Optional<PoolStats> appDbStats(PerseusService proxy) {
         return proxy.proxy().pools().pools().stream()
+                // The fixture's own destination: other tests add pools for the same role under another host name.
                 .filter(p -> p.destination().database().equals(TestPostgres.APP_DB)
-                        && p.destination().user().equals(TestPostgres.APP_OWNER.name()))
+                        && p.destination().user().equals(TestPostgres.APP_OWNER.name())
+                        && p.destination().host().equals(Fixtures.backend().host())
+                        && p.destination().port() == Fixtures.backend().port())
                 .findFirst().map(BackendPool::stats);
     }
 }
