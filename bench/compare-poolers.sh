@@ -23,6 +23,7 @@ chmod 777 "$work"   # the server and PgBouncer run as another user when this scr
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    [[ -f "$work/pgbouncer.pid" ]] && kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null || true
     [[ -f "$work/pg/postmaster.pid" ]] && run_as_pg "$PGBIN/pg_ctl" -D "$work/pg" -m fast stop >/dev/null 2>&1 || true
     rm -rf "$work"
 }
