@@ -48,6 +48,27 @@ class WireProtocolTest {
     }
 
     @Test
+    void functionCallIsAnsweredAndReleasesTheBackend() {
+        // FunctionCall ('F') is the legacy fast-path protocol (libpq's PQfn, large objects): answered by a
+        // FunctionCallResponse and a ReadyForQuery of its own, like a simple Query.
+        int length = Integer.parseInt(PgWire.firstColumn(wire.simpleQuery(
+                "select 'length(text)'::regprocedure::oid")).get(0));
+        byte[] argument = "tenant".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer call = java.nio.ByteBuffer.allocate(4 + 2 + 2 + 4 + argument.length + 2);
+        call.putInt(length).putShort((short) 0).putShort((short) 1).putInt(argument.length).put(argument)
+                .putShort((short) 0);
+        wire.send(PgWire.message('F', call.array()));
+        List<Message> reply = wire.readUntilReady(1);
+        assertEquals("VZ", PgWire.types(reply), reply.toString());
+        byte[] body = reply.get(0).body();
+        assertEquals("6", new String(body, 4, body.length - 4, java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals("I", PgWire.transactionStates(reply));
+        // The session goes on normally after it.
+        assertEquals(List.of(Fixtures.TENANT_A.schema()), PgWire.firstColumn(wire.simpleQuery(
+                "select current_schema()")));
+    }
+
+    @Test
     void emptySimpleQuery() {
         assertEquals("IZ", PgWire.types(wire.simpleQuery("")));
     }
