@@ -6,6 +6,7 @@ import com.perseusproxy.core.config.AuthDbDsn;
 import com.perseusproxy.core.config.ConfigException;
 import com.perseusproxy.core.secrets.SecretEncryptionException;
 import com.perseusproxy.core.tenant.DsnRedaction;
+import com.perseusproxy.core.tenant.PerseusAuthTable;
 
 import java.io.IOException;
 import java.sql.Connection;
@@ -40,18 +41,7 @@ final class TenantCommand {
     private record Column(String name, String flag, int width) {
     }
 
-    private static final String UPSERT = """
-            INSERT INTO perseus_auth (source_db, source_schema, source_user, source_pass_hashed,
-                                      dest_host, dest_db, dest_pass_enc, dest_user)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (source_db, source_schema) DO UPDATE SET
-                source_user = EXCLUDED.source_user,
-                source_pass_hashed = EXCLUDED.source_pass_hashed,
-                dest_host = EXCLUDED.dest_host,
-                dest_db = EXCLUDED.dest_db,
-                dest_pass_enc = EXCLUDED.dest_pass_enc,
-                dest_user = EXCLUDED.dest_user
-            RETURNING id, (xmax = 0) AS inserted""";
+    private static final String UPSERT = PerseusAuthTable.UPSERT + "\nRETURNING id, (xmax = 0) AS inserted";
 
     private TenantCommand() {
     }

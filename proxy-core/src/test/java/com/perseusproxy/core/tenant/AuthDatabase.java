@@ -33,19 +33,7 @@ public final class AuthDatabase implements AutoCloseable {
         EmbeddedPostgres postgres = EmbeddedPostgres.builder().start();
         try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
             s.execute("CREATE ROLE perseus LOGIN PASSWORD '" + DSN_PASSWORD + "'");
-            s.execute("""
-                    CREATE TABLE perseus_auth (
-                        id serial PRIMARY KEY,
-                        source_db character varying(1024),
-                        source_schema character varying(64),
-                        source_user character varying(64),
-                        source_pass_hashed character varying(1024),
-                        dest_host character varying(64),
-                        dest_db character varying(1024),
-                        dest_pass_enc character varying(1024),
-                        dest_user character varying(64),
-                        UNIQUE (source_db, source_schema)
-                    )""");
+            s.execute(PerseusAuthTable.CREATE_IF_NOT_EXISTS);
             s.execute("GRANT SELECT ON perseus_auth TO perseus");
         }
         HikariConfig config = new HikariConfig();

@@ -1,5 +1,6 @@
 package com.perseusproxy.server.demo;
 
+import com.perseusproxy.core.tenant.PerseusAuthTable;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -22,32 +23,9 @@ import java.util.function.Function;
  */
 public final class SampleDatabase {
 
-    /** The table exactly as Perseus defines it; existing Perseus deployments already have this. */
-    static final String CREATE_PERSEUS_AUTH = """
-            CREATE TABLE IF NOT EXISTS perseus_auth (
-                id serial PRIMARY KEY,
-                source_db character varying(1024),
-                source_schema character varying(64),
-                source_user character varying(64),
-                source_pass_hashed character varying(1024),
-                dest_host character varying(64),
-                dest_db character varying(1024),
-                dest_pass_enc character varying(1024),
-                dest_user character varying(64),
-                UNIQUE (source_db, source_schema)
-            )""";
+    static final String CREATE_PERSEUS_AUTH = PerseusAuthTable.CREATE_IF_NOT_EXISTS;
 
-    private static final String UPSERT_TENANT = """
-            INSERT INTO perseus_auth (source_db, source_schema, source_user, source_pass_hashed,
-                                      dest_host, dest_db, dest_pass_enc, dest_user)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (source_db, source_schema) DO UPDATE SET
-                source_user = EXCLUDED.source_user,
-                source_pass_hashed = EXCLUDED.source_pass_hashed,
-                dest_host = EXCLUDED.dest_host,
-                dest_db = EXCLUDED.dest_db,
-                dest_pass_enc = EXCLUDED.dest_pass_enc,
-                dest_user = EXCLUDED.dest_user""";
+    private static final String UPSERT_TENANT = PerseusAuthTable.UPSERT;
 
     private SampleDatabase() {
     }
