@@ -16,7 +16,6 @@ import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -57,10 +56,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private final BackendLogin login;
     private final long createdAtNanos = System.nanoTime();
     private final long lifetimeNanos;
-    /** Reported parameters as they were right after login: what DISCARD ALL returns the session to. */
-    private final Map<String, String> loginParameters = new HashMap<>();
-    /** The session values the server currently holds for the settings the proxy tracks. */
-    private final Map<String, String> currentSettings = new HashMap<>();
+    private final ServerSessionState session = new ServerSessionState();
     private final ArrayDeque<Injected> injected = new ArrayDeque<>();
     /** Replies owed for everything sent during the lease; routes them to the client, or not. */
     private final ReplyQueue replies = new ReplyQueue(ByteBufAllocator.DEFAULT, this::deliver);
@@ -73,7 +69,6 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private boolean clientGroupOpen;
     private char transactionStatus = 'I';
     private boolean copyIn;
-    private boolean sessionStateDirty;
     private int cancelsInFlight;
     private boolean releaseAfterCancel;
     private long idleSinceNanos = System.nanoTime();
@@ -88,7 +83,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         this.owner = owner;
         this.loginPromise = loginPromise;
         this.lifetimeNanos = lifetimeNanos;
-        this.login = new BackendLogin(destination, credentials, loginParameters);
+        this.login = new BackendLogin(destination, credentials, session.loginParameters());
     }
 
     // ---- facts for the pool ---------------------------------------------------------------------------------
@@ -132,12 +127,12 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     /** Server parameters reported at login (server_version, server_encoding, TimeZone, ...). */
     public Map<String, String> loginParameters() {
-        return loginParameters;
+        return session.loginParameters();
     }
 
     /** The current values of the tracked settings on this session, as last reported or set. */
     public Map<String, String> currentSettings() {
-        return currentSettings;
+        return session.currentSettings();
     }
 
     /** Whether a query of the leasing client may be running (a cancel would hit it). */
@@ -166,22 +161,14 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         listener = newListener;
         setupDeadline = channel.eventLoop().schedule(() -> setupTimedOut(setupTimeout), setupTimeout.toMillis(),
                 TimeUnit.MILLISECONDS);
-        if (sessionStateDirty) {
+        if (session.takeResetNeeded()) {
             inject(Injected.RESET, "DISCARD ALL");
             statements.clear();
-            currentSettings.clear();
-            loginParameters.forEach((name, value) -> {
-                if (SessionSettings.TRACKED.contains(name)) {
-                    currentSettings.put(name, value);
-                }
-            });
-            sessionStateDirty = false;
         }
         inject(Injected.SEARCH_PATH, searchPathSql);
-        String settingsSql = SessionSettings.statementsToApply(desiredSettings, currentSettings);
+        String settingsSql = session.applySettings(desiredSettings);
         if (!settingsSql.isEmpty()) {
             inject(Injected.SETTINGS, settingsSql);
-            currentSettings.putAll(desiredSettings);
         }
         channel.config().setAutoRead(true);
     }
@@ -397,11 +384,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     private void onLoginMessage(PgMessage message) {
         if (login.onMessage(channel, message)) {
-            loginParameters.forEach((name, value) -> {
-                if (SessionSettings.TRACKED.contains(name)) {
-                    currentSettings.put(name, value);
-                }
-            });
+            session.loggedIn();
             state = State.READY;
             if (!loginPromise.trySuccess(this)) {
                 close(); // the login timed out meanwhile
@@ -414,9 +397,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         char tag = message.tag();
         if (tag == BackendTag.PARAMETER_STATUS) {
             String[] nameValue = MessageReader.parameterStatus(message);
-            if (SessionSettings.TRACKED.contains(nameValue[0])) {
-                currentSettings.put(nameValue[0], nameValue[1]);
-            }
+            session.observe(nameValue[0], nameValue[1]);
         }
         if (!injected.isEmpty()) {
             onInjectedReply(message);
@@ -432,7 +413,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                 copyIn = false;
                 String commandTag = MessageReader.commandTag(message);
                 if (SessionSettings.leavesSessionState(commandTag)) {
-                    sessionStateDirty = true;
+                    session.markDirty();
                 }
                 if (SessionSettings.dropsPreparedStatements(commandTag)) {
                     // Gone, except those that messages sent after this statement are re-creating.
@@ -474,7 +455,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             String text = kind + " statement failed on backend " + destination + ": " + fields.get('M');
             log.warn(text);
             if (kind == Injected.SETTINGS) {
-                sessionStateDirty = true; // the settings were rolled back: reset to known values next lease
+                session.markDirty(); // the settings were rolled back: reset to known values next lease
             }
             if (listener != null) {
                 listener.onLeaseSetupFailed(new PgException(fields.getOrDefault('C', "XX000"), text,
