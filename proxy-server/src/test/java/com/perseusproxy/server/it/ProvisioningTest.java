@@ -1,14 +1,11 @@
 package com.perseusproxy.server.it;
 
+import com.perseusproxy.core.auth.PythonScrypt;
 import com.perseusproxy.core.secrets.FakeKms;
 import com.perseusproxy.server.demo.SampleDatabase.SampleTenant;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -120,15 +117,7 @@ class ProvisioningTest {
     }
 
     private static List<String[]> pythonHashes() throws Exception {
-        Path script = Path.of("..", "scripts", "gen_scrypt_fixtures.py");
-        Assumptions.assumeTrue(Files.exists(script), "scripts/gen_scrypt_fixtures.py not found: skipped");
-        Process python;
-        try {
-            python = new ProcessBuilder("python3", script.toString(), "generate").start();
-        } catch (IOException e) {
-            Assumptions.abort("python3 is not installed: skipped");
-            return List.of();
-        }
+        Process python = PythonScrypt.start("generate");
         python.getOutputStream().close();
         String out = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(python.waitFor(60, TimeUnit.SECONDS));
