@@ -34,12 +34,19 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
 
-    /** Lifecycle of the connection. */
+    /**
+     * Lifecycle of the connection. Only the pool moves a connection out of LEASED, CANCEL_HOLD or CLEANING back to
+     * IDLE (through {@link ConnectionOwner#release}).
+     */
     enum State {
         /** TCP connected, login handshake running. */
         LOGGING_IN,
-        /** Logged in, owned by the pool (idle) or by a client session (leased). */
-        READY,
+        /** Logged in and owned by the pool: free to lease. */
+        IDLE,
+        /** Leased to one client session; its messages flow. */
+        LEASED,
+        /** The lease ended while a cancel for its client was in flight: held out of the pool until delivered. */
+        CANCEL_HOLD,
         /** Its client left mid-transaction; the proxy is rolling it back before it may serve anyone else. */
         CLEANING,
         /** Closed; never to be used again. */
@@ -65,6 +72,12 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     private Channel channel;
     private State state = State.LOGGING_IN;
+    /** The tenant this session last served (null: none yet); see {@link SessionReset} for why it matters. */
+    private TenantKey lastTenant;
+    /** The last tenant may have changed its own search_path or settings (a SET tag): re-send them next lease. */
+    private boolean tenantStateUncertain;
+    /** A tenant-switch reset is in flight: the client's messages wait for {@link BackendListener#onLeaseReady}. */
+    private boolean awaitingReady;
     private BackendListener listener;
     private boolean clientGroupOpen;
     private char transactionStatus = 'I';
@@ -101,7 +114,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     public boolean isUsable() {
-        return state == State.READY && channel.isActive();
+        return state == State.IDLE && channel.isActive();
     }
 
     /** Whether MaxLifetime (with this connection's jitter) has passed. */
@@ -140,6 +153,16 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         return !replies.isEmpty();
     }
 
+    /** Whether statements the proxy sent at lease start are still unanswered. */
+    public boolean settingUp() {
+        return !injected.isEmpty();
+    }
+
+    /** The tenant this session served last, or null for a fresh session. */
+    public TenantKey lastTenant() {
+        return lastTenant;
+    }
+
     /** The prepared statements this backend holds under proxy-chosen names. */
     public BackendStatements statements() {
         return statements;
@@ -148,29 +171,56 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     // ---- leasing ---------------------------------------------------------------------------------------------
 
     /**
-     * Starts a lease: queues, ahead of anything the client sends, the statements that point this session at the
-     * tenant - a DISCARD ALL if an earlier client left session state behind, the tenant's search_path (always: the
-     * proxy cannot see a tenant's own SET search_path on every server version), and the settings that differ from
-     * what the client expects. They are pipelined, so they cost no extra round trip; their replies are swallowed.
+     * Starts a lease for {@code tenant}. The policy, and why (see also {@link SessionReset}):
+     * <ul>
+     *   <li><b>Same tenant as last time:</b> nothing is sent, unless the tenant's last transaction visibly changed
+     *   its search_path or settings (then both are re-sent, pipelined). Whatever one client of a tenant leaves in the
+     *   session for the next client of the same tenant is ordinary transaction pooling, as in PgBouncer.</li>
+     *   <li><b>A fresh session:</b> the tenant's search_path and the settings that differ, pipelined ahead of the
+     *   client's messages (no round trip).</li>
+     *   <li><b>Another tenant</b> (or a session whose settings could not be applied): the full reset, the
+     *   search_path and the settings. The client's messages wait for its ReadyForQuery, so that if the reset
+     *   fails they have not run on a session in an unknown state: the connection is closed and the client gets
+     *   another one ({@link BackendListener#onLeaseRetry}), never seeing the error.</li>
+     * </ul>
+     * Replies to all of it are swallowed.
+     *
+     * @return true if the client's messages may follow at once; false if they must wait for
+     *         {@link BackendListener#onLeaseReady}
      */
-    public void lease(BackendListener newListener, String searchPathSql, Map<String, String> desiredSettings,
-                      Duration setupTimeout) {
-        if (state != State.READY || listener != null) {
+    public boolean lease(BackendListener newListener, TenantKey tenant, String searchPathSql,
+                         Map<String, String> desiredSettings, Duration setupTimeout) {
+        if (state != State.IDLE || listener != null) {
             throw new IllegalStateException("backend connection is not free: " + state);
         }
+        state = State.LEASED;
         listener = newListener;
-        setupDeadline = channel.eventLoop().schedule(() -> setupTimedOut(setupTimeout), setupTimeout.toMillis(),
-                TimeUnit.MILLISECONDS);
-        if (session.takeResetNeeded()) {
-            inject(Injected.RESET, "DISCARD ALL");
-            statements.clear();
+        boolean sameTenant = tenant.equals(lastTenant);
+        boolean resetNeeded = session.takeResetNeeded() || (lastTenant != null && !sameTenant);
+        boolean force = resetNeeded || tenantStateUncertain;
+        lastTenant = tenant;
+        if (resetNeeded) {
+            session.resetToLoginValues(); // what RESET ALL leaves: the settings this session logged in with
+            inject(Injected.RESET, SessionReset.forTenant(searchPathSql));
+        } else if (!sameTenant || tenantStateUncertain) {
+            inject(Injected.SEARCH_PATH, searchPathSql);
         }
-        inject(Injected.SEARCH_PATH, searchPathSql);
-        String settingsSql = session.applySettings(desiredSettings);
+        tenantStateUncertain = false;
+        String settingsSql = session.applySettings(desiredSettings, force);
         if (!settingsSql.isEmpty()) {
             inject(Injected.SETTINGS, settingsSql);
         }
+        if (!injected.isEmpty()) {
+            // Only a lease that sends something needs a deadline; the common same-tenant lease schedules no timer.
+            setupDeadline = channel.eventLoop().schedule(() -> setupTimedOut(setupTimeout), setupTimeout.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
+        awaitingReady = resetNeeded;
         channel.config().setAutoRead(true);
+        if (awaitingReady) {
+            channel.flush();
+        }
+        return !awaitingReady;
     }
 
     /** Forwards one client message (ownership passes); its replies will go to the client. */
@@ -216,6 +266,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     /** Ends the lease after {@link BackendListener#onBackendIdle()}: the connection goes back to the pool. */
     public void endLease() {
         listener = null;
+        awaitingReady = false;
+        if (state == State.LEASED || state == State.CLEANING) {
+            state = State.IDLE;
+        }
         if (channel != null && state != State.CLOSED) {
             // Backpressure may have paused reads; an idle connection must still notice the server closing it.
             channel.config().setAutoRead(true);
@@ -229,10 +283,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      */
     public void abandon(CancelSender cancelSender, long deadlineMillis) {
         listener = null;
-        if (state != State.READY) {
+        if (state != State.LEASED) {
             return;
         }
         state = State.CLEANING;
+        awaitingReady = false;
         channel.config().setAutoRead(true);
         if (copyIn) {
             channel.write(ClientMessages.copyFail(channel.alloc(), "client disconnected"));
@@ -267,6 +322,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         cancelsInFlight--;
         if (cancelsInFlight == 0 && releaseAfterCancel) {
             releaseAfterCancel = false;
+            if (state == State.CANCEL_HOLD) {
+                state = State.IDLE;
+            }
             owner.release(this);
         }
     }
@@ -275,6 +333,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     public boolean holdForCancel() {
         if (cancelsInFlight > 0) {
             releaseAfterCancel = true;
+            if (state == State.IDLE) {
+                state = State.CANCEL_HOLD;
+            }
             return true;
         }
         return false;
@@ -318,7 +379,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         try {
             switch (state) {
                 case LOGGING_IN -> onLoginMessage(message);
-                case READY, CLEANING -> {
+                case IDLE, LEASED, CANCEL_HOLD, CLEANING -> {
                     if (onSessionMessage(message)) {
                         message = null; // handed to the listener
                     }
@@ -385,7 +446,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private void onLoginMessage(PgMessage message) {
         if (login.onMessage(channel, message)) {
             session.loggedIn();
-            state = State.READY;
+            state = State.IDLE;
             if (!loginPromise.trySuccess(this)) {
                 close(); // the login timed out meanwhile
             }
@@ -412,8 +473,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             case BackendTag.COMMAND_COMPLETE -> {
                 copyIn = false;
                 String commandTag = MessageReader.commandTag(message);
-                if (SessionSettings.leavesSessionState(commandTag)) {
-                    session.markDirty();
+                if (SessionReset.mayChangeSearchPathOrSettings(commandTag)) {
+                    tenantStateUncertain = true;
                 }
                 if (SessionSettings.dropsPreparedStatements(commandTag)) {
                     // Gone, except those that messages sent after this statement are re-creating.
@@ -439,7 +500,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     /** Where the reply queue sends what is for the client: the leasing session, if any (else dropped). */
     private void deliver(PgMessage message) {
-        BackendListener current = state == State.READY ? listener : null;
+        BackendListener current = state == State.LEASED ? listener : null;
         if (current == null) {
             // No client (cleaning up after one that left, or an asynchronous NOTICE or NOTIFY between leases).
             message.release();
@@ -457,6 +518,17 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             if (kind == Injected.SETTINGS) {
                 session.markDirty(); // the settings were rolled back: reset to known values next lease
             }
+            if (kind == Injected.RESET) {
+                // The session is in a state nobody knows: it serves no one. The client's messages have not been
+                // sent yet (they wait for the reset), so it simply gets another connection.
+                BackendListener waiting = listener;
+                listener = null;
+                close();
+                if (waiting != null) {
+                    waiting.onLeaseRetry();
+                }
+                return;
+            }
             if (listener != null) {
                 listener.onLeaseSetupFailed(new PgException(fields.getOrDefault('C', "XX000"), text,
                         kind == Injected.SEARCH_PATH || kind == Injected.RESET, null));
@@ -470,7 +542,13 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             }
             if (state == State.CLEANING) {
                 continueCleaning();
-            } else if (injected.isEmpty() && listener != null && isFree()) {
+                return;
+            }
+            if (injected.isEmpty() && awaitingReady && listener != null) {
+                awaitingReady = false;
+                listener.onLeaseReady(); // the client's messages may follow now
+            }
+            if (injected.isEmpty() && listener != null && isFree()) {
                 listener.onBackendIdle(); // a lease with no client traffic yet (the login probe)
             }
         }
@@ -478,7 +556,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     private void setupTimedOut(Duration timeout) {
         setupDeadline = null;
-        if (injected.isEmpty() || state != State.READY) {
+        if (injected.isEmpty() || state != State.LEASED) {
             return;
         }
         String text = "backend " + destination + " pid " + processId() + " did not confirm the tenant's search_path"
@@ -513,7 +591,6 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             cleanupDeadline.cancel(false);
             cleanupDeadline = null;
         }
-        state = State.READY;
         owner.release(this);
     }
 }

@@ -15,6 +15,15 @@ public interface BackendListener {
     /** Everything the client sent has been answered and no transaction is open: the lease may end. */
     void onBackendIdle();
 
+    /** The tenant-switch reset has completed: the client's messages, held until now, may be sent. */
+    void onLeaseReady();
+
+    /**
+     * The tenant-switch reset failed: this connection has been closed before any of the client's messages were sent
+     * on it. The listener releases it to the pool and leases another.
+     */
+    void onLeaseRetry();
+
     /** The proxy's own per-lease statements (search_path, settings) failed. */
     void onLeaseSetupFailed(PgException error);
 

@@ -5,8 +5,8 @@ import java.util.Map;
 
 /**
  * What the server session behind one backend connection holds, as far as the proxy must know: the parameters it
- * reported at login, the current values of the tracked settings, and whether an earlier client may have left session
- * state behind (then the next lease starts with DISCARD ALL, which returns the settings to their login values).
+ * reported at login, the current values of the tracked settings, and whether they are in doubt (an injected SET
+ * failed: the next lease starts with the full {@link SessionReset}, which returns the settings to their login values).
  */
 final class ServerSessionState {
 
@@ -37,34 +37,33 @@ final class ServerSessionState {
         }
     }
 
-    /** A client's statement or a failed SET may have left state behind: reset before the next client. */
+    /** A failed SET left the settings in doubt: reset before the next client. */
     void markDirty() {
         dirty = true;
     }
 
-    /** Whether the next lease must start with DISCARD ALL; if so, the settings are taken as reset from now on. */
+    /** Whether the next lease must start with the full reset (the caller then calls {@link #resetToLoginValues}). */
     boolean takeResetNeeded() {
-        if (!dirty) {
-            return false;
-        }
+        boolean needed = dirty;
         dirty = false;
-        resetToLoginValues();
-        return true;
+        return needed;
     }
 
     /**
      * The SET statements that make the session hold the desired settings ("" if it already does); the settings
      * count as applied from now on (the server's ParameterStatus replies correct the spelling).
      */
-    String applySettings(Map<String, String> desired) {
-        String sql = SessionSettings.statementsToApply(desired, currentSettings);
+    String applySettings(Map<String, String> desired, boolean force) {
+        // force: the session may hold values nobody reported (extra_float_digits), so send every desired one.
+        String sql = SessionSettings.statementsToApply(desired, force ? Map.of() : currentSettings);
         if (!sql.isEmpty()) {
             currentSettings.putAll(desired);
         }
         return sql;
     }
 
-    private void resetToLoginValues() {
+    /** A reset ran (RESET ALL): the tracked settings are back at their login values. */
+    void resetToLoginValues() {
         currentSettings.clear();
         loginParameters.forEach(this::observe);
     }

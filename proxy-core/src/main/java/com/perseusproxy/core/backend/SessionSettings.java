@@ -14,13 +14,6 @@ public final class SessionSettings {
     public static final Set<String> TRACKED = Set.of("client_encoding", "DateStyle", "TimeZone", "IntervalStyle",
             "application_name", "extra_float_digits", "standard_conforming_strings");
 
-    /**
-     * Command tags after which a backend may hold session state that another tenant must not inherit (a session SET,
-     * LISTEN, a prepared statement, a cursor, a temporary table): the next lease starts with DISCARD ALL.
-     */
-    private static final Set<String> SESSION_STATE_TAGS = Set.of("SET", "RESET", "LISTEN", "PREPARE",
-            "DECLARE CURSOR", "CREATE TABLE", "SELECT INTO", "LOAD");
-
     private SessionSettings() {
     }
 
@@ -44,10 +37,6 @@ public final class SessionSettings {
             }
         });
         return sql.toString();
-    }
-
-    static boolean leavesSessionState(String commandTag) {
-        return SESSION_STATE_TAGS.contains(commandTag);
     }
 
     /** Whether a statement with this command tag dropped every prepared statement of the session. */

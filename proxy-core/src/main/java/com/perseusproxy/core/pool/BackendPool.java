@@ -6,6 +6,7 @@ import com.perseusproxy.core.backend.BackendCredentials;
 import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.ConnectionOwner;
 import com.perseusproxy.core.backend.Destination;
+import com.perseusproxy.core.backend.TenantKey;
 import com.perseusproxy.core.protocol.PgException;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
@@ -164,12 +165,20 @@ public final class BackendPool implements ConnectionOwner {
 
     /** Gets a connection for one transaction: an idle one, a new one, or the next one released. */
     public Future<BackendConnection> acquire() {
+        return acquire(null);
+    }
+
+    /**
+     * Gets a connection for one transaction of {@code tenant}: preferably an idle one that last served the same
+     * tenant (it needs no reset), else the most recently used idle one, a new one, or the next one released.
+     */
+    public Future<BackendConnection> acquire(TenantKey tenant) {
         assert loop.inEventLoop();
         retired = false;
         Promise<BackendConnection> promise = loop.newPromise();
         long now = System.nanoTime();
         if (waiters.isEmpty()) {
-            BackendConnection connection = pollIdle(now);
+            BackendConnection connection = pollIdle(now, tenant);
             if (connection != null) {
                 stats.leased();
                 promise.setSuccess(connection);
@@ -289,7 +298,17 @@ public final class BackendPool implements ConnectionOwner {
         connection.close(settings.get().connCloseTimeout());
     }
 
-    private BackendConnection pollIdle(long now) {
+    private BackendConnection pollIdle(long now, TenantKey tenant) {
+        if (tenant != null) {
+            // At most MaxIdle entries, most recently used first: the same tenant's connection saves a reset.
+            for (Iterator<BackendConnection> it = idle.iterator(); it.hasNext(); ) {
+                BackendConnection candidate = it.next();
+                if (tenant.equals(candidate.lastTenant()) && candidate.isUsable() && !isStale(candidate, now)) {
+                    it.remove();
+                    return candidate;
+                }
+            }
+        }
         BackendConnection connection;
         while ((connection = idle.poll()) != null) {
             if (!connection.isUsable()) {

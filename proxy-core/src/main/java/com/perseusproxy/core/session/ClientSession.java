@@ -5,6 +5,7 @@ import com.perseusproxy.core.auth.TenantRoute;
 import com.perseusproxy.core.backend.BackendConnection;
 import com.perseusproxy.core.backend.BackendListener;
 import com.perseusproxy.core.backend.SessionSettings;
+import com.perseusproxy.core.backend.TenantKey;
 import com.perseusproxy.core.pool.BackendPool;
 import com.perseusproxy.core.protocol.BackendTag;
 import com.perseusproxy.core.protocol.FrontendTag;
@@ -51,6 +52,8 @@ import org.slf4j.LoggerFactory;
 public final class ClientSession extends ChannelInboundHandlerAdapter implements BackendListener {
 
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+    /** A reset that fails again and again points at the server, not at one broken connection. */
+    private static final int MAX_FAILED_RESETS = 3;
 
     /** Where the session stands. */
     private enum State {
@@ -84,6 +87,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ScheduledFuture<?> loginTimeout;
     private PgException probeFailure;
     private String searchPathSql;
+    /** Which tenant this session is: what a backend compares with the tenant it served last. */
+    private TenantKey tenant;
+    /** Tenant-switch resets that failed in a row for this session; a few are retried on other connections. */
+    private int failedResets;
     /** The tracked settings this client's session should have, in the server's spelling of their values. */
     private final Map<String, String> desiredSettings = new HashMap<>();
     private int[] cancelKey;
@@ -244,6 +251,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         route = result;
         searchPathSql = SessionSettings.searchPathStatement(route.schema());
+        tenant = new TenantKey(route.database(), route.schema());
         pool = services.pools().routes().routeLogin(route, authStartedNanos);
         if (pool.settings().maxPreparedStatements() > 0) {
             preparedStatements = new PreparedStatementRouter(searchPathSql, () -> pool, channel.alloc());
@@ -255,10 +263,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         state = State.PROBING;
+        acquireProbe();
+    }
+
+    private void acquireProbe() {
         acquire(leased -> {
             backend = leased;
-            backend.lease(this, searchPathSql, startup.settings(), pool.settings().schemaExecTimeout());
-            backend.flush();
+            backend.lease(this, tenant, searchPathSql, startup.settings(), pool.settings().schemaExecTimeout());
+            if (backend.settingUp()) {
+                backend.flush(); // it settles in onBackendIdle
+            } else {
+                finishProbe(); // the session already serves this tenant with these settings: nothing to learn
+            }
         });
     }
 
@@ -327,18 +343,29 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         state = State.WAITING;
         channel.config().setAutoRead(false);
         pool = services.pools().routes().poolFor(route); // a changed route (account switch) applies from here
+        acquireForTransaction();
+    }
+
+    private void acquireForTransaction() {
         acquire(leased -> {
             backend = leased;
-            backend.lease(this, searchPathSql, desiredSettings, pool.settings().schemaExecTimeout());
-            state = State.ACTIVE;
-            PgMessage message;
-            while ((message = queued.poll()) != null) {
-                forward(message);
-            }
-            backend.flush();
-            channel.flush();
-            channel.config().setAutoRead(backend.channel().isWritable());
+            if (backend.lease(this, tenant, searchPathSql, desiredSettings, pool.settings().schemaExecTimeout())) {
+                startForwarding();
+            } // else the backend changes tenant first: onLeaseReady (or onLeaseRetry) follows
         });
+    }
+
+    /** The leased backend is ready for this tenant: send what the client queued meanwhile, then pass through. */
+    private void startForwarding() {
+        failedResets = 0;
+        state = State.ACTIVE;
+        PgMessage message;
+        while ((message = queued.poll()) != null) {
+            forward(message);
+        }
+        backend.flush();
+        channel.flush();
+        channel.config().setAutoRead(backend.channel().isWritable());
     }
 
     private void forward(PgMessage message) {
@@ -355,7 +382,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void acquire(java.util.function.Consumer<BackendConnection> onLeased) {
-        Future<BackendConnection> acquiring = pool.acquire();
+        Future<BackendConnection> acquiring = pool.acquire(tenant);
         pendingAcquire = acquiring;
         acquiring.addListener(f -> {
             pendingAcquire = null;
@@ -413,6 +440,33 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             state = State.IDLE;
             channel.config().setAutoRead(true);
             pool.release(done);
+        }
+    }
+
+    @Override
+    public void onLeaseReady() {
+        if (state == State.WAITING && backend != null) {
+            startForwarding();
+        }
+    }
+
+    @Override
+    public void onLeaseRetry() {
+        BackendConnection broken = backend;
+        backend = null;
+        if (broken != null) {
+            pool.release(broken); // already closed; the pool only counts the lease back
+        }
+        if (++failedResets > MAX_FAILED_RESETS) {
+            fail(new PgException("08006", "the proxy could not prepare a server connection for your tenant ("
+                    + failedResets + " attempts); see the proxy log, then reconnect and retry"));
+            return;
+        }
+        log.info("a tenant-switch reset failed; leasing another connection (attempt {})", failedResets + 1);
+        if (state == State.WAITING) {
+            acquireForTransaction();
+        } else if (state == State.PROBING) {
+            acquireProbe();
         }
     }
 

@@ -58,11 +58,20 @@ class SessionSettingsTest {
     }
 
     @Test
-    void sessionStateTags() {
-        assertTrue(SessionSettings.leavesSessionState("SET"));
-        assertTrue(SessionSettings.leavesSessionState("PREPARE"));
-        assertTrue(SessionSettings.leavesSessionState("DECLARE CURSOR"));
-        assertFalse(SessionSettings.leavesSessionState("SELECT 1"));
-        assertFalse(SessionSettings.leavesSessionState("COMMIT"));
+    void tagsThatMakeTheSameTenantResendItsSearchPath() {
+        assertTrue(SessionReset.mayChangeSearchPathOrSettings("SET"));
+        assertTrue(SessionReset.mayChangeSearchPathOrSettings("RESET"));
+        assertTrue(SessionReset.mayChangeSearchPathOrSettings("DISCARD ALL"));
+        assertFalse(SessionReset.mayChangeSearchPathOrSettings("SELECT 1"));
+        assertFalse(SessionReset.mayChangeSearchPathOrSettings("COMMIT"));
+    }
+
+    @Test
+    void theResetKeepsProtocolLevelStatementsAndEndsWithTheSearchPath() {
+        String sql = SessionReset.forTenant(SessionSettings.searchPathStatement("t"));
+        assertFalse(sql.contains("DISCARD ALL"));
+        assertFalse(sql.contains("DEALLOCATE ALL"));
+        assertTrue(sql.contains("WHERE from_sql"));
+        assertTrue(sql.endsWith("SET search_path TO \"t\", pg_temp"));
     }
 }

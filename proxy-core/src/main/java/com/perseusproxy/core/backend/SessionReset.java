@@ -1,0 +1,53 @@
+package com.perseusproxy.core.backend;
+
+/**
+ * What the proxy runs on a backend session before it serves a different tenant, and why.
+ *
+ * <p>Why not guess: most session state completes with a {@code SELECT} command tag ({@code set_config(..., false)},
+ * {@code CREATE TEMP TABLE ... AS}, {@code pg_advisory_lock()}, {@code set_config('role', ...)}, {@code nextval()}),
+ * so no inspection of the traffic can tell whether a tenant left something behind. Isolation therefore depends only
+ * on who used the session last: a backend that changes tenant is always reset, whatever happened on it.
+ *
+ * <p>Why not {@code DISCARD ALL}: it also drops the proxy's own named prepared statements, which are already kept
+ * apart per tenant (their names are derived from the search_path), and re-preparing them costs every tenant switch
+ * a round of Parses. The reset below is {@code DISCARD ALL} minus {@code DEALLOCATE ALL}: it deallocates only the
+ * statements a client made with SQL {@code PREPARE} ({@code from_sql}), and keeps the protocol-level ones.
+ *
+ * <p>Why these statements: {@code RESET ALL} skips the role and the session authorization, so both are reset on
+ * their own; {@code CLOSE ALL} drops WITH HOLD cursors before {@code DISCARD TEMP}; {@code DISCARD SEQUENCES}
+ * forgets {@code currval}. The whole string is one simple Query, so it runs as one implicit transaction: it either
+ * all happens or the backend reports an error, and then the connection is closed and never serves anyone.
+ */
+public final class SessionReset {
+
+    /** Every kind of session state except the proxy's protocol-level prepared statements. */
+    static final String SQL = "CLOSE ALL;"
+            + "UNLISTEN *;"
+            + "SELECT pg_catalog.pg_advisory_unlock_all();"
+            + "DISCARD TEMP;"
+            + "DISCARD SEQUENCES;"
+            + "SET SESSION AUTHORIZATION DEFAULT;"
+            + "RESET ALL;"
+            + "RESET ROLE;"
+            + "DO $perseus_reset$ DECLARE s text; BEGIN"
+            + " FOR s IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql LOOP"
+            + " EXECUTE pg_catalog.format('DEALLOCATE %I', s); END LOOP; END $perseus_reset$;";
+
+    private SessionReset() {
+    }
+
+    /** The reset followed by the tenant's search_path, as one simple Query string. */
+    static String forTenant(String searchPathSql) {
+        return SQL + searchPathSql;
+    }
+
+    /**
+     * Command tags after which the same tenant's next lease re-sends its search_path and settings: the client may
+     * have changed them (a SET or RESET of its own, or a DISCARD ALL that returned everything to the login values).
+     * This is not an isolation check - a tenant can change its own session invisibly, which is ordinary
+     * transaction-pooling behaviour - only a cheap way to repair the common visible case.
+     */
+    static boolean mayChangeSearchPathOrSettings(String commandTag) {
+        return commandTag.equals("SET") || commandTag.equals("RESET") || commandTag.equals("DISCARD ALL");
+    }
+}
