@@ -43,6 +43,10 @@ public final class BackendPool implements ConnectionOwner {
     /** An idle, stale last connection is closed only after this long unused: the pool is quiet, not between two
      *  transactions. */
     private static final long QUIET_POOL_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** How long the first waiter may be overtaken by a waiter of the connection's last tenant. */
+    private static final long MAX_OVERTAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /** How far into the queue a waiter of the connection's last tenant is looked for. */
+    private static final int SAME_TENANT_SCAN = 16;
 
     private final Destination destination;
     private final EventLoop loop;
@@ -73,7 +77,7 @@ public final class BackendPool implements ConnectionOwner {
      * Perseus's wait metrics count (Go's sql.DBStats), as opposed to waiting for a new connection to log in.
      */
     private record Waiter(Promise<BackendConnection> promise, long sinceNanos, ScheduledFuture<?> timeout,
-                          boolean atCapacity) {
+                          boolean atCapacity, TenantKey tenant) {
     }
 
     public BackendPool(Destination destination, BackendCredentials credentials, EventLoop loop,
@@ -189,7 +193,7 @@ public final class BackendPool implements ConnectionOwner {
         // QueryWaitTimeoutSecs = 0 means wait as long as it takes.
         ScheduledFuture<?> timeout = timeoutMillis <= 0 ? null
                 : loop.schedule(() -> giveUp(promise), timeoutMillis, TimeUnit.MILLISECONDS);
-        waiters.add(new Waiter(promise, now, timeout, open >= settings.get().maxOpen()));
+        waiters.add(new Waiter(promise, now, timeout, open >= settings.get().maxOpen(), tenant));
         if (timeout != null) {
             promise.addListener(f -> timeout.cancel(false));
         }
@@ -351,7 +355,14 @@ public final class BackendPool implements ConnectionOwner {
     }
 
     private boolean handToWaiter(BackendConnection connection, long now) {
-        Waiter waiter;
+        Waiter waiter = sameTenantWaiter(connection, now);
+        if (waiter != null && waiter.promise().trySuccess(connection)) {
+            if (waiter.atCapacity()) {
+                stats.waited(now - waiter.sinceNanos());
+            }
+            stats.leased();
+            return true;
+        }
         while ((waiter = waiters.poll()) != null) {
             if (waiter.promise().trySuccess(connection)) {
                 if (waiter.atCapacity()) {
@@ -362,6 +373,28 @@ public final class BackendPool implements ConnectionOwner {
             }
         }
         return false;
+    }
+
+    /**
+     * A waiter of the tenant the connection served last, which saves a session reset, taken out of the queue; null if
+     * none is near the head. Bounded so that no waiter is overtaken for long: the head is skipped only while it has
+     * waited less than {@link #MAX_OVERTAKE_NANOS}, and only the first {@link #SAME_TENANT_SCAN} waiters are looked at.
+     */
+    private Waiter sameTenantWaiter(BackendConnection connection, long now) {
+        Waiter head = waiters.peek();
+        TenantKey last = connection.lastTenant();
+        if (head == null || last == null || last.equals(head.tenant()) || now - head.sinceNanos() > MAX_OVERTAKE_NANOS) {
+            return null; // the head is served anyway (FIFO) below
+        }
+        int scanned = 0;
+        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext() && scanned < SAME_TENANT_SCAN; scanned++) {
+            Waiter candidate = it.next();
+            if (last.equals(candidate.tenant())) {
+                it.remove();
+                return candidate;
+            }
+        }
+        return null;
     }
 
     /**
