@@ -68,6 +68,12 @@ def report(a):
       "to PostgreSQL; the direct runs use one backend per client."
       % (a.date, a.cores, a.mem_gb, a.load, a.pg, a.pgbouncer, a.java, a.java_opts, a.duration, a.scale, a.pool))
     w("")
+    w("How to run: `bash bench/run.sh` (builds the jars if missing, installs PgBouncer with apt-get if missing, "
+      "starts and stops everything itself, then rewrites this section and `docs/bench-tps.png`). `DURATION` "
+      "(seconds per run, 10), `SCENARIOS` (a subset of `select-1 select-10 select-50 select-200 extended prepared "
+      "tpcb tenants connect idle`), `IDLE_STEPS` (`1000,10000`) and `JAVA_OPTS` adjust it; `SMOKE=1` is a quick check "
+      "(2 s runs, fewer clients, 200 idle connections) that leaves the docs alone.")
+    w("")
     w("TPS is pgbench's figure (summed over the concurrent pgbench processes of the tenant scenario). Average and p99 "
       "latency come from pgbench's per-transaction logs (`-l`, a 20 % sample). CPU per transaction is the "
       "utime+stime delta of the pooler's process (`/proc/<pid>/stat`) divided by the transactions of the run; "
@@ -141,9 +147,11 @@ def report(a):
         for r in idle:
             got = {p.split(":")[0]: p.split(":") for p in filter(None, r["steps"].split(","))}
             cells = ["%.0f MiB" % (int(got[n][1]) / 1024) if n in got else "failed" for n in steps]
-            last = got.get(steps[-1])
-            per = "%.1f KiB" % ((int(last[1]) - int(r["rest_kb"])) / int(steps[-1])) if last else "-"
-            secs = "%s s" % last[2] if last else "-"
+            # Per connection and login time at the largest step this pooler reached.
+            reached = [n for n in steps if n in got]
+            last = got[reached[-1]] if reached else None
+            per = "%.1f KiB (at %s)" % ((int(last[1]) - int(r["rest_kb"])) / int(last[0]), last[0]) if last else "-"
+            secs = "%s s (%s)" % (last[2], last[0]) if last else "-"
             w("| %s | %.0f MiB | %s | %s | %s |" % (names[r["target"]], int(r["rest_kb"]) / 1024, " | ".join(cells),
                                                 per, secs))
         w("")
