@@ -57,6 +57,9 @@ cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     [[ -f "$work/pgbouncer.pid" ]] && kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null || true
     [[ -f "$work/pg/postmaster.pid" ]] && as_pg "$PGBIN/pg_ctl" -D "$work/pg" -m fast stop >/dev/null 2>&1 || true
+    # Keep the logs of the last run for a post-mortem (pgbench output, proxy.log, pgbouncer.log, pg.log).
+    rm -rf /tmp/perseus-run.last
+    cp -r "$work" /tmp/perseus-run.last 2>/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -192,12 +195,13 @@ BOUNCER_PID=$(cat "$work/pgbouncer.pid")
 # ---------------------------------------------------------------------------------------------------------------
 # CPU accounting. /proc/<pid>/stat fields 14 and 15 (utime, stime, in clock ticks) of the pooler process. For
 # PostgreSQL: the postmaster's own and reaped children's time (fields 14-17) plus the time of its live children
-# (backends, checkpointer, ...), so backends that exit during a run (-C, direct) are still counted.
+# (backends, checkpointer, ...), so backends that exit during a run (-C, direct) are still counted. A process that
+# exits between the glob and cat makes cat fail: that must not stop the script (set -e, pipefail).
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 proc_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 pg_ticks() {
     { sed 's/^.*) //' "/proc/$PG_PID/stat" | awk '{print "self", $12 + $13 + $14 + $15}'
-      cat /proc/[0-9]*/stat 2>/dev/null | sed 's/^[0-9]* (.*) //' | awk -v pm="$PG_PID" '$2 == pm {print "child", $12 + $13}'
+      { cat /proc/[0-9]*/stat 2>/dev/null || true; } | sed 's/^[0-9]* (.*) //' | awk -v pm="$PG_PID" '$2 == pm {print "child", $12 + $13}'
     } | awk '{s += $2} END {print s}'
 }
 target_pid() { case $1 in proxy) echo "$PROXY_PID" ;; pgbouncer) echo "$BOUNCER_PID" ;; *) echo "" ;; esac; }
@@ -229,12 +233,18 @@ measure() { # scenario target "specs" pgbench-args...
     mkdir -p "$dir"
     pid=$(target_pid "$target")
     before_p=$([[ -n $pid ]] && proc_ticks "$pid" || echo 0); before_pg=$(pg_ticks)
+    # pgbench's -T includes the time its clients take to log in, and the proxy checks a scrypt hash (tens of ms,
+    # two at a time on 2 cores) per login: 200 logins can take longer than the whole run. So every target gets one
+    # extra second per 20 clients; pgbench's TPS leaves the initial connection time out, so this is the same for all.
+    local total=0 spec
+    for spec in $specs; do total=$((total + ${spec##*:})); done
+    local seconds=$((DURATION + (total + 19) / 20))
     local k=0
     for spec in $specs; do
         local n=${spec%%:*} c=${spec##*:} j=2
         [[ $c -lt 2 ]] && j=1
         clients=$((clients + c)); k=$((k + 1))
-        pgbench -n -c "$c" -j "$j" -T "$DURATION" -l --sampling-rate="$SAMPLING" --log-prefix="$dir/p$k" "$@" \
+        pgbench -n -c "$c" -j "$j" -T "$seconds" -l --sampling-rate="$SAMPLING" --log-prefix="$dir/p$k" "$@" \
             "$(conninfo "$target" "$n")" > "$dir/out$k" 2>&1 &
         jpids+=($!)
     done
@@ -264,7 +274,10 @@ measure() { # scenario target "specs" pgbench-args...
         "$pooler_us" "$pg_us" "$failed" >> "$RESULTS"
     printf '   %-13s %-9s clients %3s  tps %7s  avg/p99 ms %-15s cpu us/tx pooler %5s pg %5s  failed %s\n' \
         "$scenario" "$target" "$clients" "${tps:-0}" "${lat}" "$pooler_us" "$pg_us" "$failed"
-    if [[ $ok == 0 ]]; then tail -n 2 "$dir"/out* | sed 's/^/      /' | head -n 6; fi
+    # pgbench's own error lines, for a run that went wrong (|| true: head closing the pipe must not end the script)
+    if [[ $ok == 0 || $tx -eq 0 ]]; then
+        { grep -h -m 2 -E "error|FATAL|abort" "$dir"/out* || true; } | head -n 4 | sed 's/^/      /' || true
+    fi
 }
 
 # The three targets in turn for every scenario; the order rotates from one scenario to the next so that none of
