@@ -27,5 +27,9 @@ COPY config.example.json /app/config.example.json
 USER perseus
 # 5433: PostgreSQL clients (ListenAddress); 5000: MetricsAddress (/metrics, /health).
 EXPOSE 5433 5000
-ENTRYPOINT ["java", "-jar", "/app/perseus.jar"]
+# Memory for a sidecar (see docs/BENCHMARKS.md, "Memory"): the serial collector (no GC threads or G1 regions; pauses
+# on a heap this small are a few ms), a 256 MiB heap cap (scrypt needs 16 MiB per concurrent check), direct memory
+# capped for Netty's buffers, two Netty arenas of each kind, 512 KiB thread stacks. C2 stays on: it is the hot path.
+COPY scripts/perseus /app/perseus
+ENTRYPOINT ["/app/perseus", "/app/perseus.jar"]
 CMD ["-config", "/etc/perseus/config.json"]

@@ -18,7 +18,25 @@ public final class Main {
     private Main() {
     }
 
+    /**
+     * Netty sizes its pooled allocator at 2 arenas per core (heap and direct) of 16 MiB chunks each; on a big host that
+     * is far more than a sidecar with one data loop ever touches. Two arenas of each serve the accept and data loops
+     * without contention. Set before any Netty class loads (Netty reads them once); an explicit -D wins.
+     */
+    static final java.util.Map<String, String> NETTY_DEFAULTS = java.util.Map.of(
+            "io.netty.allocator.numDirectArenas", "2",
+            "io.netty.allocator.numHeapArenas", "2");
+
+    static void applyNettyDefaults() {
+        NETTY_DEFAULTS.forEach((key, value) -> {
+            if (System.getProperty(key) == null) {
+                System.setProperty(key, value);
+            }
+        });
+    }
+
     public static void main(String[] args) throws Exception {
+        applyNettyDefaults();
         if (args.length == 1 && (args[0].equals("--demo") || args[0].equals("-demo"))) {
             DemoMode.run();
             return;

@@ -73,7 +73,8 @@ public final class PerseusService implements AutoCloseable {
         ScryptAuthenticator authenticator = new ScryptAuthenticator(
                 directory,
                 decryptor,
-                AuthLimits.withHashChecks(config.client().effectiveMaxConcurrentHashChecks()));
+                AuthLimits.withHashChecks(config.client().effectiveMaxConcurrentHashChecks()),
+                config.client().newVerifiedLoginCache());
         PoolSettingsResolver poolSettings = new PoolSettingsResolver(config.poolSettings(),
                 config.overrideSettings());
         ProxyServer proxy = null;
@@ -124,6 +125,11 @@ public final class PerseusService implements AutoCloseable {
     /** The metrics port, or -1 when MetricsAddress is empty. */
     public int metricsPort() {
         return metrics == null ? -1 : metrics.port();
+    }
+
+    /** The authenticator (its scrypt and verified-login counters). */
+    public ScryptAuthenticator authenticator() {
+        return authenticator;
     }
 
     public ProxyServer proxy() {

@@ -21,6 +21,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -33,6 +34,10 @@ import java.util.function.Supplier;
  * the message nor the timing tells them apart. Both pools are bounded; a full queue fails the login at once with
  * 53300 rather than letting a reconnect storm exhaust memory; only then does the future complete on the caller's
  * thread. A caller that gives up may cancel the returned future: stages not yet started are then skipped.
+ *
+ * <p>A password recently proved for the same row and stored hash is found in the {@link VerifiedLoginCache} and
+ * skips scrypt (the row is still looked up every time, since it may have changed). Only successes are cached, so a
+ * first attempt, a wrong password and an unknown tenant all cost one scrypt run as before.
  */
 public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
 
@@ -43,8 +48,17 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
     private final AuthLimits limits;
     private final ThreadPoolExecutor lookupPool;
     private final ThreadPoolExecutor hashPool;
+    private final VerifiedLoginCache verified;
+    private final AtomicLong hashChecks = new AtomicLong();
 
+    /** With the default verified-login cache ({@link VerifiedLoginCache#defaults()}). */
     public ScryptAuthenticator(TenantDirectory directory, SecretDecryptor decryptor, AuthLimits limits) {
+        this(directory, decryptor, limits, VerifiedLoginCache.defaults());
+    }
+
+    public ScryptAuthenticator(TenantDirectory directory, SecretDecryptor decryptor, AuthLimits limits,
+                               VerifiedLoginCache verified) {
+        this.verified = Objects.requireNonNull(verified, "verified");
         this.directory = Objects.requireNonNull(directory, "directory");
         this.decryptor = Objects.requireNonNull(decryptor, "decryptor");
         this.limits = Objects.requireNonNull(limits, "limits");
@@ -60,6 +74,16 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
         Login login = new Login(request, new CompletableFuture<>());
         dispatch(lookupPool, login, () -> lookUp(login), AuthErrors::lookupQueueFull);
         return login.result;
+    }
+
+    /** The verified-login cache (its hit and miss counters are for metrics). */
+    public VerifiedLoginCache verifiedLogins() {
+        return verified;
+    }
+
+    /** Logins whose password was checked with scrypt (each runs one scrypt per usable hash of the row). */
+    public long hashChecks() {
+        return hashChecks.get();
     }
 
     /** Fails queued logins with 57P01 and stops both pools; checks already running finish on their own. */
@@ -91,6 +115,12 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
             login.fail(AuthErrors.authDbUnavailable());
             return;
         }
+        int cached = cachedMatch(request, tenant.orElse(null));
+        if (cached != ClientPasswordHashes.NO_MATCH) {
+            // Already on a lookup thread, where openRoute runs anyway.
+            openRoute(login, tenant.get(), cached, true);
+            return;
+        }
         long queuedAt = System.nanoTime();
         dispatch(hashPool, login, () -> checkPassword(login, tenant.orElse(null), queuedAt),
                 AuthErrors::hashQueueFull);
@@ -104,6 +134,7 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
             login.fail(AuthErrors.hashQueueFull());
             return;
         }
+        hashChecks.incrementAndGet();
         PasswordCheck checked = check(login.request, tenant);
         LoginFailure failure = checked.failure();
         if (failure != null) {
@@ -116,8 +147,18 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
             login.fail(AuthErrors.passwordFailed(login.request.user()));
             return;
         }
-        dispatch(lookupPool, login, () -> openRoute(login, tenant, checked.hashPosition()),
+        verified.remember(tenant.id(), tenant.sourcePassHashed(), login.request.password(), checked.hashPosition());
+        dispatch(lookupPool, login, () -> openRoute(login, tenant, checked.hashPosition(), false),
                 AuthErrors::lookupQueueFull);
+    }
+
+    /** The hash position remembered for this row, user and password, or NO_MATCH (then scrypt decides). */
+    private int cachedMatch(LoginRequest request, TenantRecord tenant) {
+        if (tenant == null || tenant.sourcePassHashed() == null || request.password() == null
+                || !Objects.equals(request.user(), tenant.sourceUser())) {
+            return ClientPasswordHashes.NO_MATCH;
+        }
+        return verified.lookup(tenant.id(), tenant.sourcePassHashed(), request.password());
     }
 
     /**
@@ -160,7 +201,7 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
         return ClientPasswordHashes.NO_MATCH;
     }
 
-    private void openRoute(Login login, TenantRecord tenant, int hashPosition) {
+    private void openRoute(Login login, TenantRecord tenant, int hashPosition, boolean fromCache) {
         Destination destination = destinationOf(login, tenant);
         String password;
         try {
@@ -175,9 +216,9 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
         TenantRoute route = new TenantRoute(login.request.database(), login.request.schema(), login.request.user(),
                 destination, credentials);
         if (login.result.complete(route)) {
-            log.info("login of {} accepted (perseus_auth row id {}, client password hash #{}): destination {},"
-                    + " credentials {}", describe(login.request), tenant.id(), hashPosition, destination,
-                    credentials);
+            log.info("login of {} accepted (perseus_auth row id {}, client password hash #{}{}): destination {},"
+                    + " credentials {}", describe(login.request), tenant.id(), hashPosition,
+                    fromCache ? ", recently verified" : "", destination, credentials);
         }
     }
 

@@ -1,6 +1,8 @@
 package com.perseusproxy.core.backend;
 
 import com.ongres.scram.client.ScramClient;
+import com.ongres.scram.common.ScramFunctions;
+import com.ongres.scram.common.ServerFirstMessage;
 import com.perseusproxy.core.protocol.BackendTag;
 import com.perseusproxy.core.protocol.ClientMessages;
 import com.perseusproxy.core.protocol.MessageReader;
@@ -11,6 +13,8 @@ import io.netty.channel.Channel;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Base64;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -43,7 +47,10 @@ final class BackendLogin {
     private final Destination destination;
     private final BackendCredentials credentials;
     private final Map<String, String> parameters;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
     private ScramClient scram;
+    private String scramNonce;
     private int processId;
     private int secretKey;
 
@@ -131,18 +138,56 @@ final class BackendLogin {
             throw new PgException("08004", "backend " + destination + " offers SASL mechanisms " + mechanisms
                     + " but not SCRAM-SHA-256 without channel binding, which the proxy needs");
         }
-        scram = ScramClient.builder()
-                .advertisedMechanisms(List.of("SCRAM-SHA-256"))
-                .username("*") // PostgreSQL takes the user from the startup packet
-                .password(credentials.password().toCharArray())
-                .build();
-        byte[] first = scram.clientFirstMessage().toString().getBytes(StandardCharsets.UTF_8);
+        scramNonce = ScramFunctions.nonce(24, RANDOM);
+        byte[] first = scramClient(ScramClient.builder().advertisedMechanisms(List.of("SCRAM-SHA-256"))
+                .username("*").password(credentials.password().toCharArray())).clientFirstMessage().toString().getBytes(StandardCharsets.UTF_8);
         channel.writeAndFlush(ClientMessages.saslInitialResponse(channel.alloc(), "SCRAM-SHA-256", first));
     }
 
+    /** Same nonce and options every time, so a client built later continues the exchange the first one began. */
+    private ScramClient scramClient(ScramClient.FinalBuildStage secret) {
+        return secret.stringPreparation(ScramKeys.PREPARATION).nonceSupplier(() -> scramNonce).build();
+    }
+
+    /**
+     * The salted password (PBKDF2) is derived off the event loop, or found in {@link ScramKeys}' cache; the
+     * SASLResponse is written from the loop when the keys are ready. The server sends nothing until then, so the login
+     * simply waits.
+     */
     private void continueScram(Channel channel, ByteBuf body) {
+        String serverFirst = body.toString(StandardCharsets.UTF_8);
+        ServerFirstMessage parsed;
+        byte[] salt;
         try {
-            scram.serverFirstMessage(body.toString(StandardCharsets.UTF_8));
+            parsed = ServerFirstMessage.parseFrom(serverFirst, scramNonce);
+            salt = Base64.getDecoder().decode(parsed.getSalt());
+        } catch (Exception e) {
+            throw new PgException("08004", "backend " + destination + " sent an invalid SCRAM message");
+        }
+        ScramKeys.of(credentials, salt, parsed.getIterationCount()).whenComplete((keys, failure) ->
+                channel.eventLoop().execute(() -> {
+                    if (!channel.isActive()) {
+                        return;
+                    }
+                    try {
+                        if (failure != null) {
+                            throw new PgException("08004", "backend login to " + destination
+                                    + " could not derive its SCRAM keys now (too many logins at once); retry");
+                        }
+                        sendClientFinal(channel, keys, serverFirst);
+                    } catch (RuntimeException e) {
+                        channel.pipeline().fireExceptionCaught(e);
+                    }
+                }));
+    }
+
+    private void sendClientFinal(Channel channel, ScramKeys.Keys keys, String serverFirst) {
+        // username("*"): PostgreSQL takes the user from the startup packet.
+        scram = scramClient(ScramClient.builder().advertisedMechanisms(List.of("SCRAM-SHA-256")).username("*")
+                .clientAndServerKey(keys.clientKey(), keys.serverKey()));
+        scram.clientFirstMessage();
+        try {
+            scram.serverFirstMessage(serverFirst);
         } catch (Exception e) {
             throw new PgException("08004", "backend " + destination + " sent an invalid SCRAM message");
         }

@@ -150,6 +150,60 @@ class ScryptAuthenticatorTest {
     }
 
     @Test
+    void aRecentlyVerifiedPasswordSkipsScrypt() throws Exception {
+        ScryptAuthenticator auth = authenticator();
+        LoginRequest good = new LoginRequest("mattermost", "tenant_a", "mmuser", CLIENT_PASSWORD);
+        TenantRoute first = auth.authenticate(good).get(30, TimeUnit.SECONDS);
+        assertEquals(1, auth.hashChecks());
+        TenantRoute second = auth.authenticate(good).get(30, TimeUnit.SECONDS);
+        assertEquals(first, second);
+        assertEquals(1, auth.hashChecks());
+        assertEquals(1, auth.verifiedLogins().hits());
+        // The cache never stands in for the user check.
+        assertEquals("28P01", failure(auth.authenticate(
+                new LoginRequest("mattermost", "tenant_a", "intruder", CLIENT_PASSWORD))).sqlState());
+    }
+
+    @Test
+    void wrongPasswordsAreNeverCached() {
+        ScryptAuthenticator auth = authenticator();
+        LoginRequest wrong = new LoginRequest("mattermost", "tenant_a", "mmuser", "guess");
+        for (int i = 1; i <= 2; i++) {
+            assertEquals("28P01", failure(auth.authenticate(wrong)).sqlState());
+            assertEquals(i, auth.hashChecks());
+        }
+        assertEquals(0, auth.verifiedLogins().size());
+    }
+
+    @Test
+    void aChangedHashMissesAndTheOldPasswordIsRefused() throws Exception {
+        long row = db.insert("mattermost", "tenant_rehash", "mmuser", EasyScrypt.hash(CLIENT_PASSWORD), "db1", "mm",
+                cipher.encrypt(BACKEND_PASSWORD), "rds_f");
+        ScryptAuthenticator auth = authenticator();
+        LoginRequest old = new LoginRequest("mattermost", "tenant_rehash", "mmuser", CLIENT_PASSWORD);
+        auth.authenticate(old).get(30, TimeUnit.SECONDS);
+        auth.authenticate(old).get(30, TimeUnit.SECONDS);
+        assertEquals(1, auth.hashChecks());
+        db.execute("UPDATE perseus_auth SET source_pass_hashed = '" + EasyScrypt.hash(NEXT_CLIENT_PASSWORD)
+                + "' WHERE id = " + row);
+        assertEquals("28P01", failure(auth.authenticate(old)).sqlState());
+        assertEquals(2, auth.hashChecks());
+        auth.authenticate(new LoginRequest("mattermost", "tenant_rehash", "mmuser", NEXT_CLIENT_PASSWORD))
+                .get(30, TimeUnit.SECONDS);
+        assertEquals(3, auth.hashChecks());
+    }
+
+    @Test
+    void disabledCacheRunsScryptEveryTime() throws Exception {
+        authenticator = new ScryptAuthenticator(new JdbcTenantDirectory(db.dataSource(), 2),
+                new SecretDecryptors(List.of(cipher)), AuthLimits.defaults(), VerifiedLoginCache.disabled());
+        LoginRequest good = new LoginRequest("mattermost", "tenant_a", "mmuser", CLIENT_PASSWORD);
+        authenticator.authenticate(good).get(30, TimeUnit.SECONDS);
+        authenticator.authenticate(good).get(30, TimeUnit.SECONDS);
+        assertEquals(2, authenticator.hashChecks());
+    }
+
+    @Test
     void authDatabaseDownIsCannotConnectNow() throws Exception {
         try (AuthDatabase doomed = AuthDatabase.start()) {
             ScryptAuthenticator auth = new ScryptAuthenticator(new JdbcTenantDirectory(doomed.dataSource(), 1),

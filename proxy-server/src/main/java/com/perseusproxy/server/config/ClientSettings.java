@@ -1,5 +1,7 @@
 package com.perseusproxy.server.config;
 
+import com.perseusproxy.core.auth.VerifiedLoginCache;
+
 import java.time.Duration;
 
 /**
@@ -9,8 +11,22 @@ import java.time.Duration;
  * @param maxConcurrentHashChecks {@code MaxConcurrentHashChecks} as written; 0 (default) means one per processor,
  *                                see {@link #effectiveMaxConcurrentHashChecks()}
  * @param maxMessageBytes         {@code MaxMessageBytes} (default 64 MiB): the largest client message accepted
+ * @param verifiedLoginCacheTtl   {@code VerifiedLoginCacheSecs} (default 60; 0 = off): how long a proved password
+ *                                skips scrypt for the same row and stored hash
+ * @param verifiedLoginCacheSize  {@code VerifiedLoginCacheSize} (default 10000): entries kept at most
  */
-public record ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes) {
+public record ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
+                             Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize) {
+
+    /** The limits before the verified-login cache existed, with its defaults. */
+    public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes) {
+        this(loginTimeout, maxConcurrentHashChecks, maxMessageBytes, VerifiedLoginCache.DEFAULT_TTL,
+                VerifiedLoginCache.DEFAULT_MAX_ENTRIES);
+    }
+
+    public VerifiedLoginCache newVerifiedLoginCache() {
+        return new VerifiedLoginCache(verifiedLoginCacheTtl, verifiedLoginCacheSize);
+    }
 
     public int effectiveMaxConcurrentHashChecks() {
         return maxConcurrentHashChecks > 0 ? maxConcurrentHashChecks : Runtime.getRuntime().availableProcessors();

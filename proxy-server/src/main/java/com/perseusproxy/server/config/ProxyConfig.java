@@ -1,6 +1,7 @@
 package com.perseusproxy.server.config;
 
 import com.perseusproxy.core.config.AuthDbDsn;
+import com.perseusproxy.core.auth.VerifiedLoginCache;
 import com.perseusproxy.core.config.ConfigException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -37,7 +38,8 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
     static final List<String> AWS_KEYS = List.of("AccessKeyId", "SecretAccessKey", "Region", "Endpoint", "KMSKeyARN");
     static final List<String> LOG_KEYS = List.of("Level", "Json");
     static final List<String> LOCAL_KEY_KEYS = List.of("KeyFile");
-    static final List<String> CLIENT_KEYS = List.of("LoginTimeoutSecs", "MaxConcurrentHashChecks", "MaxMessageBytes");
+    static final List<String> CLIENT_KEYS = List.of("LoginTimeoutSecs", "MaxConcurrentHashChecks", "MaxMessageBytes",
+            "VerifiedLoginCacheSecs", "VerifiedLoginCacheSize");
     static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
 
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -180,6 +182,9 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
         return new ClientSettings(
                 Duration.ofSeconds(s.integer("LoginTimeoutSecs", 60, 1, 3600, "seconds from connect to logged in")),
                 s.integer("MaxConcurrentHashChecks", 0, 0, MAX_HASH_CHECKS, "0 = one per processor"),
-                s.integer("MaxMessageBytes", DEFAULT_MAX_MESSAGE_BYTES, MIN_MESSAGE_BYTES, MAX_MESSAGE_BYTES, "bytes"));
+                s.integer("MaxMessageBytes", DEFAULT_MAX_MESSAGE_BYTES, MIN_MESSAGE_BYTES, MAX_MESSAGE_BYTES, "bytes"),
+                Duration.ofSeconds(s.integer("VerifiedLoginCacheSecs", 60, 0, 3600, "seconds; 0 = off")),
+                s.integer("VerifiedLoginCacheSize", VerifiedLoginCache.DEFAULT_MAX_ENTRIES, 1, 1_000_000,
+                        "entries"));
     }
 }

@@ -87,6 +87,10 @@ class ProxyConfigTest {
         assertInvalid("{\"PoolSettings\": {\"MaxOpen\": 2.5}}", "got a number with a fraction");
         assertInvalid("{\"PoolSettings\": {\"ConnCreateTimeoutSecs\": 0}}", "ConnCreateTimeoutSecs");
         assertInvalid("{\"ClientSettings\": {\"MaxMessageBytes\": 100}}", "ClientSettings.MaxMessageBytes");
+        assertInvalid("{\"ClientSettings\": {\"VerifiedLoginCacheSecs\": -1}}",
+                "ClientSettings.VerifiedLoginCacheSecs must be a whole number from 0 to 3600 (seconds; 0 = off)");
+        assertInvalid("{\"ClientSettings\": {\"VerifiedLoginCacheSize\": 0}}",
+                "ClientSettings.VerifiedLoginCacheSize must be a whole number from 1");
         assertInvalid("{\"LogSettings\": {\"Level\": \"LOUD\"}}", "LogSettings.Level must be one of");
         assertInvalid("{\"LogSettings\": {\"Json\": \"yes\"}}", "LogSettings.Json must be true or false");
         assertInvalid("{\"ListenAddress\": \"5433\"}", "ListenAddress \"5433\" is not a listen address");
@@ -180,6 +184,8 @@ class ProxyConfigTest {
         env.put("PERSEUS_CLIENTSETTINGS_LOGINTIMEOUTSECS", "17");
         env.put("PERSEUS_CLIENTSETTINGS_MAXCONCURRENTHASHCHECKS", "3");
         env.put("PERSEUS_CLIENTSETTINGS_MAXMESSAGEBYTES", "65536");
+        env.put("PERSEUS_CLIENTSETTINGS_VERIFIEDLOGINCACHESECS", "0");
+        env.put("PERSEUS_CLIENTSETTINGS_VERIFIEDLOGINCACHESIZE", "19");
 
         java.util.Set<String> allKeys = new java.util.TreeSet<>();
         for (String top : ProxyConfig.TOP_KEYS) {
@@ -209,7 +215,7 @@ class ProxyConfigTest {
                 Duration.ofSeconds(14), Duration.ofSeconds(15), Duration.ofSeconds(16), 18), config.toPoolSettings());
         assertEquals(new LogSettings("DEBUG", false), config.log());
         assertEquals(Path.of("/env/local.key"), config.localKey().keyFile());
-        assertEquals(new ClientSettings(Duration.ofSeconds(17), 3, 65536), config.client());
+        assertEquals(new ClientSettings(Duration.ofSeconds(17), 3, 65536, Duration.ZERO, 19), config.client());
     }
 
     @Test
