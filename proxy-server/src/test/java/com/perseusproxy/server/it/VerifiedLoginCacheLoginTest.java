@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 class VerifiedLoginCacheLoginTest {
 
     private static final SampleTenant TENANT =
-            new SampleTenant(TestPostgres.APP_DB, "login_cache", "carol", "carol-secret-7");
+            new SampleTenant("cachedb", "login_cache", "carol", "carol-secret-7");
+    // Its own source database, so the fixture's appdb rows stay exactly the fixture's (SampleDatabaseTest counts them).
     private static final String NEW_PASSWORD = "carol-secret-8";
 
     @Test
@@ -45,6 +46,8 @@ class VerifiedLoginCacheLoginTest {
             assertEquals("28P01", refused.getSQLState());
             assertEquals(TENANT.schema(), currentSchema(proxy, NEW_PASSWORD));
             assertEquals(3, proxy.authenticator().hashChecks());
+        } finally {
+            pg.execute(TestPostgres.AUTH_DB, "DELETE FROM perseus_auth WHERE source_db = 'cachedb'");
         }
     }
 
@@ -54,7 +57,7 @@ class VerifiedLoginCacheLoginTest {
     }
 
     private static String currentSchema(PerseusService proxy, String password) throws SQLException {
-        String url = "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + TestPostgres.APP_DB
+        String url = "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + TENANT.sourceDb()
                 + "?currentSchema=" + TENANT.schema();
         try (Connection c = DriverManager.getConnection(url, TENANT.user(), password);
              Statement s = c.createStatement();
