@@ -56,6 +56,11 @@ public final class Main {
             return;
         }
         Logging.configure(config.log());
+        // The handler goes in before the port opens: a SIGHUP sent as soon as "listening on" is logged must reload,
+        // not stop the JVM (its default for SIGHUP). One that comes even earlier finds no service and is ignored.
+        java.util.concurrent.atomic.AtomicReference<PerseusService> started =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        reloadOnSighup(started, configFile);
         PerseusService service;
         try {
             service = PerseusService.start(config);
@@ -65,7 +70,7 @@ public final class Main {
             System.exit(1);
             return;
         }
-        reloadOnSighup(service, configFile);
+        started.set(service);
         runUntilStopped(service);
     }
 
@@ -73,9 +78,14 @@ public final class Main {
      * SIGHUP re-reads the config file and applies its pool settings, as Perseus does. (Without a handler the JVM
      * would treat SIGHUP as a request to exit.) A file that no longer parses is reported and ignored.
      */
-    private static void reloadOnSighup(PerseusService service, Path configFile) {
+    private static void reloadOnSighup(java.util.concurrent.atomic.AtomicReference<PerseusService> started,
+                                       Path configFile) {
         try {
             Signal.handle(new Signal("HUP"), signal -> {
+                PerseusService service = started.get();
+                if (service == null) {
+                    return; // still starting: it reads the file now anyway
+                }
                 try {
                     service.reloadPoolSettings(ProxyConfig.load(configFile));
                 } catch (ConfigException e) {
