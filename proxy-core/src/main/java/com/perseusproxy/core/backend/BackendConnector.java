@@ -24,8 +24,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Opens logged-in backend connections. Host names are resolved on a blocking executor (never on the event loop); the
  * whole of connect + login is bounded by the pool's {@code ConnCreateTimeoutSecs}.
+ *
+ * <p>Not final: the lease tests ({@code LeaseRig}) open scripted connections on embedded channels instead of sockets.
  */
-public final class BackendConnector {
+public class BackendConnector {
 
     /** Backend messages are trusted more than client ones, but a runaway length must not exhaust the heap. */
     private static final int MAX_BACKEND_MESSAGE_BYTES = Integer.MAX_VALUE - 16;

@@ -1,0 +1,154 @@
+package com.perseusproxy.core.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link com.perseusproxy.core.session.ClientSession}, the pool and {@link BackendConnection} together, with scripted
+ * server replies: what the lease policy sends to the server, in what order, and what the client gets to see. The
+ * end-to-end tests against PostgreSQL prove the reset works; these prove the sequencing, including when the client's
+ * bytes arrive one at a time.
+ */
+class LeaseOnEmbeddedChannelsTest {
+
+    private final LeaseRig rig = new LeaseRig(1);
+
+    @AfterEach
+    void tearDown() {
+        rig.close();
+    }
+
+    /** Logs in a client; the first login probes a fresh connection, which gets only its search_path. */
+    private LeaseRig.Client loggedIn(String user, String schema) {
+        int before = rig.serverCount();
+        LeaseRig.Client client = rig.login(user, schema);
+        if (rig.serverCount() > before) {
+            LeaseRig.Server fresh = rig.server(before);
+            fresh.acceptLogin();
+            assertEquals(List.of(SessionSettings.searchPathStatement(schema)), fresh.queries(),
+                    "a fresh connection is only pointed at the tenant");
+            fresh.complete('I', "SET");
+        }
+        assertEquals("[R, S, S, K, Z]", client.received().toString().replaceAll("(, S)+", ", S, S"),
+                "AuthenticationOk, the server's parameters, the key and ReadyForQuery");
+        return client;
+    }
+
+    /** Runs one autocommit statement of a client on the pool's only server and returns what the server was sent. */
+    private List<String> runStatement(LeaseRig.Client client, String sql, boolean fragmented) {
+        byte[] query = PgWire.query(sql);
+        if (fragmented) {
+            client.sendFragmented(query);
+        } else {
+            client.send(query);
+        }
+        return rig.server(0).queries();
+    }
+
+    @Test
+    void sameTenantAgainSendsNothingButTheClientsOwnStatement() {
+        LeaseRig.Client alice = loggedIn("alice", "tenant_a");
+        assertEquals(List.of("select 1"), runStatement(alice, "select 1", false));
+        rig.server(0).complete('I', "SELECT 1");
+        assertEquals("[C(SELECT 1), Z]", alice.received().toString());
+
+        LeaseRig.Client alice2 = loggedIn("alice", "tenant_a");
+        assertEquals(List.of("select 2"), runStatement(alice2, "select 2", false),
+                "a second client of the same tenant inherits the session as it is: no reset, no search_path");
+        rig.server(0).complete('I', "SELECT 1");
+        assertEquals("[C(SELECT 1), Z]", alice2.received().toString());
+        assertEquals(1, rig.serverCount());
+    }
+
+    @Test
+    void anotherTenantWaitsForTheResetAndNeverSeesItsReplies() {
+        tenantSwitch(false);
+    }
+
+    @Test
+    void aTenantSwitchIsTheSameWhenTheClientsBytesArriveOneByOne() {
+        tenantSwitch(true);
+    }
+
+    private void tenantSwitch(boolean fragmented) {
+        LeaseRig.Client alice = loggedIn("alice", "tenant_a");
+        runStatement(alice, "select set_config('app.tenant', 'A', false)", fragmented);
+        rig.server(0).complete('I', "SELECT 1");
+        alice.received();
+
+        LeaseRig.Client bob = loggedIn("bob", "tenant_b");
+        List<String> sent = runStatement(bob, "select current_setting('app.tenant', true)", fragmented);
+        assertFalse(sent.stream().anyMatch(sql -> sql.contains("app.tenant")),
+                "bob's statement is held back until the reset is done: " + sent);
+        String reset = sent.get(0);
+        for (String settings : sent.subList(1, sent.size())) {
+            assertTrue(settings.startsWith("SET "), "after the reset come only the tracked settings: " + settings);
+        }
+        for (String part : List.of("CLOSE ALL", "UNLISTEN *", "pg_advisory_unlock_all()", "DISCARD TEMP",
+                "DISCARD SEQUENCES", "SET SESSION AUTHORIZATION DEFAULT", "RESET ALL", "RESET ROLE",
+                "DEALLOCATE", "tenant_b")) {
+            assertTrue(reset.contains(part), "the reset contains " + part + ": " + reset);
+        }
+        assertEquals("[]", bob.received().toString(), "bob sees nothing of the reset");
+
+        rig.server(0).complete('I', "CLOSE CURSOR ALL", "UNLISTEN", "SELECT 1", "DISCARD TEMP",
+                "DISCARD SEQUENCES", "SET", "RESET", "RESET", "DO", "SET");
+        for (int i = 1; i < sent.size(); i++) {
+            rig.server(0).complete('I', "SET");
+        }
+        assertEquals(List.of("select current_setting('app.tenant', true)"), rig.server(0).queries(),
+                "bob's statement follows the reset's ReadyForQuery");
+        assertEquals("[]", bob.received().toString(), "the reset's replies are swallowed");
+        rig.server(0).complete('I', "SELECT 1");
+        assertEquals("[C(SELECT 1), Z]", bob.received().toString());
+        assertEquals(1, rig.pool().idleCount(), "the connection is back in the pool");
+    }
+
+    @Test
+    void aFailedResetClosesTheConnectionAndTheClientGetsAnotherWithoutSeeingTheError() {
+        LeaseRig.Client alice = loggedIn("alice", "tenant_a");
+        runStatement(alice, "select 1", false);
+        rig.server(0).complete('I', "SELECT 1");
+        alice.received();
+
+        LeaseRig.Client bob = loggedIn("bob", "tenant_b");
+        runStatement(bob, "select 'bob'", false);
+        rig.server(0).reply(PgWire.error("XX000", "broken session"), PgWire.readyForQuery('I'));
+        assertFalse(rig.server(0).channel.isOpen(), "the connection whose reset failed is closed");
+        assertEquals(2, rig.serverCount(), "a new connection is opened for bob");
+
+        LeaseRig.Server second = rig.server(1);
+        second.acceptLogin();
+        List<String> sent = second.queries();
+        assertEquals(List.of(SessionSettings.searchPathStatement("tenant_b"), "select 'bob'"), sent,
+                "a fresh connection needs no reset: search_path and bob's statement are pipelined");
+        second.complete('I', "SET");
+        second.complete('I', "SELECT 1");
+        assertEquals("[C(SELECT 1), Z]", bob.received().toString(), "bob never sees the reset's error");
+    }
+
+    @Test
+    void aClientThatLeavesMidTransactionIsRolledBackBeforeTheConnectionIsReused() {
+        LeaseRig.Client alice = loggedIn("alice", "tenant_a");
+        assertEquals(List.of("begin"), runStatement(alice, "begin", false));
+        rig.server(0).complete('T', "BEGIN");
+        assertEquals("[C(BEGIN), Z]", alice.received().toString());
+        assertEquals(0, rig.pool().idleCount(), "the transaction keeps its backend");
+
+        alice.disconnect();
+        assertEquals(List.of("ROLLBACK"), rig.server(0).queries().stream().map(String::toUpperCase).toList());
+        assertEquals(0, rig.pool().idleCount(), "not reusable before the rollback completes");
+        rig.server(0).complete('I', "ROLLBACK");
+        assertEquals(1, rig.pool().idleCount(), "rolled back, then returned to the pool");
+
+        LeaseRig.Client alice2 = loggedIn("alice", "tenant_a");
+        assertEquals(List.of("select 1"), runStatement(alice2, "select 1", false));
+        rig.server(0).complete('I', "SELECT 1");
+        assertEquals("[C(SELECT 1), Z]", alice2.received().toString());
+    }
+}
