@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class LeaseOnEmbeddedChannelsTest {
 
-    private final LeaseRig rig = new LeaseRig(1);
+    private LeaseRig rig = new LeaseRig(1);
 
     @AfterEach
     void tearDown() {
@@ -150,5 +151,54 @@ class LeaseOnEmbeddedChannelsTest {
         assertEquals(List.of("select 1"), runStatement(alice2, "select 1", false));
         rig.server(0).complete('I', "SELECT 1");
         assertEquals("[C(SELECT 1), Z]", alice2.received().toString());
+    }
+
+    @Test
+    void aWaiterGivesUpAfterQueryWaitTimeoutAndTheNextOneIsServedInOrder() throws InterruptedException {
+        rig.close();
+        rig = new LeaseRig(1, Duration.ofMillis(300));
+        LeaseRig.Client alice = loggedIn("alice", "tenant_a");
+        runStatement(alice, "begin", false);
+        rig.server(0).complete('T', "BEGIN");
+        alice.received();
+
+        LeaseRig.Client early = loggedIn("alice", "tenant_a");
+        early.send(PgWire.query("select 'early'"));
+        Thread.sleep(150);
+        LeaseRig.Client late = loggedIn("alice", "tenant_a");
+        late.send(PgWire.query("select 'late'"));
+        assertEquals("[]", early.received().toString(), "both wait while alice's transaction holds the only backend");
+        assertEquals(2, rig.pool().waitingCount());
+
+        Thread.sleep(200); // the early one has waited 350 ms, the late one 200 ms
+        rig.settle();
+        List<PgWire.Message> gaveUp = early.received();
+        assertEquals('E', gaveUp.get(0).tag(), "the early waiter gets an error: " + gaveUp);
+        assertEquals("53300", gaveUp.get(0).field('C'));
+        assertTrue(gaveUp.get(0).field('M').contains("QueryWaitTimeoutSecs"), gaveUp.get(0).field('M'));
+        assertEquals("[]", late.received().toString(), "the late waiter has time left");
+
+        runStatement(alice, "commit", false);
+        rig.server(0).complete('I', "COMMIT");
+        assertEquals(List.of("select 'late'"), rig.server(0).queries(), "the freed backend goes to the late waiter");
+        rig.server(0).complete('I', "SELECT 1");
+        assertEquals("[C(SELECT 1), Z]", late.received().toString());
+        assertEquals(0, rig.pool().waitingCount());
+    }
+
+    @Test
+    void aWaiterThatLeavesIsSkipped() {
+        LeaseRig.Client alice = loggedIn("alice", "tenant_a");
+        runStatement(alice, "begin", false);
+        rig.server(0).complete('T', "BEGIN");
+        LeaseRig.Client gone = loggedIn("alice", "tenant_a");
+        gone.send(PgWire.query("select 'gone'"));
+        LeaseRig.Client next = loggedIn("alice", "tenant_a");
+        next.send(PgWire.query("select 'next'"));
+        gone.disconnect();
+
+        runStatement(alice, "commit", false);
+        rig.server(0).complete('I', "COMMIT");
+        assertEquals(List.of("select 'next'"), rig.server(0).queries());
     }
 }

@@ -43,10 +43,14 @@ final class LeaseRig implements AutoCloseable {
     private final SessionServices services;
 
     LeaseRig(int maxOpen) {
+        this(maxOpen, PoolSettings.defaults().queryWaitTimeout());
+    }
+
+    LeaseRig(int maxOpen, Duration queryWaitTimeout) {
         PoolSettings defaults = PoolSettings.defaults();
         PoolSettings settings = new PoolSettings(maxOpen, maxOpen, defaults.maxLifetime(), defaults.maxIdleTime(),
                 defaults.connCreateTimeout(), defaults.connCloseTimeout(), defaults.schemaExecTimeout(),
-                defaults.queryWaitTimeout(), defaults.maxPreparedStatements());
+                queryWaitTimeout, defaults.maxPreparedStatements());
         pools = new PoolRegistry(loopOwner.eventLoop(), new ScriptedConnector(), d -> settings);
         services = new SessionServices(
                 request -> CompletableFuture.completedFuture(new TenantRoute(request.database(), request.schema(),
@@ -82,6 +86,7 @@ final class LeaseRig implements AutoCloseable {
     void settle() {
         for (int round = 0; round < 5; round++) {
             loopOwner.runPendingTasks();
+            loopOwner.runScheduledPendingTasks();
             clients.forEach(c -> c.channel.runPendingTasks());
             servers.forEach(s -> s.channel.runPendingTasks());
         }
