@@ -243,7 +243,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             default -> clientGroupOpen = true; // Parse, Bind, Describe, Execute, Close, Flush, unknown
         }
         if (frame != null) {
-            channel.write(frame);
+            channel.write(frame, channel.voidPromise()); // a failed write reaches exceptionCaught
         }
         if (reply != null) {
             replies.expect(reply);
@@ -472,14 +472,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             case BackendTag.COPY_IN_RESPONSE -> copyIn = true;
             case BackendTag.COMMAND_COMPLETE -> {
                 copyIn = false;
-                String commandTag = MessageReader.commandTag(message);
-                if (SessionReset.mayChangeSearchPathOrSettings(commandTag)) {
-                    tenantStateUncertain = true;
-                }
-                if (SessionSettings.dropsPreparedStatements(commandTag)) {
-                    // Gone, except those that messages sent after this statement are re-creating.
-                    statements.clear();
-                    replies.pendingPreparations().forEach(statements::restore);
+                if (mayConcernSession(message)) { // SELECT, INSERT, ...: no String is made for the common tags
+                    noteCommand(MessageReader.commandTag(message));
                 }
             }
             case BackendTag.ERROR_RESPONSE -> copyIn = false;
@@ -496,6 +490,30 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             current.onBackendIdle();
         }
         return true;
+    }
+
+    private void noteCommand(String commandTag) {
+        if (SessionReset.mayChangeSearchPathOrSettings(commandTag)) {
+            tenantStateUncertain = true;
+        }
+        if (SessionSettings.dropsPreparedStatements(commandTag)) {
+            // Gone, except those that messages sent after this statement are re-creating.
+            statements.clear();
+            replies.pendingPreparations().forEach(statements::restore);
+        }
+    }
+
+    /**
+     * A byte test that lets the common command tags pass without making a String of them: only SET, RESET,
+     * DISCARD ALL and DEALLOCATE ALL matter to the session bookkeeping below, and only they start with "SET\0", R
+     * or D among the tags this test lets through.
+     */
+    private static boolean mayConcernSession(PgMessage commandComplete) {
+        ByteBuf frame = commandComplete.frame();
+        int at = commandComplete.payloadIndex();
+        byte first = frame.getByte(at);
+        return first == 'R' || first == 'D' || (first == 'S' && commandComplete.payloadLength() == 4
+                && frame.getByte(at + 1) == 'E' && frame.getByte(at + 2) == 'T');
     }
 
     /** Where the reply queue sends what is for the client: the leasing session, if any (else dropped). */

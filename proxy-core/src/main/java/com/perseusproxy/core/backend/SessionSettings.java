@@ -29,14 +29,20 @@ public final class SessionSettings {
 
     /** SET statements (one string, ';'-separated) for the settings whose value differs, or "" if none does. */
     static String statementsToApply(Map<String, String> desired, Map<String, String> current) {
-        StringBuilder sql = new StringBuilder();
-        desired.forEach((name, value) -> {
+        // Runs at every lease, and almost always finds nothing to do: allocate only once a value differs.
+        StringBuilder sql = null;
+        for (Map.Entry<String, String> setting : desired.entrySet()) {
+            String name = setting.getKey();
+            String value = setting.getValue();
             if (!value.equals(current.get(name))) {
+                if (sql == null) {
+                    sql = new StringBuilder();
+                }
                 sql.append("SET ").append(SqlQuoting.identifier(name)).append(" TO ")
                         .append(SqlQuoting.literal(value)).append(';');
             }
-        });
-        return sql.toString();
+        }
+        return sql == null ? "" : sql.toString();
     }
 
     /** Whether a statement with this command tag dropped every prepared statement of the session. */

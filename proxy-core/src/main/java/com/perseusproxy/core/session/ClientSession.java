@@ -341,9 +341,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         queued.addFirst(first);
         state = State.WAITING;
-        channel.config().setAutoRead(false);
         pool = services.pools().routes().poolFor(route); // a changed route (account switch) applies from here
         acquireForTransaction();
+        if (state == State.WAITING) {
+            // Only a client that has to wait stops being read. Pausing a client whose lease was served at once
+            // would cost two epoll_ctl system calls per transaction for nothing.
+            channel.config().setAutoRead(false);
+        }
     }
 
     private void acquireForTransaction() {
@@ -421,7 +425,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         } else if (preparedStatements != null) {
             preparedStatements.onBackendMessage(message);
         }
-        channel.write(message.frame());
+        channel.write(message.frame(), channel.voidPromise()); // a failed write reaches exceptionCaught
     }
 
     @Override
