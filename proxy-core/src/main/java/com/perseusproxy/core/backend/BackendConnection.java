@@ -368,6 +368,13 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     // ---- Netty callbacks -------------------------------------------------------------------------------------
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        // Known before channelActive, which a TLS negotiation delays until its handshake is done: a refused
+        // negotiation must still be able to close this connection.
+        channel = ctx.channel();
+    }
+
+    @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         login.start(channel);
