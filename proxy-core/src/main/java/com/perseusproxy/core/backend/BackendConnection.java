@@ -444,9 +444,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         if (state == State.LOGGING_IN) {
             loginPromise.tryFailure(cause instanceof PgException ? cause : new PgException("08006",
                     "backend login to " + destination + " failed: " + cause.getMessage(), true, cause));
-        } else {
+        } else if (state != State.CLOSED) {
             log.warn("backend {} pid {} failed: {}", destination, processId(), cause.toString());
-        }
+        } // else: an echo of the failure that closed it (a refused TLS handshake raises one)
         close();
     }
 

@@ -3,6 +3,7 @@ package com.perseusproxy.core.backend;
 import com.perseusproxy.core.protocol.ClientMessages;
 import com.perseusproxy.core.protocol.PgException;
 import com.perseusproxy.core.tls.BackendTls;
+import com.perseusproxy.core.tls.TlsFailures;
 import com.perseusproxy.core.tls.ServerTlsMode;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -66,8 +67,9 @@ final class BackendTlsHandler extends ByteToMessageDecoder {
             startTls(ctx);
         } else if (answer == 'N') {
             if (tls.mode().requiresTls()) {
-                fail(ctx, "backend " + destination + " does not accept TLS connections, but " + describe()
-                        + " demands TLS: enable ssl in the server's postgresql.conf, or lower the SSLMode to prefer");
+                fail(ctx, "backend " + destination + " does not accept TLS connections, but its"
+                        + " ServerTLSSettings.SSLMode is " + tls.mode().configName() + ": enable ssl in the server's"
+                        + " postgresql.conf, or lower the SSLMode to prefer");
                 return;
             }
             ChannelPipeline pipeline = ctx.pipeline();
@@ -97,11 +99,7 @@ final class BackendTlsHandler extends ByteToMessageDecoder {
     }
 
     private String handshakeReason(Throwable cause) {
-        Throwable root = cause;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = String.valueOf(root.getMessage());
+        String message = TlsFailures.reason(cause);
         if (tls.mode() == ServerTlsMode.VERIFY_FULL && (message.contains("subject alternative")
                 || message.contains("No name matching") || message.contains("No subject alternative"))) {
             return "the server's certificate does not name host '" + destination.host() + "' (" + message + ");"

@@ -6,10 +6,7 @@ import com.perseusproxy.core.protocol.StartupPacket;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.DecoderException;
-import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslHandler;
-import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,9 +82,9 @@ public final class ClientTlsHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (isTlsFailure(cause)) {
+        if (TlsFailures.isTlsFailure(cause)) {
             // Nothing can be said to the client: the session is not encrypted, and plaintext would not be read.
-            log.info("client {}: TLS failed, connection closed: {}", ctx.channel().remoteAddress(), reason(cause));
+            log.info("client {}: TLS failed, connection closed: {}", ctx.channel().remoteAddress(), TlsFailures.reason(cause));
             ctx.close();
         } else {
             ctx.fireExceptionCaught(cause);
@@ -96,19 +93,5 @@ public final class ClientTlsHandler extends ChannelInboundHandlerAdapter {
 
     private static void refuse(ChannelHandlerContext ctx, PgException error) {
         ctx.writeAndFlush(ServerMessages.errorResponse(ctx.alloc(), error)).addListener(ChannelFutureListener.CLOSE);
-    }
-
-    static boolean isTlsFailure(Throwable cause) {
-        return cause instanceof SSLException || cause instanceof NotSslRecordException
-                || (cause instanceof DecoderException && cause.getCause() instanceof SSLException);
-    }
-
-    /** The innermost message: the JDK's explanation of what was wrong with the handshake. */
-    static String reason(Throwable cause) {
-        Throwable root = cause;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
     }
 }
