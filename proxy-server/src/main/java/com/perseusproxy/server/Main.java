@@ -87,7 +87,9 @@ public final class Main {
                     return; // still starting: it reads the file now anyway
                 }
                 try {
-                    service.reloadPoolSettings(ProxyConfig.load(configFile));
+                    ProxyConfig reloaded = ProxyConfig.load(configFile);
+                    service.reloadPoolSettings(reloaded);
+                    service.reloadTls(reloaded); // certificate files re-read off the event loop, here
                 } catch (ConfigException e) {
                     LoggerFactory.getLogger(Main.class).error("SIGHUP: keeping the current settings: {}",
                             e.getMessage());

@@ -2,6 +2,7 @@ package com.perseusproxy.server;
 
 import com.perseusproxy.core.auth.AuthLimits;
 import com.perseusproxy.core.auth.ScryptAuthenticator;
+import com.perseusproxy.core.config.ConfigException;
 import com.perseusproxy.core.secrets.KmsDecryptor;
 import com.perseusproxy.core.secrets.KmsSettings;
 import com.perseusproxy.core.secrets.LocalKey;
@@ -9,6 +10,7 @@ import com.perseusproxy.core.secrets.LocalKeyCipher;
 import com.perseusproxy.core.secrets.SecretDecryptor;
 import com.perseusproxy.core.secrets.SecretDecryptors;
 import com.perseusproxy.core.tenant.JdbcTenantDirectory;
+import com.perseusproxy.core.tls.ClientTls;
 import com.perseusproxy.server.config.ProxyConfig;
 import com.perseusproxy.server.metrics.BuildInfo;
 import com.perseusproxy.server.metrics.MetricsServer;
@@ -35,11 +37,15 @@ public final class PerseusService implements AutoCloseable {
     private final PoolSettingsResolver poolSettings;
     private final MetricsServer metrics;
     private final CredentialRotation rotation;
+    private final ClientTls clientTls;
+    private final ServerTlsResolver serverTls;
 
     private PerseusService(HikariDataSource authDb, KmsDecryptor kms, ScryptAuthenticator authenticator,
                            ProxyServer proxy, PoolSettingsResolver poolSettings, MetricsServer metrics,
-                           CredentialRotation rotation) {
+                           CredentialRotation rotation, ClientTls clientTls, ServerTlsResolver serverTls) {
         this.rotation = rotation;
+        this.clientTls = clientTls;
+        this.serverTls = serverTls;
         this.authDb = authDb;
         this.kms = kms;
         this.authenticator = authenticator;
@@ -49,6 +55,15 @@ public final class PerseusService implements AutoCloseable {
     }
 
     public static PerseusService start(ProxyConfig config) throws IOException {
+        // Certificates first: a bad file stops the start before any pool or port exists.
+        ClientTls clientTls;
+        ServerTlsResolver serverTls;
+        try {
+            clientTls = new ClientTls(config.tls().client().load());
+            serverTls = ServerTlsResolver.load(config.tls());
+        } catch (ConfigException e) {
+            throw new IOException(e.getMessage(), e);
+        }
         List<SecretDecryptor> decryptors = new ArrayList<>();
         if (config.localKey().configured()) {
             decryptors.add(new LocalKeyCipher(LocalKey.readAll(config.localKey().keyFile())));
@@ -82,7 +97,7 @@ public final class PerseusService implements AutoCloseable {
             proxy = ProxyServer.start(new ProxyServer.Options(
                     config.listenAddress().toSocketAddress(), rotation.logins(authenticator), poolSettings,
                     config.client().loginTimeout(), config.client().maxMessageBytes(),
-                    rotation.credentialSource()));
+                    rotation.credentialSource(), clientTls, serverTls));
             rotation.start(proxy.pools().routes(), config.authDb().toHikariConfig());
             MetricsServer metrics = null;
             if (config.metricsEnabled()) {
@@ -91,7 +106,8 @@ public final class PerseusService implements AutoCloseable {
             } else {
                 log.info("MetricsAddress is empty: no /metrics or /health endpoint");
             }
-            return new PerseusService(authDb, kms, authenticator, proxy, poolSettings, metrics, rotation);
+            return new PerseusService(authDb, kms, authenticator, proxy, poolSettings, metrics, rotation,
+                    clientTls, serverTls);
         } catch (RuntimeException e) {
             rotation.close();
             if (proxy != null) {
@@ -115,6 +131,28 @@ public final class PerseusService implements AutoCloseable {
         log.info("reloaded pool settings: {} (+{} overrides)", config.poolSettings(),
                 config.overrideSettings().size());
         rotation.refreshNow(); // SIGHUP also re-reads the perseus_auth rows in use
+    }
+
+    /**
+     * Re-reads the certificate and key files of a re-read config (SIGHUP) and swaps them in: the next client's
+     * SSLRequest and the next backend connection use them, while sessions already encrypted keep theirs. Files that
+     * cannot be used are reported, and the TLS settings in force stay (both sides, all or nothing).
+     *
+     * @return whether the new settings are in force
+     */
+    public boolean reloadTls(ProxyConfig config) {
+        try {
+            ClientTls.Settings client = config.tls().client().load();
+            serverTls.reload(config.tls());
+            clientTls.replace(client);
+            log.info("reloaded TLS settings: ClientTLSSettings.SSLMode {}, ServerTLSSettings.SSLMode {} (+{}"
+                    + " overrides)", client.mode().configName(), config.tls().server().mode().configName(),
+                    config.tls().serverOverrides().size());
+            return true;
+        } catch (ConfigException e) {
+            log.error("reload: keeping the current TLS settings: {}", e.getMessage());
+            return false;
+        }
     }
 
     /** The port clients connect to (useful when the config asked for port 0). */

@@ -12,6 +12,9 @@ import com.perseusproxy.core.protocol.ClientFrameDecoder;
 import com.perseusproxy.core.session.CancelKeys;
 import com.perseusproxy.core.session.ClientSession;
 import com.perseusproxy.core.session.SessionServices;
+import com.perseusproxy.core.tls.BackendTls;
+import com.perseusproxy.core.tls.ClientTls;
+import com.perseusproxy.core.tls.ClientTlsHandler;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -43,12 +46,21 @@ public final class ProxyServer implements AutoCloseable {
     /** What the server needs to run, already parsed and validated. */
     public record Options(InetSocketAddress listen, Authenticator authenticator,
                           Function<Destination, PoolSettings> poolSettings, Duration loginTimeout,
-                          int maxMessageBytes, CredentialSource credentialSource) {
+                          int maxMessageBytes, CredentialSource credentialSource, ClientTls clientTls,
+                          Function<Destination, BackendTls> serverTls) {
 
-        /** Without a place to re-read refused credentials from. */
+        /** Without a place to re-read refused credentials from, and without TLS. */
         public Options(InetSocketAddress listen, Authenticator authenticator,
                        Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes) {
             this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, CredentialSource.NONE);
+        }
+
+        /** Without TLS on either side. */
+        public Options(InetSocketAddress listen, Authenticator authenticator,
+                       Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
+                       CredentialSource credentialSource) {
+            this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource,
+                    ClientTls.disabled(), d -> BackendTls.DISABLED);
         }
     }
 
@@ -69,7 +81,8 @@ public final class ProxyServer implements AutoCloseable {
         dns.allowCoreThreadTimeOut(true);
         blockingExecutor = dns;
         EventLoop dataLoop = dataGroup.next();
-        pools = new PoolRegistry(dataLoop, new BackendConnector(blockingExecutor), options.poolSettings(),
+        pools = new PoolRegistry(dataLoop, new BackendConnector(blockingExecutor, options.serverTls()),
+                options.poolSettings(),
                 options.credentialSource());
         cancelKeys = new CancelKeys();
         Duration cleanupTimeout = Duration.ofSeconds(10);
@@ -84,8 +97,9 @@ public final class ProxyServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        // An SslHandler goes in front of the decoder if the client's SSLRequest is accepted.
                         ch.pipeline().addLast(new ClientFrameDecoder(options.maxMessageBytes()),
-                                new ClientSession(services));
+                                new ClientTlsHandler(options.clientTls()), new ClientSession(services));
                     }
                 })
                 .bind(options.listen())

@@ -368,6 +368,13 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     // ---- Netty callbacks -------------------------------------------------------------------------------------
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        // Known before channelActive, which a TLS negotiation delays until its handshake is done: a refused
+        // negotiation must still be able to close this connection.
+        channel = ctx.channel();
+    }
+
+    @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         login.start(channel);
@@ -437,9 +444,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         if (state == State.LOGGING_IN) {
             loginPromise.tryFailure(cause instanceof PgException ? cause : new PgException("08006",
                     "backend login to " + destination + " failed: " + cause.getMessage(), true, cause));
-        } else {
+        } else if (state != State.CLOSED) {
             log.warn("backend {} pid {} failed: {}", destination, processId(), cause.toString());
-        }
+        } // else: an echo of the failure that closed it (a refused TLS handshake raises one)
         close();
     }
 

@@ -3,6 +3,7 @@ package com.perseusproxy.core.backend;
 import com.perseusproxy.core.net.Transport;
 import com.perseusproxy.core.protocol.PgException;
 import com.perseusproxy.core.protocol.PgFrameDecoder;
+import com.perseusproxy.core.tls.BackendTls;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -20,10 +21,16 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * Opens logged-in backend connections. Host names are resolved on a blocking executor (never on the event loop); the
- * whole of connect + login is bounded by the pool's {@code ConnCreateTimeoutSecs}.
+ * whole of connect + TLS negotiation + login is bounded by the pool's {@code ConnCreateTimeoutSecs}.
+ *
+ * <pre>
+ * pipeline:  [BackendTlsHandler → SslHandler] → PgFrameDecoder → BackendConnection
+ * </pre>
+ * The TLS part is there only when the destination's {@code ServerTLSSettings.SSLMode} is not {@code disable}.
  *
  * <p>Not final: the lease tests ({@code LeaseRig}) open scripted connections on embedded channels instead of sockets.
  */
@@ -35,9 +42,17 @@ public class BackendConnector {
     private static final double LIFETIME_JITTER = 0.1;
 
     private final Executor blockingExecutor;
+    /** Read at each connect, so a reloaded ServerTLSSettings applies to the next connection. */
+    private final Function<Destination, BackendTls> tlsFor;
 
+    /** Plaintext to every backend. */
     public BackendConnector(Executor blockingExecutor) {
+        this(blockingExecutor, d -> BackendTls.DISABLED);
+    }
+
+    public BackendConnector(Executor blockingExecutor, Function<Destination, BackendTls> tlsFor) {
         this.blockingExecutor = blockingExecutor;
+        this.tlsFor = tlsFor;
     }
 
     public Future<BackendConnection> connect(EventLoop loop, Destination destination, BackendCredentials credentials,
@@ -85,6 +100,7 @@ public class BackendConnector {
         }
         BackendConnection connection = new BackendConnection(destination, credentials, owner, promise,
                 lifetimeNanos);
+        BackendTls tls = tlsFor.apply(destination);
         ChannelFuture connect = new Bootstrap()
                 .group(loop)
                 .channel(Transport.socketChannel())
@@ -95,6 +111,9 @@ public class BackendConnector {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (tls.mode().triesTls()) {
+                            ch.pipeline().addLast(new BackendTlsHandler(tls, destination));
+                        }
                         ch.pipeline().addLast(new PgFrameDecoder(MAX_BACKEND_MESSAGE_BYTES), connection);
                     }
                 })

@@ -17,8 +17,8 @@ import java.util.Map;
  * MESSAGES: Byte1 tag | Int32 length | payload   (see {@link PgFrameDecoder})
  * </pre>
  *
- * SSLRequest and GSSENCRequest keep the decoder in STARTUP (the client sends a StartupMessage next); a StartupMessage
- * switches it to MESSAGES. A startup packet is capped at {@value #MAX_STARTUP_PACKET_BYTES} bytes, as in PostgreSQL.
+ * SSLRequest and GSSENCRequest keep the decoder in STARTUP (the client sends a StartupMessage next, possibly through
+ * TLS); bytes that arrive together with one of them are a protocol violation. A StartupMessage switches it to MESSAGES. A startup packet is capped at {@value #MAX_STARTUP_PACKET_BYTES} bytes, as in PostgreSQL.
  */
 public class ClientFrameDecoder extends ByteToMessageDecoder {
 
@@ -76,6 +76,13 @@ public class ClientFrameDecoder extends ByteToMessageDecoder {
         int code = in.getInt(start + 4);
         ByteBuf body = in.slice(start + 8, length - 8);
         in.skipBytes(length);
+        if ((code == SSL_REQUEST_CODE || code == GSSENC_REQUEST_CODE) && in.isReadable()) {
+            // The client must wait for the one-byte answer. Bytes already here were sent in plaintext before any
+            // handshake and may have been injected by a man in the middle (CVE-2021-23214): PostgreSQL closes too.
+            throw new PgProtocolException("received unencrypted data after "
+                    + (code == SSL_REQUEST_CODE ? "SSL request" : "GSSAPI encryption request")
+                    + "; this is either a client bug or an attempted man-in-the-middle attack");
+        }
         switch (code) {
             case SSL_REQUEST_CODE -> out.add(new StartupPacket.SslRequest());
             case GSSENC_REQUEST_CODE -> out.add(new StartupPacket.GssEncRequest());

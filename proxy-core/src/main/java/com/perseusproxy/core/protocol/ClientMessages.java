@@ -30,6 +30,11 @@ public final class ClientMessages {
         return buf;
     }
 
+    /** SSLRequest: asks the server for TLS before the StartupMessage; it answers with one byte, 'S' or 'N'. */
+    public static ByteBuf sslRequest(ByteBufAllocator alloc) {
+        return alloc.buffer(8).writeInt(8).writeInt(ClientFrameDecoder.SSL_REQUEST_CODE);
+    }
+
     public static ByteBuf cancelRequest(ByteBufAllocator alloc, int processId, int secretKey) {
         return alloc.buffer(16).writeInt(16).writeInt(ClientFrameDecoder.CANCEL_REQUEST_CODE)
                 .writeInt(processId).writeInt(secretKey);

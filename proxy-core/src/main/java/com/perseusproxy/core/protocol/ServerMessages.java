@@ -13,6 +13,8 @@ public final class ServerMessages {
     private static final ByteBuf AUTH_CLEARTEXT = constant('R', 3);
     private static final ByteBuf SSL_REFUSED = Unpooled.unreleasableBuffer(
             Unpooled.wrappedBuffer(new byte[] {'N'}).asReadOnly());
+    private static final ByteBuf SSL_ACCEPTED = Unpooled.unreleasableBuffer(
+            Unpooled.wrappedBuffer(new byte[] {'S'}).asReadOnly());
 
     private ServerMessages() {
     }
@@ -28,6 +30,11 @@ public final class ServerMessages {
     /** The single byte 'N' that refuses an SSLRequest or GSSENCRequest. */
     public static ByteBuf encryptionRefused() {
         return SSL_REFUSED.duplicate();
+    }
+
+    /** The single byte 'S' that accepts an SSLRequest: the TLS handshake follows. */
+    public static ByteBuf encryptionAccepted() {
+        return SSL_ACCEPTED.duplicate();
     }
 
     public static ByteBuf parameterStatus(ByteBufAllocator alloc, String name, String value) {

@@ -54,6 +54,11 @@ final class JsonSection {
         return new JsonSection(join(key), values.get(key), env, keys);
     }
 
+    /** Whether the file gave this section no keys (environment overrides aside). */
+    boolean isEmpty() {
+        return values.isEmpty();
+    }
+
     /** The entries of a map-valued key (e.g. OverrideSettings), in file order; empty when absent. */
     Map<String, JsonNode> entries(String key) throws ConfigException {
         JsonNode node = values.get(key);

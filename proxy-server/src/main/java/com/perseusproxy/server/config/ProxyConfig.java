@@ -28,11 +28,12 @@ import java.util.Map;
 public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddress, AuthDbSettings authDb,
                           AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
                           LogSettings log, LocalKeySettings localKey, ClientSettings client,
-                          RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands) {
+                          RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands,
+                          TlsSettings tls) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
             "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
-            "CredentialCommands");
+            "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings");
     static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
             "NotifyChannel");
     static final List<String> AWS_KEYS = List.of("AccessKeyId", "SecretAccessKey", "Region", "Endpoint", "KMSKeyARN");
@@ -105,7 +106,8 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 localKey(top.section("LocalKeySettings", LOCAL_KEY_KEYS)),
                 client(top.section("ClientSettings", CLIENT_KEYS)),
                 RotationSettings.read(authDbSection),
-                CredentialCommandSettings.readAll(top));
+                CredentialCommandSettings.readAll(top),
+                TlsSettingsSection.read(top));
     }
 
     /** The top-level pool settings, for pools without an override. */
@@ -155,7 +157,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
             }
             // envconfig cannot address map entries, so overrides come from the file only.
             JsonSection section = new JsonSection("OverrideSettings[\"" + entry.getKey() + "\"]", entry.getValue(),
-                    Map.of(), PoolSettingsSection.KEYS);
+                    Map.of(), TlsSettingsSection.overrideEntryKeys());
             overrides.put(entry.getKey(), PoolSettingsSection.read(section, base));
         }
         return overrides;

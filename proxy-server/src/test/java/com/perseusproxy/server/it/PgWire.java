@@ -110,6 +110,15 @@ public final class PgWire implements Closeable {
         }
     }
 
+    /** A connection over an already connected socket, e.g. a TLS socket made after an SSLRequest was accepted. */
+    public static PgWire over(Socket socket) {
+        try {
+            return new PgWire(socket);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot use the socket", e);
+        }
+    }
+
     public static PgWire open(Target target) {
         return open(target.host(), target.port(), Duration.ofSeconds(10));
     }
