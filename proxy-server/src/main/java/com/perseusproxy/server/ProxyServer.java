@@ -10,7 +10,9 @@ import com.perseusproxy.core.pool.PoolRegistry;
 import com.perseusproxy.core.pool.PoolSettings;
 import com.perseusproxy.core.protocol.ClientFrameDecoder;
 import com.perseusproxy.core.session.CancelKeys;
+import com.perseusproxy.core.session.ClientRegistry;
 import com.perseusproxy.core.session.ClientSession;
+import com.perseusproxy.core.session.ClientTimeouts;
 import com.perseusproxy.core.session.SessionServices;
 import com.perseusproxy.core.tls.BackendTls;
 import com.perseusproxy.core.tls.ClientTls;
@@ -31,6 +33,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,9 +50,9 @@ public final class ProxyServer implements AutoCloseable {
     public record Options(InetSocketAddress listen, Authenticator authenticator,
                           Function<Destination, PoolSettings> poolSettings, Duration loginTimeout,
                           int maxMessageBytes, CredentialSource credentialSource, ClientTls clientTls,
-                          Function<Destination, BackendTls> serverTls) {
+                          Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts) {
 
-        /** Without a place to re-read refused credentials from, and without TLS. */
+        /** Without a place to re-read refused credentials from, without TLS, and with the client timeouts off. */
         public Options(InetSocketAddress listen, Authenticator authenticator,
                        Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes) {
             this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, CredentialSource.NONE);
@@ -62,6 +65,23 @@ public final class ProxyServer implements AutoCloseable {
             this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource,
                     ClientTls.disabled(), d -> BackendTls.DISABLED);
         }
+
+        /** With the client timeouts off. */
+        public Options(InetSocketAddress listen, Authenticator authenticator,
+                       Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
+                       CredentialSource credentialSource, ClientTls clientTls,
+                       Function<Destination, BackendTls> serverTls) {
+            this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource, clientTls,
+                    serverTls, () -> ClientTimeouts.Settings.OFF);
+        }
+
+        /** Without TLS on either side. */
+        public Options(InetSocketAddress listen, Authenticator authenticator,
+                       Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
+                       CredentialSource credentialSource, Supplier<ClientTimeouts.Settings> timeouts) {
+            this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource,
+                    ClientTls.disabled(), d -> BackendTls.DISABLED, timeouts);
+        }
     }
 
     private final EventLoopGroup acceptGroup;
@@ -69,6 +89,7 @@ public final class ProxyServer implements AutoCloseable {
     private final ExecutorService blockingExecutor;
     private final PoolRegistry pools;
     private final CancelKeys cancelKeys;
+    private final ClientRegistry clients;
     private final Channel serverChannel;
 
     private ProxyServer(Options options) throws InterruptedException {
@@ -85,14 +106,18 @@ public final class ProxyServer implements AutoCloseable {
                 options.poolSettings(),
                 options.credentialSource());
         cancelKeys = new CancelKeys();
+        clients = new ClientRegistry(dataLoop, options.timeouts());
         Duration cleanupTimeout = Duration.ofSeconds(10);
         SessionServices services = new SessionServices(options.authenticator(), pools, cancelKeys,
-                new CancelForwarder(), options.loginTimeout(), cleanupTimeout, options.maxMessageBytes());
+                new CancelForwarder(), options.loginTimeout(), cleanupTimeout, options.maxMessageBytes(), clients);
         serverChannel = new ServerBootstrap()
                 .group(acceptGroup, dataGroup)
                 .channel(Transport.serverSocketChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // A client that vanished without a FIN (a crashed host, a dropped NAT entry) is noticed by the
+                // kernel's keepalive probes, so its session and any backend it holds are released.
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
@@ -126,9 +151,21 @@ public final class ProxyServer implements AutoCloseable {
         return pools;
     }
 
+    /** Every client session: the graceful shutdown drains them. */
+    public ClientRegistry clients() {
+        return clients;
+    }
+
+    /** Closes the listening socket (the first step of a shutdown); open sessions carry on. */
+    public void stopAccepting() {
+        serverChannel.close().awaitUninterruptibly();
+        log.info("no longer accepting connections on {}", serverChannel.localAddress());
+    }
+
     @Override
     public void close() {
         serverChannel.close().awaitUninterruptibly();
+        clients.close();
         pools.close();
         acceptGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         dataGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
