@@ -121,6 +121,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         PgMessage message = (PgMessage) msg;
+        if (message.tag() == FrontendTag.PASSWORD && state != State.PASSWORD) {
+            // PostgreSQL refuses it after authentication; forwarded, it would make the backend end its session.
+            message.release();
+            throw new PgProtocolException("invalid frontend message type 112 ('p'): a password message after the"
+                    + " login; the client is out of step with the protocol - reconnect");
+        }
         switch (state) {
             case PASSWORD -> {
                 try {
