@@ -237,7 +237,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     public void sendForClient(char clientTag, ByteBuf frame, ReplyQueue.Expected reply) {
         switch (clientTag) {
             case FrontendTag.SYNC -> clientGroupOpen = false;
-            case FrontendTag.QUERY, FrontendTag.FUNCTION_CALL, FrontendTag.COPY_DATA, FrontendTag.COPY_DONE,
+            case FrontendTag.QUERY -> statements.unnamedDropped(); // a simple Query drops the unnamed statement
+            case FrontendTag.FUNCTION_CALL, FrontendTag.COPY_DATA, FrontendTag.COPY_DONE,
                  FrontendTag.COPY_FAIL -> {
             }
             default -> clientGroupOpen = true; // Parse, Bind, Describe, Execute, Close, Flush, unknown
@@ -571,6 +572,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     private void inject(Injected kind, String sql) {
         injected.add(kind);
+        statements.unnamedDropped(); // a simple Query: PostgreSQL drops the unnamed statement
         channel.write(ClientMessages.query(channel.alloc(), sql));
     }
 

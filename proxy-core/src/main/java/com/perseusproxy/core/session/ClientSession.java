@@ -98,6 +98,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private long authStartedNanos;
     /** Renames named prepared statements for the backends; null when PoolSettings.MaxPreparedStatements is 0. */
     private PreparedStatementRouter preparedStatements;
+    /** Keeps the client's unnamed statement alive across Sync groups and backends. */
+    private UnnamedStatement unnamedStatement;
 
     public ClientSession(SessionServices services) {
         this.services = services;
@@ -108,6 +110,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        unnamedStatement = new UnnamedStatement(channel.alloc());
         long millis = services.loginTimeout().toMillis();
         loginTimeout = channel.eventLoop().schedule(() -> fail(new PgException("08P01", "login did not complete"
                 + " within " + services.loginTimeout().toSeconds() + " s (ClientSettings.LoginTimeoutSecs)")),
@@ -378,6 +381,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (message.tag() == FrontendTag.TERMINATE) {
             message.release();
             channel.close(); // channelInactive hands the backend over for cleanup
+            return;
+        }
+        if (unnamedStatement.forward(message, backend)) {
             return;
         }
         if (preparedStatements != null) {
