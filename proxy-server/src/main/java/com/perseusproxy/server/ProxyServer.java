@@ -6,6 +6,7 @@ import com.perseusproxy.core.backend.BackendConnector;
 import com.perseusproxy.core.backend.CancelForwarder;
 import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.Destination;
+import com.perseusproxy.core.backend.TrackedSettings;
 import com.perseusproxy.core.pool.PoolRegistry;
 import com.perseusproxy.core.pool.PoolSettings;
 import com.perseusproxy.core.protocol.ClientFrameDecoder;
@@ -43,7 +44,15 @@ public final class ProxyServer implements AutoCloseable {
     /** What the server needs to run, already parsed and validated. */
     public record Options(InetSocketAddress listen, Authenticator authenticator,
                           Function<Destination, PoolSettings> poolSettings, Duration loginTimeout,
-                          int maxMessageBytes, CredentialSource credentialSource) {
+                          int maxMessageBytes, CredentialSource credentialSource, TrackedSettings tracked) {
+
+        /** With the default tracked settings (ClientSettings.TrackExtraParameters). */
+        public Options(InetSocketAddress listen, Authenticator authenticator,
+                       Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
+                       CredentialSource credentialSource) {
+            this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource,
+                    TrackedSettings.DEFAULT);
+        }
 
         /** Without a place to re-read refused credentials from. */
         public Options(InetSocketAddress listen, Authenticator authenticator,
@@ -74,7 +83,8 @@ public final class ProxyServer implements AutoCloseable {
         cancelKeys = new CancelKeys();
         Duration cleanupTimeout = Duration.ofSeconds(10);
         SessionServices services = new SessionServices(options.authenticator(), pools, cancelKeys,
-                new CancelForwarder(), options.loginTimeout(), cleanupTimeout, options.maxMessageBytes());
+                new CancelForwarder(), options.loginTimeout(), cleanupTimeout, options.maxMessageBytes(),
+                options.tracked());
         serverChannel = new ServerBootstrap()
                 .group(acceptGroup, dataGroup)
                 .channel(Transport.serverSocketChannel())

@@ -54,7 +54,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** What each statement the proxy injects is for, so a failure can be judged. */
-    private enum Injected { RESET, SEARCH_PATH, SETTINGS, ROLLBACK }
+    private enum Injected { RESET, SEARCH_PATH, SETTINGS, ROLLBACK, LEARN }
 
     private final Destination destination;
     private final BackendCredentials credentials;
@@ -76,6 +76,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private TenantKey lastTenant;
     /** The last tenant may have changed its own search_path or settings (a SET tag): re-send them next lease. */
     private boolean tenantStateUncertain;
+    /** Learns the client's own changes of unreported tracked settings before its lease ends. */
+    private final SettingsLearner learner = new SettingsLearner();
     /** A tenant-switch reset is in flight: the client's messages wait for {@link BackendListener#onLeaseReady}. */
     private boolean awaitingReady;
     private BackendListener listener;
@@ -195,6 +197,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
         state = State.LEASED;
         listener = newListener;
+        learner.leaseStarted(desiredSettings);
         boolean sameTenant = tenant.equals(lastTenant);
         boolean resetNeeded = session.takeResetNeeded() || (lastTenant != null && !sameTenant);
         boolean force = resetNeeded || tenantStateUncertain;
@@ -476,6 +479,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                 String commandTag = MessageReader.commandTag(message);
                 if (SessionReset.mayChangeSearchPathOrSettings(commandTag)) {
                     tenantStateUncertain = true;
+                    if (state == State.LEASED) {
+                        learner.clientChangedSettings();
+                    }
                 }
                 if (SessionSettings.dropsPreparedStatements(commandTag)) {
                     // Gone, except those that messages sent after this statement are re-creating.
@@ -493,10 +499,22 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             if (tag == BackendTag.READY_FOR_QUERY) {
                 continueCleaning();
             }
-        } else if (current != null && tag == BackendTag.READY_FOR_QUERY && isFree() && listener == current) {
+        } else if (current != null && tag == BackendTag.READY_FOR_QUERY && isFree() && listener == current
+                && !learnSettings()) {
             current.onBackendIdle();
         }
         return true;
+    }
+
+    /** @return true if a question about the client's settings was sent ({@link SettingsLearner}) */
+    private boolean learnSettings() {
+        String question = learner.question();
+        if (question == null) {
+            return false;
+        }
+        inject(Injected.LEARN, question);
+        channel.flush();
+        return true; // the lease ends once it is answered
     }
 
     /** Where the reply queue sends what is for the client: the leasing session, if any (else dropped). */
@@ -512,11 +530,16 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     private void onInjectedReply(PgMessage message) {
         Injected kind = injected.peek();
-        if (message.tag() == BackendTag.ERROR_RESPONSE) {
+        if (message.tag() == BackendTag.DATA_ROW && kind == Injected.LEARN) {
+            Map<String, String> learned = learner.answer(message, session);
+            if (listener != null) {
+                listener.onSettingsLearned(learned);
+            }
+        } else if (message.tag() == BackendTag.ERROR_RESPONSE) {
             Map<Character, String> fields = MessageReader.errorFields(message);
             String text = kind + " statement failed on backend " + destination + ": " + fields.get('M');
             log.warn(text);
-            if (kind == Injected.SETTINGS) {
+            if (kind == Injected.SETTINGS || kind == Injected.LEARN) {
                 session.markDirty(); // the settings were rolled back: reset to known values next lease
             }
             if (kind == Injected.RESET) {

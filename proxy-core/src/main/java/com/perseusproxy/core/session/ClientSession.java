@@ -92,7 +92,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Tenant-switch resets that failed in a row for this session; a few are retried on other connections. */
     private int failedResets;
     /** The tracked settings this client's session should have, in the server's spelling of their values. */
-    private final Map<String, String> desiredSettings = new HashMap<>();
+    private final DesiredSettings desiredSettings = new DesiredSettings();
     private int[] cancelKey;
     /** When the login's row lookup started: a route read earlier than a refresh's must not override it. */
     private long authStartedNanos;
@@ -232,7 +232,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (start.minorVersion() > 0 || !unsupportedOptions.isEmpty()) {
             channel.write(ServerMessages.negotiateProtocolVersion(channel.alloc(), 0, unsupportedOptions));
         }
-        startup = TenantStartup.parse(start.parameters());
+        startup = TenantStartup.parse(start.parameters(), services.tracked());
+        if (!startup.dropped().isEmpty()) {
+            // Names only (a value may be a secret); add them to TrackExtraParameters to have them carried.
+            log.info("client {} ({}): startup parameters not carried in transaction pooling, dropped: {}"
+                    + " (ClientSettings.TrackExtraParameters lists those carried)", channel.remoteAddress(), startup,
+                    String.join(", ", startup.dropped()));
+        }
         state = State.PASSWORD;
         channel.writeAndFlush(ServerMessages.authenticationCleartextPassword());
     }
@@ -314,16 +320,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * server's defaults.
      */
     private void completeLogin(Map<String, String> serverParameters, Map<String, String> clientSettings) {
-        Map<String, String> reported = new HashMap<>(serverParameters);
-        for (String name : SessionSettings.TRACKED) {
-            String value = clientSettings.getOrDefault(name, serverParameters.get(name));
-            if (value != null) {
-                desiredSettings.put(name, value);
-                if (reported.containsKey(name)) {
-                    reported.put(name, value);
-                }
-            }
-        }
+        Map<String, String> reported = desiredSettings.login(serverParameters, clientSettings, services.tracked());
         loginTimeout.cancel(false);
         cancelKey = services.cancelKeys().register(this);
         channel.write(ServerMessages.authenticationOk());
@@ -358,7 +355,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void acquireForTransaction() {
         acquire(leased -> {
             backend = leased;
-            if (backend.lease(this, tenant, searchPathSql, desiredSettings, pool.settings().schemaExecTimeout())) {
+            if (backend.lease(this, tenant, searchPathSql, desiredSettings.values(),
+                    pool.settings().schemaExecTimeout())) {
                 startForwarding();
             } // else the backend changes tenant first: onLeaseReady (or onLeaseRetry) follows
         });
@@ -427,13 +425,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void onBackendMessage(PgMessage message) {
         if (message.tag() == BackendTag.PARAMETER_STATUS) {
             String[] nameValue = MessageReader.parameterStatus(message);
-            if (SessionSettings.TRACKED.contains(nameValue[0])) {
-                desiredSettings.put(nameValue[0], nameValue[1]); // the client changed its own session
-            }
+            desiredSettings.reported(nameValue[0], nameValue[1]); // the client changed its own session
         } else if (preparedStatements != null) {
             preparedStatements.onBackendMessage(message);
         }
         channel.write(message.frame());
+    }
+
+    @Override
+    public void onSettingsLearned(Map<String, String> values) {
+        desiredSettings.learned(values);
     }
 
     @Override

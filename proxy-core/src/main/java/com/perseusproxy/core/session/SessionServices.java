@@ -2,6 +2,7 @@ package com.perseusproxy.core.session;
 
 import com.perseusproxy.core.auth.Authenticator;
 import com.perseusproxy.core.backend.CancelSender;
+import com.perseusproxy.core.backend.TrackedSettings;
 import com.perseusproxy.core.pool.PoolRegistry;
 import java.time.Duration;
 
@@ -11,8 +12,17 @@ import java.time.Duration;
  * @param loginTimeout    a client must finish logging in within this time
  * @param cleanupTimeout  how long a backend whose client vanished may take to roll back before it is closed
  * @param maxMessageBytes the largest message a client may send
+ * @param tracked         the session settings carried from backend to backend (ClientSettings.TrackExtraParameters)
  */
 public record SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
                               CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
-                              int maxMessageBytes) {
+                              int maxMessageBytes, TrackedSettings tracked) {
+
+    /** With the default tracked settings. */
+    public SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
+                           CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
+                           int maxMessageBytes) {
+        this(authenticator, pools, cancelKeys, cancelSender, loginTimeout, cleanupTimeout, maxMessageBytes,
+                TrackedSettings.DEFAULT);
+    }
 }

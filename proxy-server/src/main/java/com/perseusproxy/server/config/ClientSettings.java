@@ -1,6 +1,7 @@
 package com.perseusproxy.server.config;
 
 import com.perseusproxy.core.auth.VerifiedLoginCache;
+import com.perseusproxy.core.backend.TrackedSettings;
 
 import java.time.Duration;
 
@@ -14,9 +15,20 @@ import java.time.Duration;
  * @param verifiedLoginCacheTtl   {@code VerifiedLoginCacheSecs} (default 60; 0 = off): how long a proved password
  *                                skips scrypt for the same row and stored hash
  * @param verifiedLoginCacheSize  {@code VerifiedLoginCacheSize} (default 10000): entries kept at most
+ * @param trackExtraParameters    {@code TrackExtraParameters} (default statement_timeout, lock_timeout,
+ *                                idle_in_transaction_session_timeout, work_mem): session settings, beyond the ones
+ *                                PostgreSQL reports, that a client's startup packet or SET carries to every backend
  */
 public record ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
-                             Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize) {
+                             Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize,
+                             TrackedSettings trackExtraParameters) {
+
+    /** Without TrackExtraParameters: the default tracked settings. */
+    public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
+                          Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize) {
+        this(loginTimeout, maxConcurrentHashChecks, maxMessageBytes, verifiedLoginCacheTtl, verifiedLoginCacheSize,
+                TrackedSettings.DEFAULT);
+    }
 
     /** The limits before the verified-login cache existed, with its defaults. */
     public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes) {

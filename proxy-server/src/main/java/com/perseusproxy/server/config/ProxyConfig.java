@@ -2,6 +2,7 @@ package com.perseusproxy.server.config;
 
 import com.perseusproxy.core.config.AuthDbDsn;
 import com.perseusproxy.core.auth.VerifiedLoginCache;
+import com.perseusproxy.core.backend.TrackedSettings;
 import com.perseusproxy.core.config.ConfigException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -39,7 +40,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
     static final List<String> LOG_KEYS = List.of("Level", "Json");
     static final List<String> LOCAL_KEY_KEYS = List.of("KeyFile");
     static final List<String> CLIENT_KEYS = List.of("LoginTimeoutSecs", "MaxConcurrentHashChecks", "MaxMessageBytes",
-            "VerifiedLoginCacheSecs", "VerifiedLoginCacheSize");
+            "VerifiedLoginCacheSecs", "VerifiedLoginCacheSize", "TrackExtraParameters");
     static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
 
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -185,6 +186,16 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 s.integer("MaxMessageBytes", DEFAULT_MAX_MESSAGE_BYTES, MIN_MESSAGE_BYTES, MAX_MESSAGE_BYTES, "bytes"),
                 Duration.ofSeconds(s.integer("VerifiedLoginCacheSecs", 60, 0, 3600, "seconds; 0 = off")),
                 s.integer("VerifiedLoginCacheSize", VerifiedLoginCache.DEFAULT_MAX_ENTRIES, 1, 1_000_000,
-                        "entries"));
+                        "entries"),
+                trackedSettings(s));
+    }
+
+    private static TrackedSettings trackedSettings(JsonSection s) throws ConfigException {
+        try {
+            return new TrackedSettings(s.stringList("TrackExtraParameters", TrackedSettings.DEFAULT_EXTRA));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(s.join("TrackExtraParameters") + ": " + e.getMessage()
+                    + "; list PostgreSQL parameter names such as \"statement_timeout\"");
+        }
     }
 }

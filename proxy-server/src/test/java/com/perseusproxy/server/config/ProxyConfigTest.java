@@ -1,5 +1,6 @@
 package com.perseusproxy.server.config;
 
+import com.perseusproxy.core.backend.TrackedSettings;
 import com.perseusproxy.core.config.ConfigException;
 import com.perseusproxy.core.pool.PoolSettings;
 import org.junit.jupiter.api.Test;
@@ -186,6 +187,7 @@ class ProxyConfigTest {
         env.put("PERSEUS_CLIENTSETTINGS_MAXMESSAGEBYTES", "65536");
         env.put("PERSEUS_CLIENTSETTINGS_VERIFIEDLOGINCACHESECS", "0");
         env.put("PERSEUS_CLIENTSETTINGS_VERIFIEDLOGINCACHESIZE", "19");
+        env.put("PERSEUS_CLIENTSETTINGS_TRACKEXTRAPARAMETERS", "statement_timeout, GEQO");
 
         java.util.Set<String> allKeys = new java.util.TreeSet<>();
         for (String top : ProxyConfig.TOP_KEYS) {
@@ -215,7 +217,33 @@ class ProxyConfigTest {
                 Duration.ofSeconds(14), Duration.ofSeconds(15), Duration.ofSeconds(16), 18), config.toPoolSettings());
         assertEquals(new LogSettings("DEBUG", false), config.log());
         assertEquals(Path.of("/env/local.key"), config.localKey().keyFile());
-        assertEquals(new ClientSettings(Duration.ofSeconds(17), 3, 65536, Duration.ZERO, 19), config.client());
+        assertEquals(new ClientSettings(Duration.ofSeconds(17), 3, 65536, Duration.ZERO, 19,
+                new TrackedSettings(java.util.List.of("statement_timeout", "geqo"))), config.client());
+    }
+
+    @Test
+    void trackExtraParametersIsAListOfParameterNames() throws Exception {
+        assertEquals(TrackedSettings.DEFAULT, ProxyConfig.parse(MINIMAL, Map.of()).client().trackExtraParameters());
+        assertEquals(java.util.List.of("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout",
+                "work_mem"), TrackedSettings.DEFAULT.extra());
+        assertEquals(java.util.List.of("work_mem", "myext.mode"), ProxyConfig.parse(with(
+                "\"ClientSettings\": {\"TrackExtraParameters\": [\"Work_Mem\", \"myext.mode\", \"TimeZone\"]}"),
+                Map.of()).client().trackExtraParameters().extra(), "lower case; always-tracked ones need no entry");
+        assertEquals(java.util.List.of(), ProxyConfig.parse(with(
+                "\"ClientSettings\": {\"TrackExtraParameters\": []}"), Map.of()).client().trackExtraParameters()
+                .extra());
+        assertEquals(java.util.List.of(), ProxyConfig.parse(MINIMAL,
+                Map.of("PERSEUS_CLIENTSETTINGS_TRACKEXTRAPARAMETERS", "")).client().trackExtraParameters().extra());
+        assertInvalid("{\"ClientSettings\": {\"TrackExtraParameters\": \"statement_timeout\"}}",
+                "ClientSettings.TrackExtraParameters must be a JSON array of strings, got a string");
+        assertInvalid("{\"ClientSettings\": {\"TrackExtraParameters\": [5]}}",
+                "ClientSettings.TrackExtraParameters must be a JSON array of strings");
+        assertInvalid("{\"ClientSettings\": {\"TrackExtraParameters\": [\"statement timeout\"]}}",
+                "ClientSettings.TrackExtraParameters: \"statement timeout\" is not a PostgreSQL parameter name");
+        assertInvalid("{\"ClientSettings\": {\"TrackExtraParameters\": [\"search_path\"]}}",
+                "ClientSettings.TrackExtraParameters: search_path cannot be tracked");
+        assertInvalid("{\"ClientSettings\": {\"TrackExtraParameters\": [\"ROLE\"]}}",
+                "role cannot be tracked");
     }
 
     @Test
