@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -108,6 +109,21 @@ class TrackedSettingsTest {
             assertEquals("1s", show(a, "lock_timeout"));
             assertEquals("8MB", show(a, "work_mem"));
             assertEquals("0", show(b, "lock_timeout"));
+        }
+    }
+
+    @Test
+    void startupParametersThatAreNotCarriedAreNamedOnceAtLoginWithoutTheirValues() throws SQLException {
+        if (proxy == null) {
+            return; // the proxy's own log
+        }
+        try (CapturedLogs logs = new CapturedLogs();
+             Connection a = connect(Fixtures.TENANT_A, "options", "-c geqo=off -c myapp.token=hunter2-value")) {
+            show(a, "geqo");
+            List<String> lines = logs.lines().stream().filter(l -> l.contains("not carried")).toList();
+            assertEquals(1, lines.size(), lines.toString());
+            assertTrue(lines.get(0).contains("dropped: geqo, myapp.token"), lines.get(0));
+            logs.assertNoneContains(List.of("hunter2-value"));
         }
     }
 
