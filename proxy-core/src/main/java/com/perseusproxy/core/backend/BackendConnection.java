@@ -173,19 +173,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     // ---- leasing ---------------------------------------------------------------------------------------------
 
     /**
-     * Starts a lease for {@code tenant}. The policy, and why (see also {@link SessionReset}):
-     * <ul>
-     *   <li><b>Same tenant as last time:</b> nothing is sent, unless the tenant's last transaction visibly changed
-     *   its search_path or settings (then both are re-sent, pipelined). Whatever one client of a tenant leaves in the
-     *   session for the next client of the same tenant is ordinary transaction pooling, as in PgBouncer.</li>
-     *   <li><b>A fresh session:</b> the tenant's search_path and the settings that differ, pipelined ahead of the
-     *   client's messages (no round trip).</li>
-     *   <li><b>Another tenant</b> (or a session whose settings could not be applied): the full reset, the
-     *   search_path and the settings. The client's messages wait for its ReadyForQuery, so that if the reset
-     *   fails they have not run on a session in an unknown state: the connection is closed and the client gets
-     *   another one ({@link BackendListener#onLeaseRetry}), never seeing the error.</li>
-     * </ul>
-     * Replies to all of it are swallowed.
+     * Starts a lease for {@code tenant}: sends what {@link LeasePlan} says the session needs first (replies
+     * swallowed).
      *
      * @return true if the client's messages may follow at once; false if they must wait for
      *         {@link BackendListener#onLeaseReady}
@@ -198,27 +187,25 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         state = State.LEASED;
         listener = newListener;
         learner.leaseStarted(desiredSettings);
-        boolean sameTenant = tenant.equals(lastTenant);
-        boolean resetNeeded = session.takeResetNeeded() || (lastTenant != null && !sameTenant);
-        boolean force = resetNeeded || tenantStateUncertain;
+        LeasePlan plan = LeasePlan.decide(session, lastTenant, tenant, tenantStateUncertain, searchPathSql,
+                desiredSettings);
         lastTenant = tenant;
-        if (resetNeeded) {
-            session.resetToLoginValues(); // what RESET ALL leaves: the settings this session logged in with
-            inject(Injected.RESET, SessionReset.forTenant(searchPathSql));
-        } else if (!sameTenant || tenantStateUncertain) {
-            inject(Injected.SEARCH_PATH, searchPathSql);
-        }
         tenantStateUncertain = false;
-        String settingsSql = session.applySettings(desiredSettings, force);
-        if (!settingsSql.isEmpty()) {
-            inject(Injected.SETTINGS, settingsSql);
+        if (plan.resetSql() != null) {
+            inject(Injected.RESET, plan.resetSql());
+        }
+        if (plan.searchPathSql() != null) {
+            inject(Injected.SEARCH_PATH, plan.searchPathSql());
+        }
+        if (plan.settingsSql() != null) {
+            inject(Injected.SETTINGS, plan.settingsSql());
         }
         if (!injected.isEmpty()) {
             // Only a lease that sends something needs a deadline; the common same-tenant lease schedules no timer.
             setupDeadline = channel.eventLoop().schedule(() -> setupTimedOut(setupTimeout), setupTimeout.toMillis(),
                     TimeUnit.MILLISECONDS);
         }
-        awaitingReady = resetNeeded;
+        awaitingReady = plan.resetSql() != null;
         channel.config().setAutoRead(true);
         if (awaitingReady) {
             channel.flush();

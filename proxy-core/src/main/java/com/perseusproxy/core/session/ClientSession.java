@@ -24,7 +24,6 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
@@ -233,12 +232,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             channel.write(ServerMessages.negotiateProtocolVersion(channel.alloc(), 0, unsupportedOptions));
         }
         startup = TenantStartup.parse(start.parameters(), services.tracked());
-        if (!startup.dropped().isEmpty()) {
-            // Names only (a value may be a secret); add them to TrackExtraParameters to have them carried.
-            log.info("client {} ({}): startup parameters not carried in transaction pooling, dropped: {}"
-                    + " (ClientSettings.TrackExtraParameters lists those carried)", channel.remoteAddress(), startup,
-                    String.join(", ", startup.dropped()));
-        }
+        startup.logDropped(channel.remoteAddress());
         state = State.PASSWORD;
         channel.writeAndFlush(ServerMessages.authenticationCleartextPassword());
     }
@@ -297,14 +291,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void finishProbe() {
         BackendConnection probe = backend;
         backend = null;
-        Map<String, String> spelled = new HashMap<>();
-        startup.settings().forEach((name, requested) -> {
-            String value = probe.currentSettings().getOrDefault(name, requested);
-            spelled.put(name, value);
-            if (probeFailure == null) {
-                pool.serverProfile().recordSpelling(name, requested, value);
-            }
-        });
+        Map<String, String> spelled = DesiredSettings.spelledByProbe(startup.settings(), probe.currentSettings(),
+                probeFailure == null ? pool.serverProfile() : null);
         pool.serverProfile().recordLoginParameters(probe.loginParameters());
         pool.release(probe);
         if (probeFailure != null) {

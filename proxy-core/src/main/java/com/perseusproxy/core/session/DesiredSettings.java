@@ -2,6 +2,7 @@ package com.perseusproxy.core.session;
 
 import com.perseusproxy.core.backend.SessionSettings;
 import com.perseusproxy.core.backend.TrackedSettings;
+import com.perseusproxy.core.pool.ServerProfile;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -33,6 +34,23 @@ final class DesiredSettings {
             values.put(name, clientSettings.getOrDefault(name, SessionSettings.SERVER_DEFAULT));
         }
         return reported;
+    }
+
+    /**
+     * The server's spelling of the client's startup settings, as the login probe left them on its backend; records
+     * each in {@code profile} (null: the probe failed, record nothing) so later logins need no probe.
+     */
+    static Map<String, String> spelledByProbe(Map<String, String> requested, Map<String, String> onProbe,
+                                              ServerProfile profile) {
+        Map<String, String> spelled = new HashMap<>();
+        requested.forEach((name, value) -> {
+            String spelling = onProbe.getOrDefault(name, value);
+            spelled.put(name, spelling);
+            if (profile != null) {
+                profile.recordSpelling(name, value, spelling);
+            }
+        });
+        return spelled;
     }
 
     /** What a lease applies. */

@@ -7,6 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What a StartupMessage says about the tenant: user, database, schema, and the session settings to carry.
@@ -27,6 +29,7 @@ import java.util.Set;
 public record TenantStartup(String user, String database, String schema, Map<String, String> settings,
                             List<String> dropped) {
 
+    private static final Logger log = LoggerFactory.getLogger(TenantStartup.class);
     /** Startup parameters that change nothing a client could notice if dropped. */
     private static final Set<String> HARMLESS = Set.of("fallback_application_name");
 
@@ -80,6 +83,15 @@ public record TenantStartup(String user, String database, String schema, Map<Str
             throw new PgException("3F000", "the tenant schema given in the startup packet is empty");
         }
         return new TenantStartup(user, database, schema, settings, List.copyOf(dropped));
+    }
+
+    /** Names, once per login, the startup parameters transaction pooling does not carry (never their values). */
+    void logDropped(java.net.SocketAddress client) {
+        if (!dropped.isEmpty()) {
+            log.info("client {} ({}): startup parameters not carried in transaction pooling, dropped: {}"
+                    + " (ClientSettings.TrackExtraParameters lists those carried)", client, this,
+                    String.join(", ", dropped));
+        }
     }
 
     private static void putSetting(TrackedSettings tracked, Map<String, String> settings, List<String> dropped,
