@@ -78,6 +78,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private boolean tenantStateUncertain;
     /** Learns the client's own changes of unreported tracked settings before its lease ends. */
     private final SettingsLearner learner = new SettingsLearner();
+    /** The client's last ReadyForQuery, held while the learner's question is answered; null when none is. */
+    private PgMessage heldReady;
     /** A tenant-switch reset is in flight: the client's messages wait for {@link BackendListener#onLeaseReady}. */
     private boolean awaitingReady;
     private BackendListener listener;
@@ -403,6 +405,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         State previous = state;
         state = State.CLOSED;
+        if (heldReady != null) {
+            heldReady.release();
+            heldReady = null;
+        }
         if (setupDeadline != null) {
             setupDeadline.cancel(false);
         }
@@ -481,27 +487,38 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             }
         }
         BackendListener current = listener;
+        if (tag == BackendTag.READY_FOR_QUERY && current != null && state == State.LEASED && replies.size() == 1
+                && !clientGroupOpen && transactionStatus == 'I' && askBeforeLastReady(message)) {
+            return true; // held until the question is answered
+        }
         replies.onReply(message); // to deliver(), or swallowed
         if (state == State.CLEANING) {
             if (tag == BackendTag.READY_FOR_QUERY) {
                 continueCleaning();
             }
-        } else if (current != null && tag == BackendTag.READY_FOR_QUERY && isFree() && listener == current
-                && !learnSettings()) {
+        } else if (current != null && tag == BackendTag.READY_FOR_QUERY && isFree() && listener == current) {
             current.onBackendIdle();
         }
         return true;
     }
 
-    /** @return true if a question about the client's settings was sent ({@link SettingsLearner}) */
-    private boolean learnSettings() {
+    /**
+     * The ReadyForQuery that would end the lease has come: if the client changed its settings, ask for them first
+     * ({@link SettingsLearner}) and hold this ReadyForQuery back until the answer is in. Holding it keeps the lease
+     * boundary where the client sees it: a client that waits for ReadyForQuery starts its next transaction on a new
+     * lease, which repairs a search_path its SET changed, exactly as without the question.
+     *
+     * @return true if the question was sent and {@code ready} is held
+     */
+    private boolean askBeforeLastReady(PgMessage ready) {
         String question = learner.question();
         if (question == null) {
             return false;
         }
         inject(Injected.LEARN, question);
         channel.flush();
-        return true; // the lease ends once it is answered
+        heldReady = ready;
+        return true;
     }
 
     /** Where the reply queue sends what is for the client: the leasing session, if any (else dropped). */
@@ -547,6 +564,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         } else if (message.tag() == BackendTag.READY_FOR_QUERY) {
             injected.poll();
             transactionStatus = message.readyStatus();
+            if (heldReady != null && injected.isEmpty()) {
+                PgMessage held = heldReady;
+                heldReady = null;
+                replies.onReply(held); // the client's own, answered now; the checks below may end the lease
+            }
             if (injected.isEmpty() && setupDeadline != null) {
                 setupDeadline.cancel(false);
                 setupDeadline = null;

@@ -15,8 +15,9 @@ import java.util.Map;
  * transaction that rolled back, RESET and SET ... TO DEFAULT, units ({@code '1min'}), several statements in one
  * Query, and the extended protocol; the session itself knows the outcome of all of them. ParameterStatus does not
  * help: the server sends it only for the reported settings. The question is one query, sent only after such a tag,
- * once every client message has been answered and no transaction is open (so it never sits inside a client's Sync
- * group); its replies are swallowed. Lives on the backend's event loop.
+ * when the ReadyForQuery that ends the lease arrives (every client message answered, no transaction open, so it
+ * never sits inside a client's Sync group); that ReadyForQuery reaches the client once the answer is in, and the
+ * question's replies are swallowed. Lives on the backend's event loop.
  */
 final class SettingsLearner {
 
