@@ -120,7 +120,8 @@ public final class PerseusService implements AutoCloseable {
             proxy = ProxyServer.start(new ProxyServer.Options(
                     config.listenAddress().toSocketAddress(), rotation.logins(authenticator), poolSettings,
                     config.client().loginTimeout(), config.client().maxMessageBytes(),
-                    rotation.credentialSource(), clientTls, serverTls, timeouts::get));
+                    rotation.credentialSource(), clientTls, serverTls, timeouts::get,
+                    config.client().trackExtraParameters()));
             rotation.start(proxy.pools().routes(), config.authDb().toHikariConfig());
             MetricsServer metrics = null;
             if (config.metricsEnabled()) {

@@ -6,6 +6,7 @@ import com.perseusproxy.core.backend.BackendConnector;
 import com.perseusproxy.core.backend.CancelForwarder;
 import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.Destination;
+import com.perseusproxy.core.backend.TrackedSettings;
 import com.perseusproxy.core.pool.PoolRegistry;
 import com.perseusproxy.core.pool.PoolSettings;
 import com.perseusproxy.core.protocol.ClientFrameDecoder;
@@ -50,7 +51,25 @@ public final class ProxyServer implements AutoCloseable {
     public record Options(InetSocketAddress listen, Authenticator authenticator,
                           Function<Destination, PoolSettings> poolSettings, Duration loginTimeout,
                           int maxMessageBytes, CredentialSource credentialSource, ClientTls clientTls,
-                          Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts) {
+                          Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts,
+                          TrackedSettings tracked) {
+
+        /** With the default tracked settings (ClientSettings.TrackExtraParameters). */
+        public Options(InetSocketAddress listen, Authenticator authenticator,
+                       Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
+                       CredentialSource credentialSource, ClientTls clientTls,
+                       Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts) {
+            this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource, clientTls,
+                    serverTls, timeouts, TrackedSettings.DEFAULT);
+        }
+
+        /** Without TLS, with the client timeouts off. */
+        public Options(InetSocketAddress listen, Authenticator authenticator,
+                       Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
+                       CredentialSource credentialSource, TrackedSettings tracked) {
+            this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource,
+                    ClientTls.disabled(), d -> BackendTls.DISABLED, () -> ClientTimeouts.Settings.OFF, tracked);
+        }
 
         /** Without a place to re-read refused credentials from, without TLS, and with the client timeouts off. */
         public Options(InetSocketAddress listen, Authenticator authenticator,
@@ -109,7 +128,8 @@ public final class ProxyServer implements AutoCloseable {
         clients = new ClientRegistry(dataLoop, options.timeouts());
         Duration cleanupTimeout = Duration.ofSeconds(10);
         SessionServices services = new SessionServices(options.authenticator(), pools, cancelKeys,
-                new CancelForwarder(), options.loginTimeout(), cleanupTimeout, options.maxMessageBytes(), clients);
+                new CancelForwarder(), options.loginTimeout(), cleanupTimeout, options.maxMessageBytes(), clients,
+                options.tracked());
         serverChannel = new ServerBootstrap()
                 .group(acceptGroup, dataGroup)
                 .channel(Transport.serverSocketChannel())

@@ -54,7 +54,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** What each statement the proxy injects is for, so a failure can be judged. */
-    private enum Injected { RESET, SEARCH_PATH, SETTINGS, ROLLBACK, LIVENESS }
+    private enum Injected { RESET, SEARCH_PATH, SETTINGS, ROLLBACK, LIVENESS, LEARN }
 
     private final Destination destination;
     private final BackendCredentials credentials;
@@ -76,6 +76,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private TenantKey lastTenant;
     /** The last tenant may have changed its own search_path or settings (a SET tag): re-send them next lease. */
     private boolean tenantStateUncertain;
+    /** Learns the client's own changes of unreported tracked settings before its lease ends. */
+    private final SettingsLearner learner = new SettingsLearner();
+    /** The client's last ReadyForQuery, held while the learner's question is answered; null when none is. */
+    private PgMessage heldReady;
     /** A tenant-switch reset is in flight: the client's messages wait for {@link BackendListener#onLeaseReady}. */
     private boolean awaitingReady;
     private BackendListener listener;
@@ -203,19 +207,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     // ---- leasing ---------------------------------------------------------------------------------------------
 
     /**
-     * Starts a lease for {@code tenant}. The policy, and why (see also {@link SessionReset}):
-     * <ul>
-     *   <li><b>Same tenant as last time:</b> nothing is sent, unless the tenant's last transaction visibly changed
-     *   its search_path or settings (then both are re-sent, pipelined). Whatever one client of a tenant leaves in the
-     *   session for the next client of the same tenant is ordinary transaction pooling, as in PgBouncer.</li>
-     *   <li><b>A fresh session:</b> the tenant's search_path and the settings that differ, pipelined ahead of the
-     *   client's messages (no round trip).</li>
-     *   <li><b>Another tenant</b> (or a session whose settings could not be applied): the full reset, the
-     *   search_path and the settings. The client's messages wait for its ReadyForQuery, so that if the reset
-     *   fails they have not run on a session in an unknown state: the connection is closed and the client gets
-     *   another one ({@link BackendListener#onLeaseRetry}), never seeing the error.</li>
-     * </ul>
-     * Replies to all of it are swallowed.
+     * Starts a lease for {@code tenant}: sends what {@link LeasePlan} says the session needs first (replies
+     * swallowed).
      *
      * @return true if the client's messages may follow at once; false if they must wait for
      *         {@link BackendListener#onLeaseReady}
@@ -227,27 +220,26 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
         state = State.LEASED;
         listener = newListener;
-        boolean sameTenant = tenant.equals(lastTenant);
-        boolean resetNeeded = session.takeResetNeeded() || (lastTenant != null && !sameTenant);
-        boolean force = resetNeeded || tenantStateUncertain;
+        learner.leaseStarted(desiredSettings);
+        LeasePlan plan = LeasePlan.decide(session, lastTenant, tenant, tenantStateUncertain, searchPathSql,
+                desiredSettings);
         lastTenant = tenant;
-        if (resetNeeded) {
-            session.resetToLoginValues(); // what RESET ALL leaves: the settings this session logged in with
-            inject(Injected.RESET, SessionReset.forTenant(searchPathSql));
-        } else if (!sameTenant || tenantStateUncertain) {
-            inject(Injected.SEARCH_PATH, searchPathSql);
-        }
         tenantStateUncertain = false;
-        String settingsSql = session.applySettings(desiredSettings, force);
-        if (!settingsSql.isEmpty()) {
-            inject(Injected.SETTINGS, settingsSql);
+        if (plan.resetSql() != null) {
+            inject(Injected.RESET, plan.resetSql());
+        }
+        if (plan.searchPathSql() != null) {
+            inject(Injected.SEARCH_PATH, plan.searchPathSql());
+        }
+        if (plan.settingsSql() != null) {
+            inject(Injected.SETTINGS, plan.settingsSql());
         }
         if (!injected.isEmpty()) {
             // Only a lease that sends something needs a deadline; the common same-tenant lease schedules no timer.
             setupDeadline = channel.eventLoop().schedule(() -> setupTimedOut(setupTimeout), setupTimeout.toMillis(),
                     TimeUnit.MILLISECONDS);
         }
-        awaitingReady = resetNeeded;
+        awaitingReady = plan.resetSql() != null;
         channel.config().setAutoRead(true);
         if (awaitingReady) {
             channel.flush();
@@ -269,7 +261,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     public void sendForClient(char clientTag, ByteBuf frame, ReplyQueue.Expected reply) {
         switch (clientTag) {
             case FrontendTag.SYNC -> clientGroupOpen = false;
-            case FrontendTag.QUERY, FrontendTag.FUNCTION_CALL, FrontendTag.COPY_DATA, FrontendTag.COPY_DONE,
+            case FrontendTag.QUERY -> statements.unnamedDropped(); // a simple Query drops the unnamed statement
+            case FrontendTag.FUNCTION_CALL, FrontendTag.COPY_DATA, FrontendTag.COPY_DONE,
                  FrontendTag.COPY_FAIL -> {
             }
             default -> clientGroupOpen = true; // Parse, Bind, Describe, Execute, Close, Flush, unknown
@@ -451,6 +444,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         State previous = state;
         state = State.CLOSED;
+        if (heldReady != null) {
+            heldReady.release();
+            heldReady = null;
+        }
         if (setupDeadline != null) {
             setupDeadline.cancel(false);
         }
@@ -523,6 +520,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             }
         }
         BackendListener current = listener;
+        if (tag == BackendTag.READY_FOR_QUERY && current != null && state == State.LEASED && replies.size() == 1
+                && !clientGroupOpen && transactionStatus == 'I' && askBeforeLastReady(message)) {
+            return true; // held until the question is answered
+        }
         replies.onReply(message); // to deliver(), or swallowed
         if (state == State.CLEANING) {
             if (tag == BackendTag.READY_FOR_QUERY) {
@@ -537,6 +538,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private void noteCommand(String commandTag) {
         if (SessionReset.mayChangeSearchPathOrSettings(commandTag)) {
             tenantStateUncertain = true;
+            if (state == State.LEASED) {
+                learner.clientChangedSettings();
+            }
         }
         if (SessionSettings.dropsPreparedStatements(commandTag)) {
             // Gone, except those that messages sent after this statement are re-creating.
@@ -558,6 +562,25 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                 && frame.getByte(at + 1) == 'E' && frame.getByte(at + 2) == 'T');
     }
 
+    /**
+     * The ReadyForQuery that would end the lease has come: if the client changed its settings, ask for them first
+     * ({@link SettingsLearner}) and hold this ReadyForQuery back until the answer is in. Holding it keeps the lease
+     * boundary where the client sees it: a client that waits for ReadyForQuery starts its next transaction on a new
+     * lease, which repairs a search_path its SET changed, exactly as without the question.
+     *
+     * @return true if the question was sent and {@code ready} is held
+     */
+    private boolean askBeforeLastReady(PgMessage ready) {
+        String question = learner.question();
+        if (question == null) {
+            return false;
+        }
+        inject(Injected.LEARN, question);
+        channel.flush();
+        heldReady = ready;
+        return true;
+    }
+
     /** Where the reply queue sends what is for the client: the leasing session, if any (else dropped). */
     private void deliver(PgMessage message) {
         BackendListener current = state == State.LEASED ? listener : null;
@@ -571,7 +594,12 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     private void onInjectedReply(PgMessage message) {
         Injected kind = injected.peek();
-        if (message.tag() == BackendTag.ERROR_RESPONSE) {
+        if (message.tag() == BackendTag.DATA_ROW && kind == Injected.LEARN) {
+            Map<String, String> learned = learner.answer(message, session);
+            if (listener != null) {
+                listener.onSettingsLearned(learned);
+            }
+        } else if (message.tag() == BackendTag.ERROR_RESPONSE) {
             Map<Character, String> fields = MessageReader.errorFields(message);
             String text = kind + " statement failed on backend " + destination + ": " + fields.get('M');
             if (kind == Injected.LIVENESS) {
@@ -579,7 +607,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                 return;
             }
             log.warn(text);
-            if (kind == Injected.SETTINGS) {
+            if (kind == Injected.SETTINGS || kind == Injected.LEARN) {
                 session.markDirty(); // the settings were rolled back: reset to known values next lease
             }
             if (kind == Injected.RESET) {
@@ -607,6 +635,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                     close(); // timed out meanwhile
                 }
                 return;
+            }
+            if (heldReady != null && injected.isEmpty()) {
+                PgMessage held = heldReady;
+                heldReady = null;
+                replies.onReply(held); // the client's own, answered now; the checks below may end the lease
             }
             if (injected.isEmpty() && setupDeadline != null) {
                 setupDeadline.cancel(false);
@@ -643,6 +676,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     private void inject(Injected kind, String sql) {
         injected.add(kind);
+        statements.unnamedDropped(); // a simple Query: PostgreSQL drops the unnamed statement
         channel.write(ClientMessages.query(channel.alloc(), sql));
     }
 

@@ -24,7 +24,6 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
@@ -92,7 +91,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Tenant-switch resets that failed in a row for this session; a few are retried on other connections. */
     private int failedResets;
     /** The tracked settings this client's session should have, in the server's spelling of their values. */
-    private final Map<String, String> desiredSettings = new HashMap<>();
+    private final DesiredSettings desiredSettings = new DesiredSettings();
     private int[] cancelKey;
     /** When the login's row lookup started: a route read earlier than a refresh's must not override it. */
     private long authStartedNanos;
@@ -102,6 +101,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final ClientTimeouts timeouts = new ClientTimeouts();
     /** The login and logout log lines, and the counts the logout line reports. */
     private final SessionLog sessionLog = new SessionLog();
+    /** Keeps the client's unnamed statement alive across Sync groups and backends. */
+    private UnnamedStatement unnamedStatement;
 
     public ClientSession(SessionServices services) {
         this.services = services;
@@ -113,6 +114,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         services.clients().add(this);
+        unnamedStatement = new UnnamedStatement(channel.alloc());
         long millis = services.loginTimeout().toMillis();
         loginTimeout = channel.eventLoop().schedule(() -> fail(new PgException("08P01", "login did not complete"
                 + " within " + services.loginTimeout().toSeconds() + " s (ClientSettings.LoginTimeoutSecs)")),
@@ -128,6 +130,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         PgMessage message = (PgMessage) msg;
         timeouts.onClientMessage(System.nanoTime());
         sessionLog.fromClient(message.frame().readableBytes());
+        if (message.tag() == FrontendTag.PASSWORD && state != State.PASSWORD) {
+            // PostgreSQL refuses it after authentication; forwarded, it would make the backend end its session.
+            message.release();
+            throw new PgProtocolException("invalid frontend message type 112 ('p'): a password message after the"
+                    + " login; the client is out of step with the protocol - reconnect");
+        }
         switch (state) {
             case PASSWORD -> {
                 try {
@@ -236,7 +244,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (start.minorVersion() > 0 || !unsupportedOptions.isEmpty()) {
             channel.write(ServerMessages.negotiateProtocolVersion(channel.alloc(), 0, unsupportedOptions));
         }
-        startup = TenantStartup.parse(start.parameters());
+        startup = TenantStartup.parse(start.parameters(), services.tracked());
+        startup.logDropped(channel.remoteAddress());
         state = State.PASSWORD;
         channel.writeAndFlush(ServerMessages.authenticationCleartextPassword());
     }
@@ -299,14 +308,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void finishProbe() {
         BackendConnection probe = backend;
         backend = null;
-        Map<String, String> spelled = new HashMap<>();
-        startup.settings().forEach((name, requested) -> {
-            String value = probe.currentSettings().getOrDefault(name, requested);
-            spelled.put(name, value);
-            if (probeFailure == null) {
-                pool.serverProfile().recordSpelling(name, requested, value);
-            }
-        });
+        Map<String, String> spelled = DesiredSettings.spelledByProbe(startup.settings(), probe.currentSettings(),
+                probeFailure == null ? pool.serverProfile() : null);
         pool.serverProfile().recordLoginParameters(probe.loginParameters());
         pool.release(probe);
         if (probeFailure != null) {
@@ -322,16 +325,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * server's defaults.
      */
     private void completeLogin(Map<String, String> serverParameters, Map<String, String> clientSettings) {
-        Map<String, String> reported = new HashMap<>(serverParameters);
-        for (String name : SessionSettings.TRACKED) {
-            String value = clientSettings.getOrDefault(name, serverParameters.get(name));
-            if (value != null) {
-                desiredSettings.put(name, value);
-                if (reported.containsKey(name)) {
-                    reported.put(name, value);
-                }
-            }
-        }
+        Map<String, String> reported = desiredSettings.login(serverParameters, clientSettings, services.tracked());
         loginTimeout.cancel(false);
         if (services.clients().draining()) {
             fail(ClientRegistry.shuttingDown());
@@ -380,7 +374,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void acquireForTransaction() {
         acquire(leased -> {
             backend = leased;
-            if (backend.lease(this, tenant, searchPathSql, desiredSettings, pool.settings().schemaExecTimeout())) {
+            if (backend.lease(this, tenant, searchPathSql, desiredSettings.values(),
+                    pool.settings().schemaExecTimeout())) {
                 startForwarding();
             } // else the backend changes tenant first: onLeaseReady (or onLeaseRetry) follows
         });
@@ -406,6 +401,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         timeouts.beforeForward(backend, System.nanoTime());
+        if (unnamedStatement.forward(message, backend)) {
+            return;
+        }
         if (preparedStatements != null) {
             preparedStatements.forward(message, backend);
         } else {
@@ -447,15 +445,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void onBackendMessage(PgMessage message) {
         if (message.tag() == BackendTag.PARAMETER_STATUS) {
             String[] nameValue = MessageReader.parameterStatus(message);
-            if (SessionSettings.TRACKED.contains(nameValue[0])) {
-                desiredSettings.put(nameValue[0], nameValue[1]); // the client changed its own session
-            }
+            desiredSettings.reported(nameValue[0], nameValue[1]); // the client changed its own session
         } else if (preparedStatements != null) {
             preparedStatements.onBackendMessage(message);
         }
         sessionLog.toClient(message.frame().readableBytes());
         // A failed write reaches exceptionCaught: no promise per forwarded message.
         channel.write(timeouts.onBackendMessage(message, channel.alloc(), System.nanoTime()), channel.voidPromise());
+    }
+
+    @Override
+    public void onSettingsLearned(Map<String, String> values) {
+        desiredSettings.learned(values);
     }
 
     @Override

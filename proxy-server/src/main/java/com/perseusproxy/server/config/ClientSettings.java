@@ -1,6 +1,7 @@
 package com.perseusproxy.server.config;
 
 import com.perseusproxy.core.auth.VerifiedLoginCache;
+import com.perseusproxy.core.backend.TrackedSettings;
 
 import java.time.Duration;
 
@@ -18,16 +19,36 @@ import java.time.Duration;
  *                                idle_transaction_timeout
  * @param clientIdleTimeout       {@code ClientIdleTimeoutSecs} (default 0 = off): PgBouncer's client_idle_timeout
  * @param queryTimeout            {@code QueryTimeoutSecs} (default 0 = off): PgBouncer's query_timeout
+ * @param trackExtraParameters    {@code TrackExtraParameters} (default statement_timeout, lock_timeout,
+ *                                idle_in_transaction_session_timeout, work_mem): session settings, beyond the ones
+ *                                PostgreSQL reports, that a client's startup packet or SET carries to every backend
  */
 public record ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
                              Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize,
-                             Duration idleInTransactionTimeout, Duration clientIdleTimeout, Duration queryTimeout) {
+                             Duration idleInTransactionTimeout, Duration clientIdleTimeout, Duration queryTimeout,
+                             TrackedSettings trackExtraParameters) {
 
-    /** Without the session timeouts (all off). */
+    /** Without the session timeouts (all off) and with the default tracked settings. */
     public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
                           Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize) {
         this(loginTimeout, maxConcurrentHashChecks, maxMessageBytes, verifiedLoginCacheTtl, verifiedLoginCacheSize,
-                Duration.ZERO, Duration.ZERO, Duration.ZERO);
+                TrackedSettings.DEFAULT);
+    }
+
+    /** Without the session timeouts (all off). */
+    public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
+                          Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize,
+                          TrackedSettings trackExtraParameters) {
+        this(loginTimeout, maxConcurrentHashChecks, maxMessageBytes, verifiedLoginCacheTtl, verifiedLoginCacheSize,
+                Duration.ZERO, Duration.ZERO, Duration.ZERO, trackExtraParameters);
+    }
+
+    /** With the default tracked settings. */
+    public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
+                          Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize,
+                          Duration idleInTransactionTimeout, Duration clientIdleTimeout, Duration queryTimeout) {
+        this(loginTimeout, maxConcurrentHashChecks, maxMessageBytes, verifiedLoginCacheTtl, verifiedLoginCacheSize,
+                idleInTransactionTimeout, clientIdleTimeout, queryTimeout, TrackedSettings.DEFAULT);
     }
 
     /** The limits before the verified-login cache existed, with its defaults. */

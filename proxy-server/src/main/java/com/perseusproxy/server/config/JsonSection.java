@@ -116,6 +116,39 @@ final class JsonSection {
         return (int) value;
     }
 
+    /**
+     * A JSON array of strings; from the environment, comma-separated (envconfig's form for a slice), where an empty
+     * variable means an empty list.
+     */
+    List<String> stringList(String key, List<String> defaultValue) throws ConfigException {
+        String fromEnv = env.get(envName(key));
+        if (fromEnv != null) {
+            List<String> items = new java.util.ArrayList<>();
+            for (String item : fromEnv.split(",")) {
+                if (!item.isBlank()) {
+                    items.add(item.strip());
+                }
+            }
+            return List.copyOf(items);
+        }
+        JsonNode node = values.get(key);
+        if (node == null) {
+            return defaultValue;
+        }
+        if (!node.isArray()) {
+            throw new ConfigException(join(key) + " must be a JSON array of strings, got " + describe(node));
+        }
+        List<String> items = new java.util.ArrayList<>();
+        for (JsonNode item : node) {
+            if (!item.isTextual()) {
+                throw new ConfigException(join(key) + " must be a JSON array of strings, got an element that is "
+                        + describe(item));
+            }
+            items.add(item.textValue());
+        }
+        return List.copyOf(items);
+    }
+
     boolean bool(String key, boolean defaultValue) throws ConfigException {
         String fromEnv = env.get(envName(key));
         if (fromEnv != null) {

@@ -2,6 +2,7 @@ package com.perseusproxy.server.config;
 
 import com.perseusproxy.core.config.AuthDbDsn;
 import com.perseusproxy.core.auth.VerifiedLoginCache;
+import com.perseusproxy.core.backend.TrackedSettings;
 import com.perseusproxy.core.config.ConfigException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -41,7 +42,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
     static final List<String> LOCAL_KEY_KEYS = List.of("KeyFile");
     static final List<String> CLIENT_KEYS = List.of("LoginTimeoutSecs", "MaxConcurrentHashChecks", "MaxMessageBytes",
             "VerifiedLoginCacheSecs", "VerifiedLoginCacheSize", "IdleInTransactionTimeoutSecs", "ClientIdleTimeoutSecs",
-            "QueryTimeoutSecs");
+            "QueryTimeoutSecs", "TrackExtraParameters");
     static final List<String> SHUTDOWN_KEYS = List.of("DrainTimeoutSecs");
     static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
 
@@ -205,6 +206,16 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 Duration.ofSeconds(s.integer("ClientIdleTimeoutSecs", 0, 0, 86400,
                         "seconds a logged-in client may stay idle between transactions; 0 = off")),
                 Duration.ofSeconds(s.integer("QueryTimeoutSecs", 0, 0, 86400,
-                        "seconds a query may run before it is cancelled; 0 = off")));
+                        "seconds a query may run before it is cancelled; 0 = off")),
+                trackedSettings(s));
+    }
+
+    private static TrackedSettings trackedSettings(JsonSection s) throws ConfigException {
+        try {
+            return new TrackedSettings(s.stringList("TrackExtraParameters", TrackedSettings.DEFAULT_EXTRA));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(s.join("TrackExtraParameters") + ": " + e.getMessage()
+                    + "; list PostgreSQL parameter names such as \"statement_timeout\"");
+        }
     }
 }

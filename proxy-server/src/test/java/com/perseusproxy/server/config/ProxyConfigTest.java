@@ -1,5 +1,6 @@
 package com.perseusproxy.server.config;
 
+import com.perseusproxy.core.backend.TrackedSettings;
 import com.perseusproxy.core.config.ConfigException;
 import com.perseusproxy.core.pool.PoolSettings;
 import org.junit.jupiter.api.Test;
@@ -191,6 +192,7 @@ class ProxyConfigTest {
         env.put("PERSEUS_CLIENTSETTINGS_CLIENTIDLETIMEOUTSECS", "22");
         env.put("PERSEUS_CLIENTSETTINGS_QUERYTIMEOUTSECS", "23");
         env.put("PERSEUS_SHUTDOWNSETTINGS_DRAINTIMEOUTSECS", "24");
+        env.put("PERSEUS_CLIENTSETTINGS_TRACKEXTRAPARAMETERS", "statement_timeout, GEQO");
 
         java.util.Set<String> allKeys = new java.util.TreeSet<>();
         for (String top : ProxyConfig.TOP_KEYS) {
@@ -222,8 +224,34 @@ class ProxyConfigTest {
         assertEquals(new LogSettings("DEBUG", false), config.log());
         assertEquals(Path.of("/env/local.key"), config.localKey().keyFile());
         assertEquals(new ClientSettings(Duration.ofSeconds(17), 3, 65536, Duration.ZERO, 19, Duration.ofSeconds(21),
-                Duration.ofSeconds(22), Duration.ofSeconds(23)), config.client());
+                Duration.ofSeconds(22), Duration.ofSeconds(23),
+                new TrackedSettings(java.util.List.of("statement_timeout", "geqo"))), config.client());
         assertEquals(Duration.ofSeconds(24), config.shutdown().drainTimeout());
+    }
+
+    @Test
+    void trackExtraParametersIsAListOfParameterNames() throws Exception {
+        assertEquals(TrackedSettings.DEFAULT, ProxyConfig.parse(MINIMAL, Map.of()).client().trackExtraParameters());
+        assertEquals(java.util.List.of("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout",
+                "work_mem"), TrackedSettings.DEFAULT.extra());
+        assertEquals(java.util.List.of("work_mem", "myext.mode"), ProxyConfig.parse(with(
+                "\"ClientSettings\": {\"TrackExtraParameters\": [\"Work_Mem\", \"myext.mode\", \"TimeZone\"]}"),
+                Map.of()).client().trackExtraParameters().extra(), "lower case; always-tracked ones need no entry");
+        assertEquals(java.util.List.of(), ProxyConfig.parse(with(
+                "\"ClientSettings\": {\"TrackExtraParameters\": []}"), Map.of()).client().trackExtraParameters()
+                .extra());
+        assertEquals(java.util.List.of(), ProxyConfig.parse(MINIMAL,
+                Map.of("PERSEUS_CLIENTSETTINGS_TRACKEXTRAPARAMETERS", "")).client().trackExtraParameters().extra());
+        assertInvalid("{\"ClientSettings\": {\"TrackExtraParameters\": \"statement_timeout\"}}",
+                "ClientSettings.TrackExtraParameters must be a JSON array of strings, got a string");
+        assertInvalid("{\"ClientSettings\": {\"TrackExtraParameters\": [5]}}",
+                "ClientSettings.TrackExtraParameters must be a JSON array of strings");
+        assertInvalid("{\"ClientSettings\": {\"TrackExtraParameters\": [\"statement timeout\"]}}",
+                "ClientSettings.TrackExtraParameters: \"statement timeout\" is not a PostgreSQL parameter name");
+        assertInvalid("{\"ClientSettings\": {\"TrackExtraParameters\": [\"search_path\"]}}",
+                "ClientSettings.TrackExtraParameters: search_path cannot be tracked");
+        assertInvalid("{\"ClientSettings\": {\"TrackExtraParameters\": [\"ROLE\"]}}",
+                "role cannot be tracked");
     }
 
     @Test
