@@ -82,7 +82,6 @@ final class DriverTenants {
         env.put("DRV_MAX_OPEN", String.valueOf(TestProxy.MAX_OPEN));
         env.put("PGTZ", "UTC");
         env.put("PGPASSFILE", "/dev/null");
-        env.put("PGSERVICEFILE", "/dev/null");
         return env;
     }
 
