@@ -56,6 +56,27 @@ final class DriverTenants {
         installed = true;
     }
 
+    /** The row {@code select * from items where id = <id>} returns in the tenant, as strings, column by column. */
+    static List<String> expectedItem(SampleTenant tenant, int id) {
+        if (tenant.equals(A)) {
+            return List.of(String.valueOf(id), tenant.schema() + "-" + id);
+        }
+        return List.of(String.valueOf(id), id + ".5", tenant.schema() + "-" + id);
+    }
+
+    /** n item ids spread over 1..ITEMS. */
+    static int[] itemIds(int n, int offset) {
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = (i * 37 + offset) % ITEMS + 1;
+        }
+        return ids;
+    }
+
+    static final String ITEM_SQL = "select * from items where id = $1";
+    static final int POOL_SIZE = 20;
+    static final int TIMEOUT_MS = 300;
+
     /** Where a client of the tenant connects: the proxy, or PostgreSQL with {@code -Dperseus.it.direct=true}. */
     static Target target(SampleTenant tenant) {
         install();
