@@ -242,10 +242,41 @@ class DriverR2dbcTest {
         assertTimeout(b -> b.statementTimeout(Duration.ofMillis(TIMEOUT_MS)), c -> Mono.empty());
     }
 
-    /** The R2DBC SPI's {@code Connection.setStatementTimeout}: a session {@code SET statement_timeout}. */
+    /**
+     * The R2DBC SPI's {@code Connection.setStatementTimeout}: a session {@code SET statement_timeout}. Then the other
+     * tenant keeps every backend connection busy for a moment, as in any busy application, so the client's next
+     * statements run on a backend connection that it did not {@code SET}: the setting must follow the client.
+     */
     @Test
     void statementTimeoutFromConnectionSetStatementTimeout() {
-        assertTimeout(b -> b, c -> c.setStatementTimeout(Duration.ofMillis(TIMEOUT_MS)));
+        assertTimeout(b -> b, c -> c.setStatementTimeout(Duration.ofMillis(TIMEOUT_MS))
+                .then(Mono.fromRunnable(DriverR2dbcTest::otherTenantUsesEveryBackend)
+                        .subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic()).then()));
+    }
+
+    /** Twice the proxy's MaxOpen of tenant B's transactions at once, each holding its backend for 200 ms. */
+    static void otherTenantUsesEveryBackend() {
+        int n = 2 * TestProxy.MAX_OPEN;
+        java.util.concurrent.ExecutorService exec = java.util.concurrent.Executors.newFixedThreadPool(n);
+        try {
+            List<java.util.concurrent.Future<?>> jobs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                jobs.add(exec.submit(() -> {
+                    try (java.sql.Connection c = DriverTenants.target(B).connect();
+                         java.sql.Statement st = c.createStatement()) {
+                        st.execute("select pg_sleep(0.2)");
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : jobs) {
+                f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("the other tenant's transactions failed: " + e, e);
+        } finally {
+            exec.shutdownNow();
+        }
     }
 
     private static void assertTimeout(UnaryOperator<PostgresqlConnectionConfiguration.Builder> tweak,
