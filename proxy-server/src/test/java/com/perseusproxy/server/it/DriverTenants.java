@@ -22,8 +22,14 @@ import java.util.Map;
  */
 final class DriverTenants {
 
-    static final SampleTenant A = new SampleTenant(TestPostgres.APP_DB, "drv_a", "drv_alice", "drv-alice-secret-7");
-    static final SampleTenant B = new SampleTenant(TestPostgres.APP_DB, "drv_b", "drv_bob", "drv-bob-secret-8");
+    /**
+     * The database the driver programs name. Their perseus_auth rows point at the schemas in {@code appdb}, but under
+     * a source database of their own, as other tests' rows do, so the fixture's rows stay exactly those of
+     * {@link Fixtures#ALL} (see SampleDatabaseTest).
+     */
+    static final String SOURCE_DB = "drivers";
+    static final SampleTenant A = new SampleTenant(SOURCE_DB, "drv_a", "drv_alice", "drv-alice-secret-7");
+    static final SampleTenant B = new SampleTenant(SOURCE_DB, "drv_b", "drv_bob", "drv-bob-secret-8");
     static final int ITEMS = 100;
 
     private static boolean installed;
@@ -80,7 +86,9 @@ final class DriverTenants {
     /** Where a client of the tenant connects: the proxy, or PostgreSQL with {@code -Dperseus.it.direct=true}. */
     static Target target(SampleTenant tenant) {
         install();
-        return Targets.forTenant(tenant);
+        Target target = Targets.forTenant(tenant);
+        // PostgreSQL itself only has the backend database.
+        return Targets.viaProxy() ? target : target.withDatabase(TestPostgres.APP_DB);
     }
 
     /**
