@@ -7,7 +7,6 @@ import com.perseusproxy.core.protocol.MessageReader;
 import com.perseusproxy.core.protocol.PgException;
 import com.perseusproxy.core.protocol.PgMessage;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -15,7 +14,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -53,9 +51,6 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         CLOSED
     }
 
-    /** What each statement the proxy injects is for, so a failure can be judged. */
-    private enum Injected { RESET, SEARCH_PATH, SETTINGS, ROLLBACK, LIVENESS, LEARN }
-
     private final Destination destination;
     private final BackendCredentials credentials;
     private final ConnectionOwner owner;
@@ -64,9 +59,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private final long createdAtNanos = System.nanoTime();
     private final long lifetimeNanos;
     private final ServerSessionState session = new ServerSessionState();
-    private final ArrayDeque<Injected> injected = new ArrayDeque<>();
-    /** Replies owed for everything sent during the lease; routes them to the client, or not. */
-    private final ReplyQueue replies = new ReplyQueue(ByteBufAllocator.DEFAULT, this::deliver);
+    /** What the session owes (the proxy's statements, the client's replies) and its protocol state. */
+    private final BackendLedger ledger = new BackendLedger(this::deliver);
     /** The proxy-named prepared statements this session holds. */
     private final BackendStatements statements = new BackendStatements();
 
@@ -83,9 +77,6 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     /** A tenant-switch reset is in flight: the client's messages wait for {@link BackendListener#onLeaseReady}. */
     private boolean awaitingReady;
     private BackendListener listener;
-    private boolean clientGroupOpen;
-    private char transactionStatus = 'I';
-    private boolean copyIn;
     private int cancelsInFlight;
     private boolean releaseAfterCancel;
     private long idleSinceNanos = System.nanoTime();
@@ -156,12 +147,12 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     /** Whether a query of the leasing client may be running (a cancel would hit it). */
     public boolean hasClientWorkInFlight() {
-        return !replies.isEmpty();
+        return ledger.owesClient();
     }
 
     /** Whether statements the proxy sent at lease start are still unanswered. */
     public boolean settingUp() {
-        return !injected.isEmpty();
+        return ledger.settingUp();
     }
 
     /** The tenant this session served last, or null for a fresh session. */
@@ -182,7 +173,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      */
     public io.netty.util.concurrent.Future<BackendConnection> checkAlive(Duration timeout) {
         Promise<BackendConnection> result = channel.eventLoop().newPromise();
-        if (state != State.IDLE || !channel.isActive() || !injected.isEmpty()) {
+        if (state != State.IDLE || !channel.isActive() || ledger.settingUp()) {
             result.setFailure(new PgException("08006", "backend " + destination + " is not idle"));
             return result;
         }
@@ -234,7 +225,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         if (plan.settingsSql() != null) {
             inject(Injected.SETTINGS, plan.settingsSql());
         }
-        if (!injected.isEmpty()) {
+        if (ledger.settingUp()) {
             // Only a lease that sends something needs a deadline; the common same-tenant lease schedules no timer.
             setupDeadline = channel.eventLoop().schedule(() -> setupTimedOut(setupTimeout), setupTimeout.toMillis(),
                     TimeUnit.MILLISECONDS);
@@ -259,19 +250,15 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      * null when the proxy answers the message itself) and expects {@code reply} (null: the message gets no reply).
      */
     public void sendForClient(char clientTag, ByteBuf frame, ReplyQueue.Expected reply) {
-        switch (clientTag) {
-            case FrontendTag.SYNC -> clientGroupOpen = false;
-            case FrontendTag.QUERY -> statements.unnamedDropped(); // a simple Query drops the unnamed statement
-            case FrontendTag.FUNCTION_CALL, FrontendTag.COPY_DATA, FrontendTag.COPY_DONE,
-                 FrontendTag.COPY_FAIL -> {
-            }
-            default -> clientGroupOpen = true; // Parse, Bind, Describe, Execute, Close, Flush, unknown
+        ledger.clientSends(clientTag);
+        if (clientTag == FrontendTag.QUERY) {
+            statements.unnamedDropped(); // a simple Query drops the unnamed statement
         }
         if (frame != null) {
             channel.write(frame, channel.voidPromise()); // a failed write reaches exceptionCaught
         }
         if (reply != null) {
-            replies.expect(reply);
+            ledger.replies().expect(reply);
         }
     }
 
@@ -281,7 +268,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      */
     public void sendOwn(ByteBuf frame, ReplyQueue.Expected reply) {
         channel.write(frame);
-        replies.expect(reply);
+        ledger.replies().expect(reply);
     }
 
     public void flush() {
@@ -314,17 +301,17 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         state = State.CLEANING;
         awaitingReady = false;
         channel.config().setAutoRead(true);
-        if (copyIn) {
+        if (ledger.copyIn()) {
             channel.write(ClientMessages.copyFail(channel.alloc(), "client disconnected"));
-            copyIn = false;
+            ledger.copyAbandoned();
         }
-        if (clientGroupOpen) {
+        if (ledger.clientGroupOpen()) {
             sendOwn(ClientMessages.sync(), ReplyQueue.Expected.swallow(ReplyQueue.Completion.SYNC_POINT, null,
                     ReplyQueue.Outcome.NONE));
-            clientGroupOpen = false;
+            ledger.groupClosedByProxy();
         }
         channel.flush();
-        if (!replies.isEmpty()) {
+        if (ledger.owesClient()) {
             cancelSender.cancel(this);
         }
         cleanupDeadline = channel.eventLoop().schedule(() -> {
@@ -499,37 +486,24 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             String[] nameValue = MessageReader.parameterStatus(message);
             session.observe(nameValue[0], nameValue[1]);
         }
-        if (!injected.isEmpty()) {
+        if (ledger.settingUp()) {
             onInjectedReply(message);
             return false;
         }
-        switch (tag) {
-            case BackendTag.READY_FOR_QUERY -> {
-                transactionStatus = message.readyStatus();
-                copyIn = false;
-            }
-            case BackendTag.COPY_IN_RESPONSE -> copyIn = true;
-            case BackendTag.COMMAND_COMPLETE -> {
-                copyIn = false;
-                if (mayConcernSession(message)) { // SELECT, INSERT, ...: no String is made for the common tags
-                    noteCommand(MessageReader.commandTag(message));
-                }
-            }
-            case BackendTag.ERROR_RESPONSE -> copyIn = false;
-            default -> {
-            }
+        ledger.observe(message);
+        if (tag == BackendTag.COMMAND_COMPLETE && mayConcernSession(message)) {
+            noteCommand(MessageReader.commandTag(message)); // SELECT, INSERT, ...: no String for the common tags
         }
         BackendListener current = listener;
-        if (tag == BackendTag.READY_FOR_QUERY && current != null && state == State.LEASED && replies.size() == 1
-                && !clientGroupOpen && transactionStatus == 'I' && askBeforeLastReady(message)) {
+        if (current != null && state == State.LEASED && ledger.endsLease(message) && askBeforeLastReady(message)) {
             return true; // held until the question is answered
         }
-        replies.onReply(message); // to deliver(), or swallowed
+        ledger.replies().onReply(message); // to deliver(), or swallowed
         if (state == State.CLEANING) {
             if (tag == BackendTag.READY_FOR_QUERY) {
                 continueCleaning();
             }
-        } else if (current != null && tag == BackendTag.READY_FOR_QUERY && isFree() && listener == current) {
+        } else if (current != null && tag == BackendTag.READY_FOR_QUERY && ledger.isFree() && listener == current) {
             current.onBackendIdle();
         }
         return true;
@@ -545,7 +519,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         if (SessionSettings.dropsPreparedStatements(commandTag)) {
             // Gone, except those that messages sent after this statement are re-creating.
             statements.clear();
-            replies.pendingPreparations().forEach(statements::restore);
+            ledger.replies().pendingPreparations().forEach(statements::restore);
         }
     }
 
@@ -593,7 +567,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void onInjectedReply(PgMessage message) {
-        Injected kind = injected.peek();
+        Injected kind = ledger.pendingInjected();
         if (message.tag() == BackendTag.DATA_ROW && kind == Injected.LEARN) {
             Map<String, String> learned = learner.answer(message, session);
             if (listener != null) {
@@ -626,8 +600,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                         kind == Injected.SEARCH_PATH || kind == Injected.RESET, null));
             }
         } else if (message.tag() == BackendTag.READY_FOR_QUERY) {
-            Injected answered = injected.poll();
-            transactionStatus = message.readyStatus();
+            Injected answered = ledger.injectedAnswered(message);
             if (answered == Injected.LIVENESS) {
                 Promise<BackendConnection> check = livenessCheck;
                 livenessCheck = null;
@@ -636,12 +609,12 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                 }
                 return;
             }
-            if (heldReady != null && injected.isEmpty()) {
+            if (heldReady != null && !ledger.settingUp()) {
                 PgMessage held = heldReady;
                 heldReady = null;
-                replies.onReply(held); // the client's own, answered now; the checks below may end the lease
+                ledger.replies().onReply(held); // the client's own, answered now; the checks below may end the lease
             }
-            if (injected.isEmpty() && setupDeadline != null) {
+            if (!ledger.settingUp() && setupDeadline != null) {
                 setupDeadline.cancel(false);
                 setupDeadline = null;
             }
@@ -649,11 +622,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                 continueCleaning();
                 return;
             }
-            if (injected.isEmpty() && awaitingReady && listener != null) {
+            if (!ledger.settingUp() && awaitingReady && listener != null) {
                 awaitingReady = false;
                 listener.onLeaseReady(); // the client's messages may follow now
             }
-            if (injected.isEmpty() && listener != null && isFree()) {
+            if (listener != null && ledger.isFree()) {
                 listener.onBackendIdle(); // a lease with no client traffic yet (the login probe)
             }
         }
@@ -661,7 +634,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     private void setupTimedOut(Duration timeout) {
         setupDeadline = null;
-        if (injected.isEmpty() || state != State.LEASED) {
+        if (!ledger.settingUp() || state != State.LEASED) {
             return;
         }
         String text = "backend " + destination + " pid " + processId() + " did not confirm the tenant's search_path"
@@ -675,20 +648,16 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void inject(Injected kind, String sql) {
-        injected.add(kind);
+        ledger.injected(kind);
         statements.unnamedDropped(); // a simple Query: PostgreSQL drops the unnamed statement
         channel.write(ClientMessages.query(channel.alloc(), sql));
     }
 
-    private boolean isFree() {
-        return injected.isEmpty() && replies.isEmpty() && !clientGroupOpen && transactionStatus == 'I';
-    }
-
     private void continueCleaning() {
-        if (!injected.isEmpty() || !replies.isEmpty()) {
+        if (ledger.settingUp() || ledger.owesClient()) {
             return;
         }
-        if (transactionStatus != 'I') {
+        if (ledger.inTransaction()) {
             inject(Injected.ROLLBACK, "ROLLBACK");
             channel.flush();
             return;
