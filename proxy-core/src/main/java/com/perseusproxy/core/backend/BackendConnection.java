@@ -1,5 +1,6 @@
 package com.perseusproxy.core.backend;
 
+import com.perseusproxy.core.statements.BackendStatements;
 import com.perseusproxy.core.protocol.BackendTag;
 import com.perseusproxy.core.protocol.ClientMessages;
 import com.perseusproxy.core.protocol.FrontendTag;

@@ -1,5 +1,6 @@
 package com.perseusproxy.core.pool;
 
+import com.perseusproxy.core.statements.KnownStatements;
 import com.perseusproxy.core.backend.BackendConnection;
 import com.perseusproxy.core.backend.BackendConnector;
 import com.perseusproxy.core.backend.BackendCredentials;

@@ -1,5 +1,7 @@
 package com.perseusproxy.core.session;
 
+import com.perseusproxy.core.statements.PreparedStatementRouter;
+import com.perseusproxy.core.statements.UnnamedStatement;
 import com.perseusproxy.core.auth.LoginRequest;
 import com.perseusproxy.core.auth.TenantRoute;
 import com.perseusproxy.core.backend.BackendConnection;

@@ -1,4 +1,4 @@
-package com.perseusproxy.core.backend;
+package com.perseusproxy.core.statements;
 
 import java.util.ArrayList;
 import java.util.Iterator;

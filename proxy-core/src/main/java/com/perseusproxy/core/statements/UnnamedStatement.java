@@ -1,7 +1,6 @@
-package com.perseusproxy.core.session;
+package com.perseusproxy.core.statements;
 
 import com.perseusproxy.core.backend.BackendConnection;
-import com.perseusproxy.core.backend.BackendStatements;
 import com.perseusproxy.core.backend.ReplyQueue.Completion;
 import com.perseusproxy.core.backend.ReplyQueue.Expected;
 import com.perseusproxy.core.backend.ReplyQueue.Outcome;
@@ -31,7 +30,7 @@ import io.netty.buffer.ByteBufAllocator;
  * <p>The common case costs nothing: a Bind("") in the group of its own Parse("") (pgjdbc, libpq) finds the backend
  * holding the client's statement and is forwarded untouched. Runs on the client's event loop.
  */
-final class UnnamedStatement {
+public final class UnnamedStatement {
 
     /** One Parse("") of the client: the rest of its body (query text, parameter types); its identity is the token. */
     private static final class Parsed {
@@ -46,7 +45,7 @@ final class UnnamedStatement {
     /** What the client's unnamed statement is now, as PostgreSQL would have it; null when it has none. */
     private Parsed current;
 
-    UnnamedStatement(ByteBufAllocator alloc) {
+    public UnnamedStatement(ByteBufAllocator alloc) {
         this.alloc = alloc;
     }
 
@@ -55,7 +54,7 @@ final class UnnamedStatement {
      *
      * @return true if it sent the message itself (ownership taken), false if the caller sends it
      */
-    boolean forward(PgMessage message, BackendConnection backend) {
+    public boolean forward(PgMessage message, BackendConnection backend) {
         try {
             return route(message, backend);
         } catch (PgProtocolException malformed) {
