@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Vocabulary: a client session <em>acquires</em> a connection for one transaction and <em>releases</em> it at the
  * transaction's end. Idle connections are kept most-recently-used first, so the surplus ages out through
- * MaxIdletime. Waiters are served first come, first served, and give up after QueryWaitTimeoutSecs. A connection that
+ * MaxIdletime. Waiters ({@link WaitQueue}) are served first come, first served, and give up after QueryWaitTimeoutSecs. A connection that
  * dies is dropped and never handed out again. Every method runs on the pool's event loop.
  *
  * <p>Credential rotation: new connections log in with the pool's {@link CredentialSet} through a
@@ -44,10 +44,6 @@ public final class BackendPool implements ConnectionOwner {
     /** An idle, stale last connection is closed only after this long unused: the pool is quiet, not between two
      *  transactions. */
     private static final long QUIET_POOL_NANOS = TimeUnit.SECONDS.toNanos(5);
-    /** How long the first waiter may be overtaken by a waiter of the connection's last tenant. */
-    private static final long MAX_OVERTAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-    /** How far into the queue a waiter of the connection's last tenant is looked for. */
-    private static final int SAME_TENANT_SCAN = 16;
 
     private final Destination destination;
     private final EventLoop loop;
@@ -57,7 +53,7 @@ public final class BackendPool implements ConnectionOwner {
     private final KnownStatements knownStatements = new KnownStatements();
     private final ServerProfile serverProfile = new ServerProfile();
     private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
-    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private final WaitQueue waiters;
     /** The connections counted in {@code open}: those whose login succeeded and that have not closed yet. */
     private final Set<BackendConnection> members = new HashSet<>();
     private final CredentialSet credentials;
@@ -66,22 +62,12 @@ public final class BackendPool implements ConnectionOwner {
     /** Logins sent to the server, each candidate counted: what a wrong password costs the database. */
     private final AtomicLong serverLogins = new AtomicLong();
     private ScheduledFuture<?> retryTimer;
-    /** Fires when the oldest waiter's QueryWaitTimeoutSecs runs out; null while nobody waits. */
-    private ScheduledFuture<?> waitTimer;
     /** A stale connection was retired and no login has succeeded since: the next one waits for that proof. */
     private boolean retirementUnproven;
     private long lastRetirementNanos;
     private boolean retired;
     private int open;
     private int creating;
-
-    /**
-     * A session waiting for a connection. {@code atCapacity}: it waits because MaxOpen was reached, which is what
-     * Perseus's wait metrics count (Go's sql.DBStats), as opposed to waiting for a new connection to log in.
-     */
-    private record Waiter(Promise<BackendConnection> promise, long sinceNanos, boolean atCapacity,
-                          TenantKey tenant) {
-    }
 
     public BackendPool(Destination destination, BackendCredentials credentials, EventLoop loop,
                        BackendConnector connector, Supplier<PoolSettings> settings) {
@@ -98,6 +84,7 @@ public final class BackendPool implements ConnectionOwner {
         this.loop = loop;
         this.connector = connector;
         this.settings = settings;
+        this.waiters = new WaitQueue(loop, settings, stats, this::giveUp);
     }
 
     public Destination destination() {
@@ -202,10 +189,7 @@ public final class BackendPool implements ConnectionOwner {
                 return;
             }
         }
-        waiters.add(new Waiter(promise, now, open >= settings.get().maxOpen(), tenant));
-        if (waitTimer == null) {
-            scheduleWaitTimer(now);
-        }
+        waiters.add(promise, now, open >= settings.get().maxOpen(), tenant);
         openMoreIfNeeded();
     }
 
@@ -247,35 +231,6 @@ public final class BackendPool implements ConnectionOwner {
             close(idle.removeLast());
         }
         openMoreIfNeeded();
-    }
-
-    /**
-     * One timer per pool, not one per waiter: waiters join at the tail, so the head always has the nearest deadline.
-     * Scheduling and cancelling a timer for every wait cost a priority-queue insert and removal per transaction, in a
-     * queue as long as the waiting clients (the O(clients) term of the 200-client profile).
-     */
-    private void scheduleWaitTimer(long now) {
-        long timeoutNanos = settings.get().queryWaitTimeout().toNanos();
-        Waiter head = waiters.peek();
-        if (head == null || timeoutNanos <= 0) {
-            return; // QueryWaitTimeoutSecs = 0 means wait as long as it takes
-        }
-        long delay = Math.max(0, head.sinceNanos() + timeoutNanos - now);
-        waitTimer = loop.schedule(this::expireWaiters, delay, TimeUnit.NANOSECONDS);
-    }
-
-    /** Fails the waiters whose QueryWaitTimeoutSecs has run out, then re-arms the timer for the new head. */
-    private void expireWaiters() {
-        waitTimer = null;
-        long now = System.nanoTime();
-        long timeoutNanos = settings.get().queryWaitTimeout().toNanos();
-        Waiter head;
-        while ((head = waiters.peek()) != null
-                && (head.promise().isDone() || (timeoutNanos > 0 && now - head.sinceNanos() >= timeoutNanos))) {
-            waiters.poll();
-            giveUp(head.promise());
-        }
-        scheduleWaitTimer(now);
     }
 
     /** Takes back a connection whose transaction ended cleanly. */
@@ -432,46 +387,7 @@ public final class BackendPool implements ConnectionOwner {
     }
 
     private boolean handToWaiter(BackendConnection connection, long now) {
-        Waiter waiter = sameTenantWaiter(connection, now);
-        if (waiter != null && waiter.promise().trySuccess(connection)) {
-            if (waiter.atCapacity()) {
-                stats.waited(now - waiter.sinceNanos());
-            }
-            stats.leased();
-            return true;
-        }
-        while ((waiter = waiters.poll()) != null) {
-            if (waiter.promise().trySuccess(connection)) {
-                if (waiter.atCapacity()) {
-                    stats.waited(now - waiter.sinceNanos());
-                }
-                stats.leased();
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * A waiter of the tenant the connection served last, which saves a session reset, taken out of the queue; null if
-     * none is near the head. Bounded so that no waiter is overtaken for long: the head is skipped only while it has
-     * waited less than {@link #MAX_OVERTAKE_NANOS}, and only the first {@link #SAME_TENANT_SCAN} waiters are looked at.
-     */
-    private Waiter sameTenantWaiter(BackendConnection connection, long now) {
-        Waiter head = waiters.peek();
-        TenantKey last = connection.lastTenant();
-        if (head == null || last == null || last.equals(head.tenant()) || now - head.sinceNanos() > MAX_OVERTAKE_NANOS) {
-            return null; // the head is served anyway (FIFO) below
-        }
-        int scanned = 0;
-        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext() && scanned < SAME_TENANT_SCAN; scanned++) {
-            Waiter candidate = it.next();
-            if (last.equals(candidate.tenant())) {
-                it.remove();
-                return candidate;
-            }
-        }
-        return null;
+        return waiters.handOver(connection, now);
     }
 
     /**
@@ -573,16 +489,11 @@ public final class BackendPool implements ConnectionOwner {
 
     /** No open connection can serve the sessions waiting now: they get the login's error rather than waiting. */
     private void failWaiters(PgException error) {
-        Waiter waiter;
-        while ((waiter = waiters.poll()) != null) {
-            waiter.promise().tryFailure(error);
-        }
+        waiters.failAll(error);
     }
 
+    /** QueryWaitTimeoutSecs ran out for a waiter ({@link WaitQueue}): the error says why and what to change. */
     private void giveUp(Promise<BackendConnection> promise) {
-        if (promise.isDone()) {
-            return; // its session left (and cancelled the wait) before the timeout
-        }
         PoolSettings current = settings.get();
         if (backoff.failing()) {
             promise.tryFailure(new PgException("08004", "no backend connection to " + destination + " became free"
