@@ -69,12 +69,13 @@ public final class PerseusService implements AutoCloseable {
         JdbcTenantDirectory directory = new JdbcTenantDirectory(authDb, config.authDb().queryTimeoutSecs());
         SecretDecryptor decryptor = new SecretDecryptors(decryptors);
         CredentialRotation rotation = new CredentialRotation(config.rotation(), authDb,
-                config.authDb().queryTimeoutSecs(), directory, decryptor, config.credentialCommands());
+                config.authDb().queryTimeoutSecs(), directory, decryptor, config.credentialSources(), config.aws());
         ScryptAuthenticator authenticator = new ScryptAuthenticator(
                 directory,
                 decryptor,
                 AuthLimits.withHashChecks(config.client().effectiveMaxConcurrentHashChecks()),
-                config.client().newVerifiedLoginCache());
+                config.client().newVerifiedLoginCache(),
+                rotation::servesExternally);
         PoolSettingsResolver poolSettings = new PoolSettingsResolver(config.poolSettings(),
                 config.overrideSettings());
         ProxyServer proxy = null;
@@ -114,7 +115,7 @@ public final class PerseusService implements AutoCloseable {
         poolSettings.update(config.poolSettings(), config.overrideSettings());
         log.info("reloaded pool settings: {} (+{} overrides)", config.poolSettings(),
                 config.overrideSettings().size());
-        rotation.refreshNow(); // SIGHUP also re-reads the perseus_auth rows in use
+        rotation.reload(); // SIGHUP also re-reads the credential sources and the perseus_auth rows in use
     }
 
     /** The port clients connect to (useful when the config asked for port 0). */

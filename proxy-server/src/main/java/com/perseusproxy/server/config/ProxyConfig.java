@@ -28,11 +28,11 @@ import java.util.Map;
 public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddress, AuthDbSettings authDb,
                           AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
                           LogSettings log, LocalKeySettings localKey, ClientSettings client,
-                          RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands) {
+                          RotationSettings rotation, Map<String, CredentialSourceSettings> credentialSources) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
             "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
-            "CredentialCommands");
+            "CredentialSources", "CredentialCommands");
     static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
             "NotifyChannel");
     static final List<String> AWS_KEYS = List.of("AccessKeyId", "SecretAccessKey", "Region", "Endpoint", "KMSKeyARN");
@@ -53,7 +53,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
 
     public ProxyConfig {
         overrideSettings = Map.copyOf(overrideSettings);
-        credentialCommands = Map.copyOf(credentialCommands);
+        credentialSources = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(credentialSources));
     }
 
     /** Reads the file and applies {@code PERSEUS_*} overrides from the process environment. */
@@ -94,18 +94,51 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
         PoolSettings pool = PoolSettingsSection.read(top.section("PoolSettings", PoolSettingsSection.KEYS),
                 PoolSettings.defaults());
         JsonSection authDbSection = top.section("AuthDBSettings", AUTH_DB_KEYS);
+        Map<String, CredentialSourceSettings> sources = CredentialSourceSettings.readAll(top, env);
+        // TODO(merge ServerTLSSettings): pass ServerTLSSettings.SSLMode here once that section exists on main.
+        requireBackendTlsForRdsIam(sources, null);
+        AwsSettings aws = aws(top.section("AWSSettings", AWS_KEYS));
+        if (sources.values().stream().anyMatch(c -> c.kind() != CredentialSourceSettings.Kind.COMMAND)
+                && aws.accessKeyId().isBlank() != aws.secretAccessKey().isBlank()) {
+            throw new ConfigException("AWSSettings: only one of AccessKeyId and SecretAccessKey is set (the"
+                    + " secrets-manager and rds-iam credential sources use them): set both, or neither for the AWS"
+                    + " SDK's default credential chain");
+        }
         return new ProxyConfig(
                 ListenAddress.parse(top.string("ListenAddress", ":5433"), "ListenAddress"),
                 metricsAddress(top.string("MetricsAddress", "")),
                 authDb(authDbSection),
-                aws(top.section("AWSSettings", AWS_KEYS)),
+                aws,
                 pool,
                 overrides(top, pool),
                 log(top.section("LogSettings", LOG_KEYS)),
                 localKey(top.section("LocalKeySettings", LOCAL_KEY_KEYS)),
                 client(top.section("ClientSettings", CLIENT_KEYS)),
                 RotationSettings.read(authDbSection),
-                CredentialCommandSettings.readAll(top));
+                sources);
+    }
+
+    /** The backend SSL modes that encrypt; RDS accepts IAM tokens over TLS connections only. */
+    static final List<String> TLS_SSL_MODES = List.of("require", "verify-ca", "verify-full");
+
+    /**
+     * RDS refuses IAM authentication tokens over connections without TLS, and a token is a bearer credential for 15
+     * minutes, so an rds-iam source needs backend TLS. {@code serverSslMode} null means this build has no backend TLS
+     * setting yet: accepted (PerseusService warns at start-up).
+     * TODO(merge ServerTLSSettings): wire to ServerTLSSettings.SSLMode; null then no longer occurs.
+     */
+    static void requireBackendTlsForRdsIam(Map<String, CredentialSourceSettings> sources, String serverSslMode)
+            throws ConfigException {
+        if (serverSslMode == null || TLS_SSL_MODES.contains(serverSslMode.strip().toLowerCase(Locale.ROOT))) {
+            return;
+        }
+        for (Map.Entry<String, CredentialSourceSettings> e : sources.entrySet()) {
+            if (e.getValue().kind() == CredentialSourceSettings.Kind.RDS_IAM) {
+                throw new ConfigException("CredentialSources[\"" + e.getKey() + "\"] is of Kind rds-iam, which needs"
+                        + " TLS to the backend (RDS refuses IAM tokens without it): set ServerTLSSettings.SSLMode to"
+                        + " require, verify-ca or verify-full (it is " + serverSslMode + ")");
+            }
+        }
     }
 
     /** The top-level pool settings, for pools without an override. */
