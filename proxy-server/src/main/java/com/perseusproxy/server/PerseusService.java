@@ -88,7 +88,7 @@ public final class PerseusService implements AutoCloseable {
             MetricsServer metrics = null;
             if (config.metricsEnabled()) {
                 metrics = MetricsServer.start(config.metricsAddress().toSocketAddress(), proxy.pools(),
-                        BuildInfo.current());
+                        BuildInfo.current(), rotation::sourceOf);
             } else {
                 log.info("MetricsAddress is empty: no /metrics or /health endpoint");
             }

@@ -16,6 +16,8 @@ import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -288,6 +290,19 @@ public final class BackendPool implements ConnectionOwner {
 
     public int openCount() {
         return open;
+    }
+
+    /**
+     * Open connections by the fingerprint of the credentials each logged in with, so the metrics can show when a
+     * rotation is complete (no connection of the old credentials left). Fingerprints only: never the secrets.
+     */
+    public Map<String, Integer> openByFingerprint() {
+        assert loop.inEventLoop();
+        Map<String, Integer> counts = new TreeMap<>();
+        for (BackendConnection connection : members) {
+            counts.merge(connection.credentials().fingerprint(), 1, Integer::sum);
+        }
+        return counts;
     }
 
     public int idleCount() {

@@ -1,5 +1,7 @@
 package com.perseusproxy.server.metrics;
 
+import com.perseusproxy.core.backend.Destination;
+import java.util.function.Function;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.perseusproxy.core.pool.PoolRegistry;
@@ -34,11 +36,11 @@ public final class MetricsServer implements AutoCloseable {
     private final PoolMetrics poolMetrics;
     private final byte[] health;
 
-    private MetricsServer(HttpServer http, ExecutorService thread, PoolRegistry pools, BuildInfo build)
-            throws IOException {
+    private MetricsServer(HttpServer http, ExecutorService thread, PoolRegistry pools, BuildInfo build,
+                          Function<Destination, String> sourceOf) throws IOException {
         this.http = http;
         this.thread = thread;
-        this.poolMetrics = new PoolMetrics(pools);
+        this.poolMetrics = new PoolMetrics(pools, sourceOf);
         this.health = JSON.writeValueAsBytes(build);
         http.createContext("/metrics", exchange -> respond(exchange, "/metrics", this::metrics,
                 PrometheusText.CONTENT_TYPE));
@@ -56,11 +58,17 @@ public final class MetricsServer implements AutoCloseable {
      * @throws UncheckedIOException when the address cannot be bound (the message says which key to change)
      */
     public static MetricsServer start(InetSocketAddress address, PoolRegistry pools, BuildInfo build) {
+        return start(address, pools, build, d -> "perseus_auth");
+    }
+
+    /** @param sourceOf where a backend pool's credentials come from, for {@code perseus_pool_credentials} */
+    public static MetricsServer start(InetSocketAddress address, PoolRegistry pools, BuildInfo build,
+                                      Function<Destination, String> sourceOf) {
         ExecutorService thread = Executors.newSingleThreadExecutor(new DefaultThreadFactory("perseus-metrics", true));
         try {
             HttpServer http = HttpServer.create(address, 16);
             http.setExecutor(thread);
-            MetricsServer server = new MetricsServer(http, thread, pools, build);
+            MetricsServer server = new MetricsServer(http, thread, pools, build, sourceOf);
             http.start();
             log.info("serving /metrics and /health on {}", http.getAddress());
             return server;
