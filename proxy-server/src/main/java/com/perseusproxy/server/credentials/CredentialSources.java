@@ -83,7 +83,7 @@ public final class CredentialSources implements ExternalCredentials {
 
     @Override
     public BackendCredentials renew(String host, int port, String database) {
-        return source(host, port, database).fetch("the server refused the current credentials");
+        return source(host, port, database).fetch("the server refused the current credentials", true);
     }
 
     /** The Kind serving this backend ({@code command}, ...), or null when its rows give the credentials. */
@@ -136,22 +136,23 @@ public final class CredentialSources implements ExternalCredentials {
 
         synchronized BackendCredentials current() {
             if (issued == null || (mustRenewAt != null && !clock.instant().isBefore(mustRenewAt))) {
-                return fetch(issued == null ? "first use" : "they expire soon");
+                return fetch(issued == null ? "first use" : "they expire soon", false);
             }
             return issued.credentials();
         }
 
         void fetchInBackground(String why) {
             try {
-                fetch(why);
+                fetch(why, false);
             } catch (IllegalStateException e) {
                 log.warn("{}", e.getMessage());
             }
         }
 
-        synchronized BackendCredentials fetch(String why) {
+        /** @param refused after a refused login: at most once per MIN_REFETCH, however many logins were refused */
+        synchronized BackendCredentials fetch(String why, boolean refused) {
             Instant now = clock.instant();
-            if (issued != null && Duration.between(lastFetch, now).compareTo(MIN_REFETCH) < 0) {
+            if (refused && issued != null && Duration.between(lastFetch, now).compareTo(MIN_REFETCH) < 0) {
                 return issued.credentials(); // just fetched: another refused login must not fetch again at once
             }
             lastFetch = now;
@@ -162,7 +163,12 @@ public final class CredentialSources implements ExternalCredentials {
                 if (issued != null) {
                     log.warn("CredentialSources[\"{}\"] ({}): {}; keeping the previous credentials {}", name,
                             provider.describe(), e.getMessage(), issued.credentials());
-                    schedule(now, Duration.ZERO);
+                    // Retry soon if they expire, but not at every login: a failing source must not run in a loop.
+                    Duration retry = mustRenewAt == null ? Duration.ZERO : MIN_REFETCH;
+                    if (mustRenewAt != null) {
+                        mustRenewAt = now.plus(MIN_REFETCH);
+                    }
+                    schedule(now, retry);
                     return issued.credentials();
                 }
                 throw new IllegalStateException("CredentialSources[\"" + name + "\"] (" + provider.describe() + "): "
