@@ -15,6 +15,14 @@ public interface CredentialProvider {
      */
     CredentialCommand.Issued fetch() throws CredentialFetchException;
 
+    /**
+     * After a refused login: credentials that may be about to become current (AWSPENDING during a rotation), tried
+     * after the current ones. Blocking like {@link #fetch}; failures mean "none".
+     */
+    default java.util.List<com.perseusproxy.core.backend.BackendCredentials> alternatives() {
+        return java.util.List.of();
+    }
+
     /** The config's Kind: {@code command}, {@code secrets-manager} or {@code rds-iam} (for metrics and logs). */
     String kind();
 

@@ -86,6 +86,19 @@ public final class CredentialSources implements ExternalCredentials {
         return source(host, port, database).fetch("the server refused the current credentials", true);
     }
 
+    @Override
+    public java.util.List<BackendCredentials> renewCandidates(String host, int port, String database) {
+        Source source = source(host, port, database);
+        java.util.List<BackendCredentials> candidates = new java.util.ArrayList<>();
+        candidates.add(source.fetch("the server refused the current credentials", true));
+        for (BackendCredentials alternative : source.alternatives()) {
+            if (!candidates.contains(alternative)) {
+                candidates.add(alternative);
+            }
+        }
+        return candidates;
+    }
+
     /** The Kind serving this backend ({@code command}, ...), or null when its rows give the credentials. */
     public String kindOf(String host, int port, String database) {
         Source source = source(host, port, database);
@@ -124,6 +137,23 @@ public final class CredentialSources implements ExternalCredentials {
         Source(String name, CredentialProvider provider) {
             this.name = name;
             this.provider = provider;
+        }
+
+        private java.util.List<BackendCredentials> alternatives = java.util.List.of();
+        private Instant alternativesRead = Instant.MIN;
+
+        /** Read at most once per MIN_REFETCH, like renewals after refused logins. */
+        synchronized java.util.List<BackendCredentials> alternatives() {
+            Instant now = clock.instant();
+            if (Duration.between(alternativesRead, now).compareTo(MIN_REFETCH) >= 0) {
+                alternativesRead = now;
+                alternatives = provider.alternatives();
+                if (!alternatives.isEmpty()) {
+                    log.info("CredentialSources[\"{}\"] ({}): also trying {} (about to become current)", name,
+                            provider.describe(), alternatives);
+                }
+            }
+            return alternatives;
         }
 
         synchronized boolean used() {

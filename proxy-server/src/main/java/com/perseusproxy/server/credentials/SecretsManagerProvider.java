@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.perseusproxy.core.backend.BackendCredentials;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -38,9 +39,29 @@ public final class SecretsManagerProvider implements CredentialProvider {
 
     @Override
     public CredentialCommand.Issued fetch() throws CredentialFetchException {
+        return read(versionStage);
+    }
+
+    /**
+     * AWSPENDING while the secret is being rotated: single-user rotation changes the role's password (setSecret)
+     * before AWSCURRENT moves (finishSecret), and in between only the pending version logs in.
+     */
+    @Override
+    public List<BackendCredentials> alternatives() {
+        if (!versionStage.equals("AWSCURRENT")) {
+            return List.of();
+        }
+        try {
+            return List.of(read("AWSPENDING").credentials());
+        } catch (CredentialFetchException e) {
+            return List.of(); // usually no rotation in progress (ResourceNotFoundException)
+        }
+    }
+
+    private CredentialCommand.Issued read(String stage) throws CredentialFetchException {
         GetSecretValueResponse response;
         try {
-            response = client.getSecretValue(r -> r.secretId(secretId).versionStage(versionStage));
+            response = client.getSecretValue(r -> r.secretId(secretId).versionStage(stage));
         } catch (SdkException e) {
             throw new CredentialFetchException("GetSecretValue failed: " + explain(e));
         }

@@ -95,6 +95,13 @@ class SecretsManagerRotationTest {
                     return pool != null && oddNew.equals(pool.currentCredentials());
                 }, 20_000, "the pool logs in with the rotated password");
                 RotationBed.sleep(4000);
+                synchronized (captured.list) {
+                    assertTrue(captured.list.stream().anyMatch(e -> e.getFormattedMessage().contains("also trying")),
+                            "after the refused login the pool tried AWSPENDING");
+                    assertEquals(List.of(), captured.list.stream().map(ILoggingEvent::getFormattedMessage)
+                            .filter(m -> m.contains("pool " + ODD) && m.contains("login failed")).toList(),
+                            "AWSPENDING logged in between setSecret and finishSecret: no login failed");
+                }
 
                 // Alternating users: the other role gets a new password, then the secret names it.
                 aws.put(SECRET, "AWSPENDING", EVEN, even2);
