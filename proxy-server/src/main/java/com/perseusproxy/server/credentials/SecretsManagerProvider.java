@@ -108,7 +108,9 @@ public final class SecretsManagerProvider implements CredentialProvider {
             return "no answer from Secrets Manager within " + AwsClients.CALL_TIMEOUT.toSeconds() + " s; check the"
                     + " network path and AWSSettings.Endpoint";
         }
-        return "cannot reach Secrets Manager (" + AwsClients.oneLine(e.getMessage()) + "); check"
+        // Only a network cause's message: an SDK message about a response it could not read may quote the secret.
+        String cause = e.getCause() instanceof java.io.IOException io ? ": " + AwsClients.oneLine(io.getMessage()) : "";
+        return "cannot reach Secrets Manager (" + e.getClass().getSimpleName() + cause + "); check"
                 + " AWSSettings.Endpoint/Region and the AWS credentials";
     }
 
