@@ -81,7 +81,7 @@ public final class PerseusTools {
                         without -auth_dsn, PERSEUS_AUTHDBSETTINGS_AUTHDBDSN is used
 
                   rotate -config FILE -dest_host H -dest_db D -admin_dsn DSN [-order row-first|role-first]
-                         [-switch_account [-to_user U]] [-replicas HOST:PORT,...] [-timeout SECS] [-password_stdin]
+                         [-dest_user U] [-switch_account [-to_user U]] [-replicas HOST:PORT,...] [-timeout SECS] [-password_stdin]
                         change the backend password of the rows of H/D (or, with -switch_account, move them to the
                         other account of an x_odd/x_even pair): a new random password (or one line from standard
                         input), encrypted with the config's key, ALTER ROLE and perseus_auth in the chosen order

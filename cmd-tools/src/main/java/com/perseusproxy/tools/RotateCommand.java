@@ -38,7 +38,7 @@ import org.postgresql.PGConnection;
  */
 final class RotateCommand {
 
-    private static final List<String> FLAGS = List.of("config", "dest_host", "dest_db", "admin_dsn", "order",
+    private static final List<String> FLAGS = List.of("config", "dest_host", "dest_db", "dest_user", "admin_dsn", "order",
             "switch_account", "to_user", "replicas", "timeout", "password_stdin");
     private static final List<String> BOOLEANS = List.of("switch_account", "password_stdin");
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -77,7 +77,7 @@ final class RotateCommand {
         long timeoutMillis = seconds(flags.get("timeout").orElse("300")) * 1000L;
 
         Steps steps = new Steps(io, settings, admin, destHost, destDb);
-        String oldUser = steps.currentUser();
+        String oldUser = steps.currentUser(flags.get("dest_user").filter(u -> !u.isBlank()));
         String newUser = switchAccount ? otherAccount(oldUser, flags.get("to_user")) : oldUser;
         String password = flags.isSet("password_stdin")
                 ? io.passwords().read(Optional.empty(), "New password for " + newUser, null, true)
@@ -239,7 +239,8 @@ final class RotateCommand {
             this.destDb = destDb;
         }
 
-        String currentUser() throws ToolFailure {
+        /** @param only {@code -dest_user}: the account to rotate when the backend's rows name several */
+        String currentUser(Optional<String> only) throws ToolFailure {
             TreeSet<String> users = new TreeSet<>();
             try (Connection db = connect(settings.authDb()); PreparedStatement ps = db.prepareStatement(
                     "SELECT DISTINCT dest_user FROM perseus_auth WHERE dest_host = ? AND dest_db = ?")) {
@@ -254,14 +255,18 @@ final class RotateCommand {
                 throw new ToolFailure("step 1/4 (reading perseus_auth in " + settings.authDb() + ") failed: "
                         + DsnRedaction.scrub(e.getMessage()) + ". Nothing was changed");
             }
+            if (only.isPresent()) {
+                users.retainAll(List.of(only.get()));
+            }
             if (users.isEmpty()) {
                 throw new ToolFailure("step 1/4: no perseus_auth row has dest_host = '" + destHost + "' and dest_db"
-                        + " = '" + destDb + "' (written exactly as in the rows). Nothing was changed");
+                        + " = '" + destDb + "'" + only.map(u -> " and dest_user = '" + u + "'").orElse("")
+                        + " (written exactly as in the rows). Nothing was changed");
             }
             if (users.size() > 1) {
                 throw new ToolFailure("step 1/4: the rows of " + destHost + "/" + destDb + " name several"
-                        + " dest_users " + users + "; rotate one account at a time (finish the switch first)."
-                        + " Nothing was changed");
+                        + " dest_users " + users + "; name the account to rotate with -dest_user (or finish the"
+                        + " switch first). Nothing was changed");
             }
             return users.first();
         }

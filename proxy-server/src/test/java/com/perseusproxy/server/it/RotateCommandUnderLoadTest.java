@@ -93,6 +93,10 @@ class RotateCommandUnderLoadTest {
             List<String> common = List.of("rotate", "-config", config.toString(), "-dest_host", destHost,
                     "-dest_db", TestPostgres.APP_DB, "-admin_dsn", adminDsn, "-replicas", replicas, "-timeout", "60");
 
+            // Other tests' rows may point at the same server spelt the same way: name the account.
+            common = new ArrayList<>(common);
+            common.addAll(List.of("-dest_user", ODD));
+
             // 1. row-first, generated password: every connection of ODD left started after ALTER ROLE.
             String err = rotate(common, List.of("-order", "row-first"), "", toolOutput);
             assertNoConnectionOlderThanTheAlterRole(err, ODD);
