@@ -104,12 +104,13 @@ public final class PerseusService implements AutoCloseable {
         JdbcTenantDirectory directory = new JdbcTenantDirectory(authDb, config.authDb().queryTimeoutSecs());
         SecretDecryptor decryptor = new SecretDecryptors(decryptors);
         CredentialRotation rotation = new CredentialRotation(config.rotation(), authDb,
-                config.authDb().queryTimeoutSecs(), directory, decryptor, config.credentialCommands());
+                config.authDb().queryTimeoutSecs(), directory, decryptor, config.credentialSources(), config.aws());
         ScryptAuthenticator authenticator = new ScryptAuthenticator(
                 directory,
                 decryptor,
                 AuthLimits.withHashChecks(config.client().effectiveMaxConcurrentHashChecks()),
-                config.client().newVerifiedLoginCache());
+                config.client().newVerifiedLoginCache(),
+                rotation::servesExternally);
         PoolSettingsResolver poolSettings = new PoolSettingsResolver(config.poolSettings(),
                 config.overrideSettings());
         java.util.concurrent.atomic.AtomicReference<ClientTimeouts.Settings> timeouts =
@@ -127,7 +128,7 @@ public final class PerseusService implements AutoCloseable {
             if (config.metricsEnabled()) {
                 readiness = new Readiness(authDb, config.authDb().queryTimeoutSecs());
                 metrics = MetricsServer.start(config.metricsAddress().toSocketAddress(), proxy.pools(),
-                        BuildInfo.current(), readiness);
+                        BuildInfo.current(), readiness, rotation::sourceOf);
             } else {
                 readiness = new Readiness();
                 log.info("MetricsAddress is empty: no /metrics, /health or /ready endpoint");
@@ -184,7 +185,7 @@ public final class PerseusService implements AutoCloseable {
             log.warn("changed in the config file but applied only after a restart (the running values stay): {}",
                     String.join(", ", restartOnly));
         }
-        rotation.refreshNow(); // SIGHUP also re-reads the perseus_auth rows in use
+        rotation.reload(); // SIGHUP also re-reads the credential sources and the perseus_auth rows in use
     }
 
     /**

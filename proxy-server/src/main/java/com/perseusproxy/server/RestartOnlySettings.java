@@ -30,7 +30,7 @@ final class RestartOnlySettings {
                 next.rotation().notifyChannel());
         check(changed, "AWSSettings", running.aws(), next.aws());
         check(changed, "LocalKeySettings", running.localKey(), next.localKey());
-        check(changed, "CredentialCommands", running.credentialCommands(), next.credentialCommands());
+        check(changed, "CredentialSources", running.credentialSources(), next.credentialSources());
         check(changed, "LogSettings.Json", running.log().json(), next.log().json());
         ClientSettings a = running.client();
         ClientSettings b = next.client();

@@ -17,6 +17,8 @@ import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -59,6 +61,7 @@ public final class BackendPool implements ConnectionOwner {
     private final CredentialSet credentials;
     private final CredentialSource credentialSource;
     private final LoginBackoff backoff = new LoginBackoff();
+    private final CredentialProbe probe = new CredentialProbe();
     /** Logins sent to the server, each candidate counted: what a wrong password costs the database. */
     private final AtomicLong serverLogins = new AtomicLong();
     private ScheduledFuture<?> retryTimer;
@@ -124,6 +127,9 @@ public final class BackendPool implements ConnectionOwner {
             if (backoff.failing()) {
                 backoff.retryNow(System.nanoTime()); // the fix may have arrived: no need to wait out the backoff
                 probeLogin();
+            } else if (!latest.equals(credentials.current())) {
+                probe.newLatest(System.nanoTime());
+                probeNewCredentials();
             }
         }
     }
@@ -263,6 +269,10 @@ public final class BackendPool implements ConnectionOwner {
             close(connection); // MaxOpen was lowered by a reload: shrink as connections come back
             return;
         }
+        if (probeWaitsForRoom(now)) {
+            close(connection); // its slot goes to the login that tries the new credentials (onClosed starts it)
+            return;
+        }
         connection.markIdle(now);
         if (handToWaiter(connection, now)) {
             return;
@@ -286,6 +296,7 @@ public final class BackendPool implements ConnectionOwner {
         }
         open--;
         openMoreIfNeeded();
+        probeNewCredentials();
     }
 
     /** Closes idle connections past MaxIdletime or MaxLifetime; called periodically by the registry. */
@@ -309,6 +320,32 @@ public final class BackendPool implements ConnectionOwner {
             stats.closedForMaxIdle();
             close(idle.removeLast());
         }
+        probeNewCredentials();
+    }
+
+    /**
+     * A due {@link CredentialProbe} gets a login: at once if the pool has room, else in the slot of a connection
+     * closed for it (an idle one now, or the next one released), so MaxOpen is never exceeded.
+     */
+    private void probeNewCredentials() {
+        long now = System.nanoTime();
+        if (!probe.due(now) || creating > 0 || backoff.failing() || retired || open == 0) {
+            return; // a pool nobody uses logs in with the latest first at its next login anyway
+        }
+        if (credentials.latest() == null || credentials.latest().equals(credentials.current())) {
+            probe.settled();
+            return;
+        }
+        if (open < settings.get().maxOpen()) {
+            startLogin(settings.get());
+        } else if (!idle.isEmpty()) {
+            close(idle.removeLast()); // the least recently used; onClosed comes back here with room
+        }
+    }
+
+    private boolean probeWaitsForRoom(long now) {
+        return probe.due(now) && creating == 0 && !backoff.failing() && open >= settings.get().maxOpen()
+                && credentials.latest() != null && !credentials.latest().equals(credentials.current());
     }
 
     /** Closes every connection that is idle now (shutdown, or a retired destination). */
@@ -320,6 +357,19 @@ public final class BackendPool implements ConnectionOwner {
 
     public int openCount() {
         return open;
+    }
+
+    /**
+     * Open connections by the fingerprint of the credentials each logged in with, so the metrics can show when a
+     * rotation is complete (no connection of the old credentials left). Fingerprints only: never the secrets.
+     */
+    public Map<String, Integer> openByFingerprint() {
+        assert loop.inEventLoop();
+        Map<String, Integer> counts = new TreeMap<>();
+        for (BackendConnection connection : members) {
+            counts.merge(connection.credentials().fingerprint(), 1, Integer::sum);
+        }
+        return counts;
     }
 
     public int idleCount() {
@@ -418,12 +468,25 @@ public final class BackendPool implements ConnectionOwner {
     private void startLogin(PoolSettings current) {
         open++;
         creating++;
+        BackendCredentials latest = credentials.latest();
+        boolean probing = probe.due(System.nanoTime()) && latest != null && !latest.equals(credentials.current());
+        if (probing) {
+            probe.started();
+        }
         new BackendLoginAttempt(destination, loop, credentials, credentialSource, loginWith -> {
             serverLogins.incrementAndGet();
             return connector.connect(loop, destination, loginWith, this, current.connCreateTimeout(),
                     current.maxLifetime());
-        }).run().addListener(f -> {
+        }).latestFirst(probing).run().addListener(f -> {
             creating--;
+            if (probing) {
+                boolean latestWorked = f.isSuccess() && latest.equals(((BackendConnection) f.getNow()).credentials());
+                probe.finished(latestWorked, System.nanoTime());
+                if (latestWorked) {
+                    log.info("pool {}: logs in with the new credentials {} now; connections of older ones retire"
+                            + " when idle", destination, latest);
+                }
+            }
             if (f.isSuccess()) {
                 BackendConnection connection = (BackendConnection) f.getNow();
                 if (backoff.failing()) {

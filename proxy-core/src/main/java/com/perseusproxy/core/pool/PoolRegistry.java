@@ -81,6 +81,8 @@ public final class PoolRegistry implements AutoCloseable {
         for (BackendPool pool : pools.values()) {
             pool.evictIdle();
             pool.stats().sample(settingsFor.apply(pool.destination()).maxOpen(), pool.openCount(), pool.idleCount());
+            BackendCredentials current = pool.currentCredentials();
+            pool.stats().sampleCredentials(current == null ? "" : current.fingerprint(), pool.openByFingerprint());
         }
     }
 

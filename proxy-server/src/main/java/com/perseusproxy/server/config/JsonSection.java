@@ -17,6 +17,8 @@ import java.util.Map;
 final class JsonSection {
 
     private final String path;
+    /** The key path environment variable names are made from; differs from {@code path} only for map entries. */
+    private final String envPath;
     private final List<String> allowed;
     private final Map<String, JsonNode> values = new LinkedHashMap<>();
     private final Map<String, String> env;
@@ -28,7 +30,14 @@ final class JsonSection {
      * @param allowed the section's keys, spelled as documented
      */
     JsonSection(String path, JsonNode node, Map<String, String> env, List<String> allowed) throws ConfigException {
+        this(path, path, node, env, allowed);
+    }
+
+    /** @param envPath the key path that names environment overrides, e.g. {@code CredentialSources.DB1_MM} */
+    JsonSection(String path, String envPath, JsonNode node, Map<String, String> env, List<String> allowed)
+            throws ConfigException {
         this.path = path;
+        this.envPath = envPath;
         this.allowed = allowed;
         this.env = env;
         if (node == null || node.isNull()) {
@@ -71,6 +80,27 @@ final class JsonSection {
         }
         node.properties().forEach(e -> entries.put(e.getKey(), e.getValue()));
         return entries;
+    }
+
+    /** The keys given in the file, in their documented spelling. */
+    java.util.Set<String> presentKeys() {
+        java.util.Set<String> present = new java.util.LinkedHashSet<>(values.keySet());
+        for (String key : allowed) {
+            if (env.containsKey(envName(key))) {
+                present.add(key);
+            }
+        }
+        return present;
+    }
+
+    /** The raw value from the file, or null. */
+    JsonNode node(String key) {
+        return values.get(key);
+    }
+
+    /** The overriding environment variable's value, or null. */
+    String fromEnv(String key) {
+        return env.get(envName(key));
     }
 
     String string(String key, String defaultValue) throws ConfigException {
@@ -180,7 +210,8 @@ final class JsonSection {
 
     /** envconfig's name: PERSEUS_ and the key path in upper case, joined by underscores. */
     String envName(String key) {
-        return ("PERSEUS_" + join(key).replace('.', '_')).toUpperCase(Locale.ROOT);
+        String joined = envPath.isEmpty() ? key : envPath + "." + key;
+        return ("PERSEUS_" + joined.replace('.', '_')).toUpperCase(Locale.ROOT);
     }
 
     private String canonical(String key) throws ConfigException {

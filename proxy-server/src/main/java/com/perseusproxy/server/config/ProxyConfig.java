@@ -29,12 +29,12 @@ import java.util.Map;
 public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddress, AuthDbSettings authDb,
                           AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
                           LogSettings log, LocalKeySettings localKey, ClientSettings client,
-                          RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands,
+                          RotationSettings rotation, Map<String, CredentialSourceSettings> credentialSources,
                           TlsSettings tls, ShutdownSettings shutdown) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
             "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
-            "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings");
+            "CredentialSources", "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings");
     static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
             "NotifyChannel");
     static final List<String> AWS_KEYS = List.of("AccessKeyId", "SecretAccessKey", "Region", "Endpoint", "KMSKeyARN");
@@ -55,18 +55,9 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
-    /** Without TLS and ShutdownSettings sections (their defaults). */
-    public ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddress, AuthDbSettings authDb,
-                       AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
-                       LogSettings log, LocalKeySettings localKey, ClientSettings client,
-                       RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands) {
-        this(listenAddress, metricsAddress, authDb, aws, poolSettings, overrideSettings, log, localKey, client,
-                rotation, credentialCommands, TlsSettings.DEFAULTS, ShutdownSettings.defaults());
-    }
-
     public ProxyConfig {
         overrideSettings = Map.copyOf(overrideSettings);
-        credentialCommands = Map.copyOf(credentialCommands);
+        credentialSources = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(credentialSources));
     }
 
     /** Reads the file and applies {@code PERSEUS_*} overrides from the process environment. */
@@ -107,20 +98,65 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
         PoolSettings pool = PoolSettingsSection.read(top.section("PoolSettings", PoolSettingsSection.KEYS),
                 PoolSettings.defaults());
         JsonSection authDbSection = top.section("AuthDBSettings", AUTH_DB_KEYS);
+        Map<String, CredentialSourceSettings> sources = CredentialSourceSettings.readAll(top, env);
+        TlsSettings tls = TlsSettingsSection.read(top);
+        requireBackendTlsForRdsIam(sources, tls);
+        AwsSettings aws = aws(top.section("AWSSettings", AWS_KEYS));
+        if (sources.values().stream().anyMatch(c -> c.kind() != CredentialSourceSettings.Kind.COMMAND)
+                && aws.accessKeyId().isBlank() != aws.secretAccessKey().isBlank()) {
+            throw new ConfigException("AWSSettings: only one of AccessKeyId and SecretAccessKey is set (the"
+                    + " secrets-manager and rds-iam credential sources use them): set both, or neither for the AWS"
+                    + " SDK's default credential chain");
+        }
         return new ProxyConfig(
                 ListenAddress.parse(top.string("ListenAddress", ":5433"), "ListenAddress"),
                 metricsAddress(top.string("MetricsAddress", "")),
                 authDb(authDbSection),
-                aws(top.section("AWSSettings", AWS_KEYS)),
+                aws,
                 pool,
                 overrides(top, pool),
                 log(top.section("LogSettings", LOG_KEYS)),
                 localKey(top.section("LocalKeySettings", LOCAL_KEY_KEYS)),
                 client(top.section("ClientSettings", CLIENT_KEYS)),
                 RotationSettings.read(authDbSection),
-                CredentialCommandSettings.readAll(top),
-                TlsSettingsSection.read(top),
+                sources,
+                tls,
                 ShutdownSettings.read(top.section("ShutdownSettings", SHUTDOWN_KEYS)));
+    }
+
+    /** The backend SSL modes that encrypt; RDS accepts IAM tokens over TLS connections only. */
+    static final List<String> TLS_SSL_MODES = List.of("require", "verify-ca", "verify-full");
+
+    /**
+     * RDS refuses IAM authentication tokens over connections without TLS, and a token is a bearer credential for 15
+     * minutes, so an rds-iam source needs backend TLS: the ServerTLSSettings.SSLMode in force for its destination
+     * (its OverrideSettings entry's, else the top-level one) must encrypt.
+     */
+    static void requireBackendTlsForRdsIam(Map<String, CredentialSourceSettings> sources, TlsSettings tls)
+            throws ConfigException {
+        requireBackendTlsForRdsIam(sources, name -> tls.serverOverrides().getOrDefault(name, tls.server()).mode()
+                .configName());
+    }
+
+    /** The same check with one backend SSL mode (its config name) for every entry. */
+    static void requireBackendTlsForRdsIam(Map<String, CredentialSourceSettings> sources, String serverSslMode)
+            throws ConfigException {
+        requireBackendTlsForRdsIam(sources, name -> serverSslMode);
+    }
+
+    /** @param serverSslModeOf the backend SSL mode (its config name) for a CredentialSources entry name */
+    static void requireBackendTlsForRdsIam(Map<String, CredentialSourceSettings> sources,
+                                           java.util.function.Function<String, String> serverSslModeOf)
+            throws ConfigException {
+        for (Map.Entry<String, CredentialSourceSettings> e : sources.entrySet()) {
+            String serverSslMode = serverSslModeOf.apply(e.getKey());
+            if (e.getValue().kind() == CredentialSourceSettings.Kind.RDS_IAM
+                    && !TLS_SSL_MODES.contains(serverSslMode.strip().toLowerCase(Locale.ROOT))) {
+                throw new ConfigException("CredentialSources[\"" + e.getKey() + "\"] is of Kind rds-iam, which needs"
+                        + " TLS to the backend (RDS refuses IAM tokens without it): set ServerTLSSettings.SSLMode to"
+                        + " require, verify-ca or verify-full (it is " + serverSslMode + ")");
+            }
+        }
     }
 
     /** The top-level pool settings, for pools without an override. */

@@ -1,5 +1,7 @@
 package com.perseusproxy.server.metrics;
 
+import com.perseusproxy.core.backend.Destination;
+import java.util.function.Function;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.perseusproxy.core.pool.PoolRegistry;
@@ -37,11 +39,11 @@ public final class MetricsServer implements AutoCloseable {
     private final Readiness readiness;
 
     private MetricsServer(HttpServer http, ExecutorService thread, PoolRegistry pools, BuildInfo build,
-                          Readiness readiness) throws IOException {
+                          Readiness readiness, Function<Destination, String> sourceOf) throws IOException {
         this.readiness = readiness;
         this.http = http;
         this.thread = thread;
-        this.poolMetrics = new PoolMetrics(pools);
+        this.poolMetrics = new PoolMetrics(pools, sourceOf);
         this.health = JSON.writeValueAsBytes(build);
         http.createContext("/metrics", exchange -> respond(exchange, "/metrics", this::metrics,
                 PrometheusText.CONTENT_TYPE));
@@ -60,17 +62,21 @@ public final class MetricsServer implements AutoCloseable {
      * @throws UncheckedIOException when the address cannot be bound (the message says which key to change)
      */
     public static MetricsServer start(InetSocketAddress address, PoolRegistry pools, BuildInfo build) {
-        return start(address, pools, build, new Readiness());
+        return start(address, pools, build, new Readiness(), d -> "perseus_auth");
     }
 
-    /** Binds and starts serving, with {@code /ready} answering from {@code readiness}. */
+    /**
+     * Binds and starts serving, with {@code /ready} answering from {@code readiness}.
+     *
+     * @param sourceOf where a backend pool's credentials come from, for {@code perseus_pool_credentials}
+     */
     public static MetricsServer start(InetSocketAddress address, PoolRegistry pools, BuildInfo build,
-                                      Readiness readiness) {
+                                      Readiness readiness, Function<Destination, String> sourceOf) {
         ExecutorService thread = Executors.newSingleThreadExecutor(new DefaultThreadFactory("perseus-metrics", true));
         try {
             HttpServer http = HttpServer.create(address, 16);
             http.setExecutor(thread);
-            MetricsServer server = new MetricsServer(http, thread, pools, build, readiness);
+            MetricsServer server = new MetricsServer(http, thread, pools, build, readiness, sourceOf);
             http.start();
             log.info("serving /metrics, /health and /ready on {}", http.getAddress());
             return server;

@@ -8,6 +8,7 @@ import com.perseusproxy.core.pool.PoolStats;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -87,9 +88,12 @@ final class PoolMetrics {
     }
 
     private final PoolRegistry pools;
+    private final Function<Destination, String> sourceOf;
 
-    PoolMetrics(PoolRegistry pools) {
+    /** @param sourceOf the credential source of a backend pool: {@code perseus_auth} or a CredentialSources Kind */
+    PoolMetrics(PoolRegistry pools, Function<Destination, String> sourceOf) {
         this.pools = pools;
+        this.sourceOf = sourceOf;
     }
 
     /** Appends every family, one series per (dest_host, dest_db), in a stable order. */
@@ -104,6 +108,45 @@ final class PoolMetrics {
             series.forEach((labels, totals) -> text.sample(family.name, family.value.applyAsDouble(totals),
                     "dest_host", labels.destHost, "dest_db", labels.destDb));
         }
+        writeCredentials(text);
+    }
+
+    /**
+     * Which credentials each pool uses, by fingerprint only (8 hex digits of SHA-256 of user NUL password, as in the
+     * log), and how many open connections logged in with each: a rotation is complete on this replica when no
+     * connection of the old fingerprint is left. {@code perseus-tools rotate} waits for exactly that.
+     */
+    private void writeCredentials(PrometheusText text) {
+        Map<List<String>, Double> current = new TreeMap<>(PoolMetrics::compareLabels);
+        Map<List<String>, Double> open = new TreeMap<>(PoolMetrics::compareLabels);
+        for (BackendPool pool : pools.pools()) {
+            Destination d = pool.destination();
+            PoolStats.CredentialGauges gauges = pool.stats().credentialGauges();
+            String host = destHostLabel(d);
+            if (!gauges.current().isEmpty()) {
+                current.merge(List.of(host, d.database(), sourceOf.apply(d), gauges.current()), 1.0, Math::max);
+            }
+            gauges.openByFingerprint().forEach((fingerprint, count) ->
+                    open.merge(List.of(host, d.database(), fingerprint), count.doubleValue(), Double::sum));
+        }
+        text.family("perseus_pool_credentials", "gauge", "1 for the credentials (by fingerprint) a backend pool"
+                + " logs in with now, and where they come from.");
+        current.forEach((l, v) -> text.sample("perseus_pool_credentials", v, "dest_host", l.get(0), "dest_db",
+                l.get(1), "source", l.get(2), "fingerprint", l.get(3)));
+        text.family("perseus_pool_credential_connections", "gauge", "Open backend connections by the fingerprint"
+                + " of the credentials they logged in with.");
+        open.forEach((l, v) -> text.sample("perseus_pool_credential_connections", v, "dest_host", l.get(0),
+                "dest_db", l.get(1), "fingerprint", l.get(2)));
+    }
+
+    private static int compareLabels(List<String> a, List<String> b) {
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            int c = a.get(i).compareTo(b.get(i));
+            if (c != 0) {
+                return c;
+            }
+        }
+        return Integer.compare(a.size(), b.size());
     }
 
     static String destHostLabel(Destination d) {

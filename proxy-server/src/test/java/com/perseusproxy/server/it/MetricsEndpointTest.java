@@ -37,7 +37,8 @@ class MetricsEndpointTest {
             "perseus_max_idle_closed_total", "perseus_max_idle_time_closed_total",
             "perseus_max_lifetime_closed_total", "perseus_client_parse_count_total", "perseus_server_parse_count_total");
     static final Pattern SAMPLE = Pattern.compile(
-            "([a-zA-Z_:][a-zA-Z0-9_:]*)\\{dest_host=\"([^\"]*)\",dest_db=\"([^\"]*)\"} (-?[0-9.]+(?:E-?[0-9]+)?)");
+            "([a-zA-Z_:][a-zA-Z0-9_:]*)\\{dest_host=\"([^\"]*)\",dest_db=\"([^\"]*)\"(?:,source=\"[a-z_-]+\")?"
+                    + "(?:,fingerprint=\"[0-9a-f]{8}\")?} (-?[0-9.]+(?:E-?[0-9]+)?)");
 
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
