@@ -6,6 +6,7 @@ import com.perseusproxy.core.backend.BackendCredentials;
 import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.ConnectionOwner;
 import com.perseusproxy.core.backend.Destination;
+import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.core.backend.TenantKey;
 import com.perseusproxy.core.protocol.PgException;
 import io.netty.channel.EventLoop;
@@ -53,6 +54,9 @@ public final class BackendPool implements ConnectionOwner {
     private final BackendConnector connector;
     private final Supplier<PoolSettings> settings;
     private final PoolStats stats = new PoolStats();
+    /** Metrics beyond Perseus's: set once, on the loop, right after the pool is made (see PoolRegistry). */
+    private ProxyEvents events = ProxyEvents.NONE;
+    private ProxyEvents.Pool poolEvents = ProxyEvents.Pool.NONE;
     private final KnownStatements knownStatements = new KnownStatements();
     private final ServerProfile serverProfile = new ServerProfile();
     private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
@@ -107,6 +111,12 @@ public final class BackendPool implements ConnectionOwner {
         return stats;
     }
 
+    /** Reports leases, backend logins and rotation events to {@code events} from now on. */
+    void reportTo(ProxyEvents events) {
+        this.events = events;
+        this.poolEvents = events.pool(destination);
+    }
+
     /** Named prepared statements a backend of this pool has parsed successfully. */
     public KnownStatements knownStatements() {
         return knownStatements;
@@ -132,6 +142,7 @@ public final class BackendPool implements ConnectionOwner {
     public void updateCredentials(BackendCredentials latest) {
         assert loop.inEventLoop();
         if (credentials.offerLatest(latest)) {
+            events.rotation(ProxyEvents.Rotation.CREDENTIALS_CHANGED);
             log.info("pool {}: perseus_auth now gives credentials {}", destination, latest);
             if (backoff.failing()) {
                 backoff.retryNow(System.nanoTime()); // the fix may have arrived: no need to wait out the backoff
@@ -163,6 +174,7 @@ public final class BackendPool implements ConnectionOwner {
         assert loop.inEventLoop();
         if (!retired) {
             retired = true;
+            events.rotation(ProxyEvents.Rotation.POOL_RETIRED);
             log.info("pool {}: no tenant routes here any more; closing its connections as they become idle",
                     destination);
         }
@@ -197,6 +209,7 @@ public final class BackendPool implements ConnectionOwner {
                     return;
                 }
                 stats.leased();
+                poolEvents.leased(0);
                 promise.setSuccess(connection);
                 return;
             }
@@ -222,6 +235,7 @@ public final class BackendPool implements ConnectionOwner {
         connection.checkAlive(settings.get().connCreateTimeout()).addListener(f -> {
             if (f.isSuccess()) {
                 stats.leased();
+                poolEvents.leased(0);
                 if (!promise.trySuccess(connection)) {
                     release(connection); // the client left meanwhile
                 }
@@ -426,6 +440,7 @@ public final class BackendPool implements ConnectionOwner {
             stats.closedForLifetime();
         } else {
             log.debug("pool {}: retiring a connection logged in with {}", destination, connection.credentials());
+            events.rotation(ProxyEvents.Rotation.CONNECTION_RETIRED);
         }
         close(connection);
     }
@@ -437,6 +452,7 @@ public final class BackendPool implements ConnectionOwner {
                 stats.waited(now - waiter.sinceNanos());
             }
             stats.leased();
+            poolEvents.leased(now - waiter.sinceNanos());
             return true;
         }
         while ((waiter = waiters.poll()) != null) {
@@ -445,6 +461,7 @@ public final class BackendPool implements ConnectionOwner {
                     stats.waited(now - waiter.sinceNanos());
                 }
                 stats.leased();
+                poolEvents.leased(now - waiter.sinceNanos());
                 return true;
             }
         }
@@ -516,6 +533,7 @@ public final class BackendPool implements ConnectionOwner {
                 backoff.succeeded();
                 retirementUnproven = false;
                 stats.opened();
+                poolEvents.backendLogin(true);
                 log.debug("opened backend pid {} for {}", connection.processId(), destination);
                 if (!handToWaiter(connection, System.nanoTime())) {
                     connection.markIdle(System.nanoTime());
@@ -523,6 +541,7 @@ public final class BackendPool implements ConnectionOwner {
                 }
             } else {
                 open--;
+                poolEvents.backendLogin(false);
                 PgException error = asClientError(f.cause());
                 // 08004: the server answered and refused (credentials, auth method); anything else: not reached.
                 backoff.failed(System.nanoTime(), error, "08004".equals(error.sqlState()));
@@ -583,6 +602,7 @@ public final class BackendPool implements ConnectionOwner {
             return; // its session left (and cancelled the wait) before the timeout
         }
         PoolSettings current = settings.get();
+        events.timeout(ProxyEvents.Timeout.QUERY_WAIT);
         if (backoff.failing()) {
             promise.tryFailure(new PgException("08004", "no backend connection to " + destination + " became free"
                     + " within " + current.queryWaitTimeout().toSeconds() + " s (PoolSettings.QueryWaitTimeoutSecs),"

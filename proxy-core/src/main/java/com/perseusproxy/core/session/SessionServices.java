@@ -2,6 +2,7 @@ package com.perseusproxy.core.session;
 
 import com.perseusproxy.core.auth.Authenticator;
 import com.perseusproxy.core.backend.CancelSender;
+import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.core.pool.PoolRegistry;
 import java.time.Duration;
 
@@ -12,8 +13,17 @@ import java.time.Duration;
  * @param cleanupTimeout  how long a backend whose client vanished may take to roll back before it is closed
  * @param maxMessageBytes the largest message a client may send
  * @param clients         every session of the loop: timeouts and graceful shutdown
+ * @param events          where logins, timeouts, transactions, queries and bytes are reported for metrics
  */
 public record SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
                               CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
-                              int maxMessageBytes, ClientRegistry clients) {
+                              int maxMessageBytes, ClientRegistry clients, ProxyEvents events) {
+
+    /** Reporting to no metrics. */
+    public SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
+                           CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
+                           int maxMessageBytes, ClientRegistry clients) {
+        this(authenticator, pools, cancelKeys, cancelSender, loginTimeout, cleanupTimeout, maxMessageBytes, clients,
+                ProxyEvents.NONE);
+    }
 }

@@ -29,11 +29,11 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                           AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
                           LogSettings log, LocalKeySettings localKey, ClientSettings client,
                           RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands,
-                          TlsSettings tls, ShutdownSettings shutdown) {
+                          TlsSettings tls, ShutdownSettings shutdown, MetricsSettings metrics) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
             "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
-            "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings");
+            "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings", "MetricsSettings");
     static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
             "NotifyChannel");
     static final List<String> AWS_KEYS = List.of("AccessKeyId", "SecretAccessKey", "Region", "Endpoint", "KMSKeyARN");
@@ -43,6 +43,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
             "VerifiedLoginCacheSecs", "VerifiedLoginCacheSize", "IdleInTransactionTimeoutSecs", "ClientIdleTimeoutSecs",
             "QueryTimeoutSecs");
     static final List<String> SHUTDOWN_KEYS = List.of("DrainTimeoutSecs");
+    static final List<String> METRICS_KEYS = List.of("PerTenant");
     static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
 
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -54,13 +55,14 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
-    /** Without TLS and ShutdownSettings sections (their defaults). */
+    /** Without TLS, ShutdownSettings and MetricsSettings sections (their defaults). */
     public ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddress, AuthDbSettings authDb,
                        AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
                        LogSettings log, LocalKeySettings localKey, ClientSettings client,
                        RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands) {
         this(listenAddress, metricsAddress, authDb, aws, poolSettings, overrideSettings, log, localKey, client,
-                rotation, credentialCommands, TlsSettings.DEFAULTS, ShutdownSettings.defaults());
+                rotation, credentialCommands, TlsSettings.DEFAULTS, ShutdownSettings.defaults(),
+                MetricsSettings.defaults());
     }
 
     public ProxyConfig {
@@ -119,7 +121,8 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 RotationSettings.read(authDbSection),
                 CredentialCommandSettings.readAll(top),
                 TlsSettingsSection.read(top),
-                ShutdownSettings.read(top.section("ShutdownSettings", SHUTDOWN_KEYS)));
+                ShutdownSettings.read(top.section("ShutdownSettings", SHUTDOWN_KEYS)),
+                MetricsSettings.read(top.section("MetricsSettings", METRICS_KEYS)));
     }
 
     /** The top-level pool settings, for pools without an override. */
