@@ -7,6 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +23,10 @@ import java.util.regex.Pattern;
  */
 final class ReplicaWatch {
 
-    private static final Pattern SAMPLE = Pattern.compile("(perseus_pool_credentials|perseus_pool_credential_connections)"
-            + "\\{dest_host=\"([^\"]*)\",dest_db=\"([^\"]*)\"(?:,source=\"[^\"]*\")?,fingerprint=\"([0-9a-f]+)\"} ([0-9.]+)");
+    /** A sample of either family; the labels in any order (the Prometheus client writes them sorted by name). */
+    private static final Pattern SAMPLE = Pattern.compile(
+            "(perseus_pool_credentials|perseus_pool_credential_connections)\\{([^}]*)} ([0-9.eE+-]+)");
+    private static final Pattern LABEL = Pattern.compile("([a-z_]+)=\"([^\"]*)\"");
 
     /** One replica's state for the backend, as last read. */
     record State(boolean reachable, boolean done, String detail) {
@@ -71,13 +74,23 @@ final class ReplicaWatch {
         Map<String, Long> connections = new LinkedHashMap<>();
         for (String line : body.split("\n")) {
             Matcher m = SAMPLE.matcher(line);
-            if (!m.matches() || !m.group(2).equals(destHostLabel) || !m.group(3).equals(destDb)) {
+            if (!m.matches()) {
+                continue;
+            }
+            Map<String, String> labels = new HashMap<>();
+            Matcher label = LABEL.matcher(m.group(2));
+            while (label.find()) {
+                labels.put(label.group(1), label.group(2));
+            }
+            String sampleFingerprint = labels.get("fingerprint");
+            if (!destHostLabel.equals(labels.get("dest_host")) || !destDb.equals(labels.get("dest_db"))
+                    || sampleFingerprint == null) {
                 continue;
             }
             if (m.group(1).equals("perseus_pool_credentials")) {
-                poolFingerprints.add(m.group(4));
+                poolFingerprints.add(sampleFingerprint);
             } else {
-                connections.merge(m.group(4), (long) Double.parseDouble(m.group(5)), Long::sum);
+                connections.merge(sampleFingerprint, (long) Double.parseDouble(m.group(3)), Long::sum);
             }
         }
         long old = connections.entrySet().stream().filter(e -> !e.getKey().equals(fingerprint))

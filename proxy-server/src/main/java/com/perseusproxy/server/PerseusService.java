@@ -12,7 +12,9 @@ import com.perseusproxy.core.secrets.SecretDecryptors;
 import com.perseusproxy.core.tenant.JdbcTenantDirectory;
 import com.perseusproxy.core.tls.ClientTls;
 import com.perseusproxy.server.config.ProxyConfig;
+import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.server.metrics.BuildInfo;
+import com.perseusproxy.server.metrics.MetricFamilies;
 import com.perseusproxy.server.metrics.MetricsServer;
 import com.perseusproxy.server.metrics.Readiness;
 import com.perseusproxy.core.session.ClientTimeouts;
@@ -117,18 +119,23 @@ public final class PerseusService implements AutoCloseable {
                 new java.util.concurrent.atomic.AtomicReference<>(config.client().timeouts());
         ProxyServer proxy = null;
         Readiness readiness = null;
+        // Without a metrics endpoint nobody could read the counters: the data path then reports to nothing.
+        MetricFamilies families = config.metricsEnabled() ? MetricFamilies.create(config.metrics()) : null;
         try {
             proxy = ProxyServer.start(new ProxyServer.Options(
                     config.listenAddress().toSocketAddress(), rotation.logins(authenticator), poolSettings,
                     config.client().loginTimeout(), config.client().maxMessageBytes(),
                     rotation.credentialSource(), clientTls, serverTls, timeouts::get,
-                    config.client().trackExtraParameters()));
+                    config.client().trackExtraParameters(),
+                    families == null ? ProxyEvents.NONE : families.events()));
             rotation.start(proxy.pools().routes(), config.authDb().toHikariConfig());
             MetricsServer metrics = null;
             if (config.metricsEnabled()) {
                 readiness = new Readiness(authDb, config.authDb().queryTimeoutSecs());
-                metrics = MetricsServer.start(config.metricsAddress().toSocketAddress(), proxy.pools(),
-                        BuildInfo.current(), readiness, rotation::sourceOf);
+                families.registerProxy(proxy.pools(), proxy.clients(), authenticator.verifiedLogins(),
+                        rotation::sourceOf);
+                metrics = MetricsServer.start(config.metricsAddress().toSocketAddress(), families,
+                        BuildInfo.current(), readiness);
             } else {
                 readiness = new Readiness();
                 log.info("MetricsAddress is empty: no /metrics, /health or /ready endpoint");

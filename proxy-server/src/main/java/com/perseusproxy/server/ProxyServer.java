@@ -1,6 +1,7 @@
 package com.perseusproxy.server;
 
 import com.perseusproxy.core.auth.Authenticator;
+import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.core.net.Transport;
 import com.perseusproxy.core.backend.BackendConnector;
 import com.perseusproxy.core.backend.CancelForwarder;
@@ -52,23 +53,24 @@ public final class ProxyServer implements AutoCloseable {
                           Function<Destination, PoolSettings> poolSettings, Duration loginTimeout,
                           int maxMessageBytes, CredentialSource credentialSource, ClientTls clientTls,
                           Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts,
-                          TrackedSettings tracked) {
+                          TrackedSettings tracked, ProxyEvents events) {
 
-        /** With the default tracked settings (ClientSettings.TrackExtraParameters). */
+        /** With the default tracked settings (ClientSettings.TrackExtraParameters), reporting to no metrics. */
         public Options(InetSocketAddress listen, Authenticator authenticator,
                        Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
                        CredentialSource credentialSource, ClientTls clientTls,
                        Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts) {
             this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource, clientTls,
-                    serverTls, timeouts, TrackedSettings.DEFAULT);
+                    serverTls, timeouts, TrackedSettings.DEFAULT, ProxyEvents.NONE);
         }
 
-        /** Without TLS, with the client timeouts off. */
+        /** Without TLS, with the client timeouts off, reporting to no metrics. */
         public Options(InetSocketAddress listen, Authenticator authenticator,
                        Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
                        CredentialSource credentialSource, TrackedSettings tracked) {
             this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource,
-                    ClientTls.disabled(), d -> BackendTls.DISABLED, () -> ClientTimeouts.Settings.OFF, tracked);
+                    ClientTls.disabled(), d -> BackendTls.DISABLED, () -> ClientTimeouts.Settings.OFF, tracked,
+                    ProxyEvents.NONE);
         }
 
         /** Without a place to re-read refused credentials from, without TLS, and with the client timeouts off. */
@@ -123,13 +125,13 @@ public final class ProxyServer implements AutoCloseable {
         EventLoop dataLoop = dataGroup.next();
         pools = new PoolRegistry(dataLoop, new BackendConnector(blockingExecutor, options.serverTls()),
                 options.poolSettings(),
-                options.credentialSource());
+                options.credentialSource(), options.events());
         cancelKeys = new CancelKeys();
         clients = new ClientRegistry(dataLoop, options.timeouts());
         Duration cleanupTimeout = Duration.ofSeconds(10);
         SessionServices services = new SessionServices(options.authenticator(), pools, cancelKeys,
                 new CancelForwarder(), options.loginTimeout(), cleanupTimeout, options.maxMessageBytes(), clients,
-                options.tracked());
+                options.tracked(), options.events());
         serverChannel = new ServerBootstrap()
                 .group(acceptGroup, dataGroup)
                 .channel(Transport.serverSocketChannel())

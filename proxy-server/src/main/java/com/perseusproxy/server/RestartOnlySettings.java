@@ -32,6 +32,7 @@ final class RestartOnlySettings {
         check(changed, "LocalKeySettings", running.localKey(), next.localKey());
         check(changed, "CredentialSources", running.credentialSources(), next.credentialSources());
         check(changed, "LogSettings.Json", running.log().json(), next.log().json());
+        check(changed, "MetricsSettings.PerTenant", running.metrics(), next.metrics());
         ClientSettings a = running.client();
         ClientSettings b = next.client();
         check(changed, "ClientSettings.LoginTimeoutSecs", a.loginTimeout(), b.loginTimeout());

@@ -7,6 +7,7 @@ import com.perseusproxy.core.backend.BackendCredentials;
 import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.ConnectionOwner;
 import com.perseusproxy.core.backend.Destination;
+import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.core.backend.TenantKey;
 import com.perseusproxy.core.protocol.PgException;
 import io.netty.channel.EventLoop;
@@ -52,6 +53,9 @@ public final class BackendPool implements ConnectionOwner {
     private final BackendConnector connector;
     private final Supplier<PoolSettings> settings;
     private final PoolStats stats = new PoolStats();
+    /** Metrics beyond Perseus's: set once, on the loop, right after the pool is made (see PoolRegistry). */
+    private ProxyEvents events = ProxyEvents.NONE;
+    private ProxyEvents.Pool poolEvents = ProxyEvents.Pool.NONE;
     private final KnownStatements knownStatements = new KnownStatements();
     private final ServerProfile serverProfile = new ServerProfile();
     private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
@@ -87,7 +91,7 @@ public final class BackendPool implements ConnectionOwner {
         this.loop = loop;
         this.connector = connector;
         this.settings = settings;
-        this.waiters = new WaitQueue(loop, settings, stats, this::giveUp);
+        this.waiters = new WaitQueue(loop, settings, stats, this::giveUp, wait -> poolEvents.leased(wait));
     }
 
     public Destination destination() {
@@ -96,6 +100,12 @@ public final class BackendPool implements ConnectionOwner {
 
     public PoolStats stats() {
         return stats;
+    }
+
+    /** Reports leases, backend logins and rotation events to {@code events} from now on. */
+    void reportTo(ProxyEvents events) {
+        this.events = events;
+        this.poolEvents = events.pool(destination);
     }
 
     /** Named prepared statements a backend of this pool has parsed successfully. */
@@ -123,6 +133,7 @@ public final class BackendPool implements ConnectionOwner {
     public void updateCredentials(BackendCredentials latest) {
         assert loop.inEventLoop();
         if (credentials.offerLatest(latest)) {
+            events.rotation(ProxyEvents.Rotation.CREDENTIALS_CHANGED);
             log.info("pool {}: perseus_auth now gives credentials {}", destination, latest);
             if (backoff.failing()) {
                 backoff.retryNow(System.nanoTime()); // the fix may have arrived: no need to wait out the backoff
@@ -157,6 +168,7 @@ public final class BackendPool implements ConnectionOwner {
         assert loop.inEventLoop();
         if (!retired) {
             retired = true;
+            events.rotation(ProxyEvents.Rotation.POOL_RETIRED);
             log.info("pool {}: no tenant routes here any more; closing its connections as they become idle",
                     destination);
         }
@@ -191,6 +203,7 @@ public final class BackendPool implements ConnectionOwner {
                     return;
                 }
                 stats.leased();
+                poolEvents.leased(0);
                 promise.setSuccess(connection);
                 return;
             }
@@ -213,6 +226,7 @@ public final class BackendPool implements ConnectionOwner {
         connection.checkAlive(settings.get().connCreateTimeout()).addListener(f -> {
             if (f.isSuccess()) {
                 stats.leased();
+                poolEvents.leased(0);
                 if (!promise.trySuccess(connection)) {
                     release(connection); // the client left meanwhile
                 }
@@ -432,6 +446,7 @@ public final class BackendPool implements ConnectionOwner {
             stats.closedForLifetime();
         } else {
             log.debug("pool {}: retiring a connection logged in with {}", destination, connection.credentials());
+            events.rotation(ProxyEvents.Rotation.CONNECTION_RETIRED);
         }
         close(connection);
     }
@@ -496,6 +511,7 @@ public final class BackendPool implements ConnectionOwner {
                 backoff.succeeded();
                 retirementUnproven = false;
                 stats.opened();
+                poolEvents.backendLogin(true);
                 log.debug("opened backend pid {} for {}", connection.processId(), destination);
                 if (!handToWaiter(connection, System.nanoTime())) {
                     connection.markIdle(System.nanoTime());
@@ -503,6 +519,7 @@ public final class BackendPool implements ConnectionOwner {
                 }
             } else {
                 open--;
+                poolEvents.backendLogin(false);
                 PgException error = asClientError(f.cause());
                 // 08004: the server answered and refused (credentials, auth method); anything else: not reached.
                 backoff.failed(System.nanoTime(), error, "08004".equals(error.sqlState()));
@@ -558,6 +575,7 @@ public final class BackendPool implements ConnectionOwner {
     /** QueryWaitTimeoutSecs ran out for a waiter ({@link WaitQueue}): the error says why and what to change. */
     private void giveUp(Promise<BackendConnection> promise) {
         PoolSettings current = settings.get();
+        events.timeout(ProxyEvents.Timeout.QUERY_WAIT);
         if (backoff.failing()) {
             promise.tryFailure(new PgException("08004", "no backend connection to " + destination + " became free"
                     + " within " + current.queryWaitTimeout().toSeconds() + " s (PoolSettings.QueryWaitTimeoutSecs),"

@@ -4,6 +4,7 @@ import com.perseusproxy.core.backend.BackendConnector;
 import com.perseusproxy.core.backend.BackendCredentials;
 import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.Destination;
+import com.perseusproxy.core.metrics.ProxyEvents;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.Collection;
@@ -25,6 +26,7 @@ public final class PoolRegistry implements AutoCloseable {
     private final ScheduledFuture<?> housekeeping;
     private final CredentialSource credentialSource;
     private final TenantRoutes routes;
+    private final ProxyEvents events;
 
     /**
      * @param settingsFor the settings of a destination's pool, read afresh at every decision so a reload takes
@@ -37,6 +39,13 @@ public final class PoolRegistry implements AutoCloseable {
     /** @param credentialSource where pools re-read their credentials when every known one is refused */
     public PoolRegistry(EventLoop loop, BackendConnector connector, Function<Destination, PoolSettings> settingsFor,
                         CredentialSource credentialSource) {
+        this(loop, connector, settingsFor, credentialSource, ProxyEvents.NONE);
+    }
+
+    /** @param events where pools report leases, backend logins and rotation events for metrics */
+    public PoolRegistry(EventLoop loop, BackendConnector connector, Function<Destination, PoolSettings> settingsFor,
+                        CredentialSource credentialSource, ProxyEvents events) {
+        this.events = events;
         this.credentialSource = credentialSource;
         this.routes = new TenantRoutes(this, loop);
         this.loop = loop;
@@ -58,8 +67,14 @@ public final class PoolRegistry implements AutoCloseable {
             BackendPool created = new BackendPool(d, credentials, loop, connector, () -> settingsFor.apply(d),
                     credentialSource);
             created.stats().sample(settingsFor.apply(d).maxOpen(), 0, 0);
+            created.reportTo(events);
             return created;
         });
+    }
+
+    /** Where the pools and the routes report for metrics. */
+    ProxyEvents events() {
+        return events;
     }
 
     /** Where each tenant in use is routed now. */

@@ -10,6 +10,7 @@ import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -46,11 +47,14 @@ final class WaitQueue {
     private final PoolStats stats;
     /** Fails a waiter whose QueryWaitTimeoutSecs ran out (the pool words the error). */
     private final Consumer<Promise<BackendConnection>> timedOut;
+    /** Told how long each served waiter waited (the pool-wait histogram). */
+    private final LongConsumer leased;
     /** Fires at the head's deadline; null while no timer is pending. */
     private ScheduledFuture<?> timer;
 
     WaitQueue(EventLoop loop, Supplier<PoolSettings> settings, PoolStats stats,
-              Consumer<Promise<BackendConnection>> timedOut) {
+              Consumer<Promise<BackendConnection>> timedOut, LongConsumer leased) {
+        this.leased = leased;
         this.loop = loop;
         this.settings = settings;
         this.stats = stats;
@@ -102,6 +106,7 @@ final class WaitQueue {
             stats.waited(now - waiter.sinceNanos());
         }
         stats.leased();
+        leased.accept(now - waiter.sinceNanos());
         return true;
     }
 

@@ -8,6 +8,7 @@ import com.perseusproxy.core.backend.BackendConnection;
 import com.perseusproxy.core.backend.BackendListener;
 import com.perseusproxy.core.backend.SessionSettings;
 import com.perseusproxy.core.backend.TenantKey;
+import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.core.pool.BackendPool;
 import com.perseusproxy.core.protocol.BackendTag;
 import com.perseusproxy.core.protocol.FrontendTag;
@@ -105,6 +106,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final SessionLog sessionLog = new SessionLog();
     /** Keeps the client's unnamed statement alive across Sync groups and backends. */
     private UnnamedStatement unnamedStatement;
+    /** Where this session's transactions, queries and bytes are counted; resolved once, at login. */
+    private ProxyEvents.Tenant traffic = ProxyEvents.Tenant.NONE;
+    /** When the backend of the transaction in progress was leased. */
+    private long leasedNanos;
 
     public ClientSession(SessionServices services) {
         this.services = services;
@@ -118,9 +123,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         services.clients().add(this);
         unnamedStatement = new UnnamedStatement(channel.alloc());
         long millis = services.loginTimeout().toMillis();
-        loginTimeout = channel.eventLoop().schedule(() -> fail(new PgException("08P01", "login did not complete"
-                + " within " + services.loginTimeout().toSeconds() + " s (ClientSettings.LoginTimeoutSecs)")),
-                millis, TimeUnit.MILLISECONDS);
+        loginTimeout = channel.eventLoop().schedule(() -> {
+            services.events().timeout(ProxyEvents.Timeout.LOGIN);
+            fail(new PgException("08P01", "login did not complete within " + services.loginTimeout().toSeconds()
+                    + " s (ClientSettings.LoginTimeoutSecs)"));
+        }, millis, TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -179,6 +186,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         state = State.CLOSED;
         services.clients().remove(this);
         sessionLog.loggedOut(startup, channel.remoteAddress());
+        sessionLog.reportBytes(traffic);
         if (loginTimeout != null) {
             loginTimeout.cancel(false);
         }
@@ -334,6 +342,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         sessionLog.loginSucceeded(startup, route.clientSecret(), channel.remoteAddress());
+        services.events().login(ProxyEvents.LoginResult.OK);
+        traffic = services.events().tenant(route.database(), route.schema());
         cancelKey = services.cancelKeys().register(this);
         channel.write(ServerMessages.authenticationOk());
         reported.forEach((name, value) -> channel.write(ServerMessages.parameterStatus(channel.alloc(), name, value)));
@@ -376,6 +386,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void acquireForTransaction() {
         acquire(leased -> {
             backend = leased;
+            leasedNanos = System.nanoTime();
             if (backend.lease(this, tenant, searchPathSql, desiredSettings.values(),
                     pool.settings().schemaExecTimeout())) {
                 startForwarding();
@@ -452,8 +463,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             preparedStatements.onBackendMessage(message);
         }
         sessionLog.toClient(message.frame().readableBytes());
+        long now = System.nanoTime();
+        if (message.tag() == BackendTag.READY_FOR_QUERY) {
+            traffic.query(timeouts.queryNanos(now)); // once per query, not per message
+        }
         // A failed write reaches exceptionCaught: no promise per forwarded message.
-        channel.write(timeouts.onBackendMessage(message, channel.alloc(), System.nanoTime()), channel.voidPromise());
+        channel.write(timeouts.onBackendMessage(message, channel.alloc(), now), channel.voidPromise());
     }
 
     @Override
@@ -478,6 +493,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             channel.config().setAutoRead(true);
             pool.release(done);
             sessionLog.transactionEnded();
+            traffic.transaction(System.nanoTime() - leasedNanos);
+            sessionLog.reportBytes(traffic);
             if (services.clients().draining()) {
                 fail(ClientRegistry.shuttingDown()); // its transaction is over: the drain closes it now
             }
@@ -556,12 +573,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** The registry's sweep: fires a timeout that has passed. */
     void checkTimeouts(long nowNanos, ClientTimeouts.Settings settings) {
         if (state == State.IDLE || state == State.ACTIVE) {
-            timeouts.check(nowNanos, settings, state == State.IDLE, state == State.ACTIVE ? backend : null,
-                    services.cancelSender(), this::expire);
+            if (timeouts.check(nowNanos, settings, state == State.IDLE, state == State.ACTIVE ? backend : null,
+                    services.cancelSender(), this::expire)) {
+                services.events().timeout(ProxyEvents.Timeout.QUERY);
+            }
         }
     }
 
     private void expire(PgException error, boolean closeBackend) {
+        switch (error.sqlState()) {
+            case "25P03" -> services.events().timeout(ProxyEvents.Timeout.IDLE_IN_TRANSACTION);
+            case "57P05" -> services.events().timeout(ProxyEvents.Timeout.CLIENT_IDLE);
+            default -> { } // 57014 after a cancel that did not stop the query: counted when the cancel was sent
+        }
         log.info("closing client {} ({}): {}", channel.remoteAddress(), startup, error.getMessage());
         if (closeBackend && backend != null) {
             // Mid-transaction: it cannot serve anyone else; closing it makes the server roll back.
@@ -585,6 +609,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
+    /** Where the session stands for {@link ClientRegistry.States}: one of its {@code *_STATE} indexes, -1 if closed. */
+    int metricsState() {
+        return switch (state) {
+            case STARTUP, PASSWORD, AUTHENTICATING, PROBING -> ClientRegistry.States.LOGIN;
+            case IDLE -> ClientRegistry.States.IDLE;
+            case WAITING -> ClientRegistry.States.WAITING;
+            case ACTIVE -> ClientRegistry.States.ACTIVE;
+            case CLOSED -> -1;
+        };
+    }
+
     /** Whether the drain must wait for this session: it holds a backend, or its login or lease is under way. */
     boolean busy() {
         return backend != null || state == State.AUTHENTICATING || state == State.PROBING || state == State.WAITING;
@@ -603,6 +638,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (!sessionLog.loggedIn() && state != State.CLOSED) {
             sessionLog.loginFailed(startup, error, channel.remoteAddress());
+            services.events().login(ProxyEvents.LoginResult.ofSqlState(error.sqlState()));
         }
         channel.writeAndFlush(ServerMessages.errorResponse(channel.alloc(), error))
                 .addListener(ChannelFutureListener.CLOSE);

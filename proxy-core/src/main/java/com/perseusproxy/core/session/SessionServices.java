@@ -3,6 +3,7 @@ package com.perseusproxy.core.session;
 import com.perseusproxy.core.auth.Authenticator;
 import com.perseusproxy.core.backend.CancelSender;
 import com.perseusproxy.core.backend.TrackedSettings;
+import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.core.pool.PoolRegistry;
 import java.time.Duration;
 
@@ -14,16 +15,18 @@ import java.time.Duration;
  * @param maxMessageBytes the largest message a client may send
  * @param clients         every session of the loop: timeouts and graceful shutdown
  * @param tracked         the session settings carried from backend to backend (ClientSettings.TrackExtraParameters)
+ * @param events          where logins, timeouts, transactions, queries and bytes are reported for metrics
  */
 public record SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
                               CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
-                              int maxMessageBytes, ClientRegistry clients, TrackedSettings tracked) {
+                              int maxMessageBytes, ClientRegistry clients, TrackedSettings tracked,
+                              ProxyEvents events) {
 
-    /** With the default tracked settings. */
+    /** With the default tracked settings, reporting to no metrics. */
     public SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
                            CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
                            int maxMessageBytes, ClientRegistry clients) {
         this(authenticator, pools, cancelKeys, cancelSender, loginTimeout, cleanupTimeout, maxMessageBytes, clients,
-                TrackedSettings.DEFAULT);
+                TrackedSettings.DEFAULT, ProxyEvents.NONE);
     }
 }

@@ -30,11 +30,12 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                           AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
                           LogSettings log, LocalKeySettings localKey, ClientSettings client,
                           RotationSettings rotation, Map<String, CredentialSourceSettings> credentialSources,
-                          TlsSettings tls, ShutdownSettings shutdown) {
+                          TlsSettings tls, ShutdownSettings shutdown, MetricsSettings metrics) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
             "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
-            "CredentialSources", "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings");
+            "CredentialSources", "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings",
+            "MetricsSettings");
     static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
             "NotifyChannel");
     static final List<String> AWS_KEYS = List.of("AccessKeyId", "SecretAccessKey", "Region", "Endpoint", "KMSKeyARN");
@@ -44,6 +45,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
             "VerifiedLoginCacheSecs", "VerifiedLoginCacheSize", "IdleInTransactionTimeoutSecs", "ClientIdleTimeoutSecs",
             "QueryTimeoutSecs", "TrackExtraParameters");
     static final List<String> SHUTDOWN_KEYS = List.of("DrainTimeoutSecs");
+    static final List<String> METRICS_KEYS = List.of("PerTenant");
     static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
 
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -121,7 +123,8 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 RotationSettings.read(authDbSection),
                 sources,
                 tls,
-                ShutdownSettings.read(top.section("ShutdownSettings", SHUTDOWN_KEYS)));
+                ShutdownSettings.read(top.section("ShutdownSettings", SHUTDOWN_KEYS)),
+                MetricsSettings.read(top.section("MetricsSettings", METRICS_KEYS)));
     }
 
     /** The backend SSL modes that encrypt; RDS accepts IAM tokens over TLS connections only. */

@@ -4,18 +4,19 @@ import com.perseusproxy.core.backend.Destination;
 import java.util.function.Function;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.perseusproxy.core.pool.PoolRegistry;
 import com.sun.net.httpserver.HttpExchange;
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import com.sun.net.httpserver.HttpServer;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -23,6 +24,8 @@ import java.util.concurrent.Executors;
  * The HTTP listener on {@code MetricsAddress}: {@code GET /metrics} (Prometheus text, Perseus's metric names) and
  * {@code GET /health} (build information as JSON, Perseus's field names). It runs on its own single thread, so a
  * slow scraper never touches the proxy's data event loop, which it reads only through thread-safe snapshots.
+ * {@code /metrics} is written by the Prometheus Java client's text format writer from the families that
+ * {@link MetricFamilies} registered.
  * Nothing it serves contains a secret: pools are named by host and database only.
  */
 public final class MetricsServer implements AutoCloseable {
@@ -33,20 +36,21 @@ public final class MetricsServer implements AutoCloseable {
 
     private final HttpServer http;
     private final ExecutorService thread;
-    private final PoolMetrics poolMetrics;
+    private final MetricFamilies families;
+    private final PrometheusTextFormatWriter text = PrometheusTextFormatWriter.create();
     private final byte[] health;
 
     private final Readiness readiness;
 
-    private MetricsServer(HttpServer http, ExecutorService thread, PoolRegistry pools, BuildInfo build,
-                          Readiness readiness, Function<Destination, String> sourceOf) throws IOException {
+    private MetricsServer(HttpServer http, ExecutorService thread, MetricFamilies families, BuildInfo build,
+                          Readiness readiness) throws IOException {
         this.readiness = readiness;
         this.http = http;
         this.thread = thread;
-        this.poolMetrics = new PoolMetrics(pools, sourceOf);
+        this.families = families;
         this.health = JSON.writeValueAsBytes(build);
         http.createContext("/metrics", exchange -> respond(exchange, "/metrics", this::metrics,
-                PrometheusText.CONTENT_TYPE));
+                PrometheusTextFormatWriter.CONTENT_TYPE));
         http.createContext("/health", exchange -> respond(exchange, "/health", () -> health, "application/json"));
         http.createContext("/ready", this::ready);
         http.createContext("/", exchange -> {
@@ -57,26 +61,17 @@ public final class MetricsServer implements AutoCloseable {
     }
 
     /**
-     * Binds and starts serving.
+     * Binds and starts serving, with {@code /ready} answering from {@code readiness}.
      *
      * @throws UncheckedIOException when the address cannot be bound (the message says which key to change)
      */
-    public static MetricsServer start(InetSocketAddress address, PoolRegistry pools, BuildInfo build) {
-        return start(address, pools, build, new Readiness(), d -> "perseus_auth");
-    }
-
-    /**
-     * Binds and starts serving, with {@code /ready} answering from {@code readiness}.
-     *
-     * @param sourceOf where a backend pool's credentials come from, for {@code perseus_pool_credentials}
-     */
-    public static MetricsServer start(InetSocketAddress address, PoolRegistry pools, BuildInfo build,
-                                      Readiness readiness, Function<Destination, String> sourceOf) {
+    public static MetricsServer start(InetSocketAddress address, MetricFamilies families, BuildInfo build,
+                                      Readiness readiness) {
         ExecutorService thread = Executors.newSingleThreadExecutor(new DefaultThreadFactory("perseus-metrics", true));
         try {
             HttpServer http = HttpServer.create(address, 16);
             http.setExecutor(thread);
-            MetricsServer server = new MetricsServer(http, thread, pools, build, readiness, sourceOf);
+            MetricsServer server = new MetricsServer(http, thread, families, build, readiness);
             http.start();
             log.info("serving /metrics, /health and /ready on {}", http.getAddress());
             return server;
@@ -92,10 +87,11 @@ public final class MetricsServer implements AutoCloseable {
         return http.getAddress().getPort();
     }
 
-    private byte[] metrics() {
-        PrometheusText text = new PrometheusText();
-        poolMetrics.writeTo(text);
-        return text.toString().getBytes(StandardCharsets.UTF_8);
+    private byte[] metrics() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+        // Every name here is a legacy (ASCII) Prometheus name, so no escaping scheme changes any of them.
+        text.write(out, families.registry().scrape(), EscapingScheme.ALLOW_UTF8);
+        return out.toByteArray();
     }
 
     /** 200 when the proxy should get new clients, 503 (with the reason) when not: for load-balancer probes. */

@@ -195,6 +195,7 @@ class ProxyConfigTest {
         env.put("PERSEUS_CLIENTSETTINGS_QUERYTIMEOUTSECS", "23");
         env.put("PERSEUS_SHUTDOWNSETTINGS_DRAINTIMEOUTSECS", "24");
         env.put("PERSEUS_CLIENTSETTINGS_TRACKEXTRAPARAMETERS", "statement_timeout, GEQO");
+        env.put("PERSEUS_METRICSSETTINGS_PERTENANT", "true");
 
         java.util.Set<String> allKeys = new java.util.TreeSet<>();
         for (String top : ProxyConfig.TOP_KEYS) {
@@ -206,7 +207,8 @@ class ProxyConfigTest {
         Map<String, java.util.List<String>> sections = Map.of("AUTHDBSETTINGS", ProxyConfig.AUTH_DB_KEYS,
                 "AWSSETTINGS", ProxyConfig.AWS_KEYS, "POOLSETTINGS", PoolSettingsSection.KEYS,
                 "LOGSETTINGS", ProxyConfig.LOG_KEYS, "LOCALKEYSETTINGS", ProxyConfig.LOCAL_KEY_KEYS,
-                "CLIENTSETTINGS", ProxyConfig.CLIENT_KEYS, "SHUTDOWNSETTINGS", ProxyConfig.SHUTDOWN_KEYS);
+                "CLIENTSETTINGS", ProxyConfig.CLIENT_KEYS, "SHUTDOWNSETTINGS", ProxyConfig.SHUTDOWN_KEYS,
+                "METRICSSETTINGS", ProxyConfig.METRICS_KEYS);
         sections.forEach((section, keys) -> keys.forEach(key ->
                 allKeys.add("PERSEUS_" + section + "_" + key.toUpperCase(java.util.Locale.ROOT))));
         assertEquals(allKeys, new java.util.TreeSet<>(env.keySet()), "every key has an environment case");
@@ -229,6 +231,15 @@ class ProxyConfigTest {
                 Duration.ofSeconds(22), Duration.ofSeconds(23),
                 new TrackedSettings(java.util.List.of("statement_timeout", "geqo"))), config.client());
         assertEquals(Duration.ofSeconds(24), config.shutdown().drainTimeout());
+        assertTrue(config.metrics().perTenant());
+    }
+
+    @Test
+    void perTenantMetricsAreOffByDefault() throws Exception {
+        assertFalse(ProxyConfig.parse(MINIMAL, Map.of()).metrics().perTenant());
+        assertTrue(ProxyConfig.parse(with("\"MetricsSettings\": {\"PerTenant\": true}"), Map.of()).metrics()
+                .perTenant());
+        assertInvalid("{\"MetricsSettings\": {\"PerTenants\": true}}", "PerTenants");
     }
 
     @Test
