@@ -39,7 +39,7 @@ import java.util.function.Supplier;
  * skips scrypt (the row is still looked up every time, since it may have changed). Only successes are cached, so a
  * first attempt, a wrong password and an unknown tenant all cost one scrypt run as before.
  */
-public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
+public final class ScryptAuthenticator implements Authenticator, PasswordVerifier, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ScryptAuthenticator.class);
 
@@ -74,6 +74,27 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
         Login login = new Login(request, new CompletableFuture<>());
         dispatch(lookupPool, login, () -> lookUp(login), AuthErrors::lookupQueueFull);
         return login.result;
+    }
+
+    /** Console logins (AdminSettings): the same hash pool, queue and deadline as tenant logins. */
+    @Override
+    public CompletableFuture<Boolean> verify(String storedHashes, String password) {
+        CompletableFuture<Boolean> result = new CompletableFuture<>();
+        try {
+            hashPool.execute(() -> {
+                try {
+                    hashChecks.incrementAndGet();
+                    ClientPasswordHashes hashes = ClientPasswordHashes.parse(storedHashes);
+                    int matched = hashes.anyUsable() ? hashes.match(password) : dummyCheck(password);
+                    result.complete(matched != ClientPasswordHashes.NO_MATCH);
+                } catch (RuntimeException e) {
+                    result.completeExceptionally(AuthErrors.internal());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(hashPool.isShutdown() ? AuthErrors.shuttingDown() : AuthErrors.hashQueueFull());
+        }
+        return result;
     }
 
     /** The verified-login cache (its hit and miss counters are for metrics). */
