@@ -54,14 +54,14 @@ public record AdminCommand(String verb, String argument) {
             }
             case "KILL_CLIENT" -> {
                 if (argument == null) {
-                    throw new PgException(SYNTAX_ERROR, "KILL_CLIENT needs the client's id: the ptr column of SHOW"
+                    throw error(SYNTAX_ERROR, "KILL_CLIENT needs the client's id: the ptr column of SHOW"
                             + " CLIENTS (0x...) or that number in decimal");
                 }
                 return new AdminCommand(verb, argument);
             }
             case "SHUTDOWN" -> {
                 if (argument != null && !argument.equalsIgnoreCase("WAIT_FOR_CLIENTS")) {
-                    throw new PgException(SYNTAX_ERROR, "SHUTDOWN takes no argument or WAIT_FOR_CLIENTS, got "
+                    throw error(SYNTAX_ERROR, "SHUTDOWN takes no argument or WAIT_FOR_CLIENTS, got "
                             + printable(argument));
                 }
                 return new AdminCommand(verb, argument == null ? null : "WAIT_FOR_CLIENTS");
@@ -70,12 +70,17 @@ public record AdminCommand(String verb, String argument) {
         }
     }
 
+    /** A console error: the statement fails, the console session stays. */
+    static PgException error(String sqlState, String message) {
+        return new PgException(sqlState, message, false, null);
+    }
+
     boolean isAction() {
         return ACTIONS.contains(verb);
     }
 
     private static PgException unknown(String sql) {
-        return new PgException(SYNTAX_ERROR, "invalid command " + printable(sql.strip()) + ": the admin console"
+        return error(SYNTAX_ERROR, "invalid command " + printable(sql.strip()) + ": the admin console"
                 + " runs only its own commands (SHOW POOLS, SHOW CLIENTS, PAUSE, RESUME, ...), not SQL; use SHOW HELP");
     }
 

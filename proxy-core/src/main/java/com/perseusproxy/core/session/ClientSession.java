@@ -1,5 +1,6 @@
 package com.perseusproxy.core.session;
 
+import com.perseusproxy.core.admin.AdminConsole;
 import com.perseusproxy.core.auth.LoginRequest;
 import com.perseusproxy.core.auth.TenantRoute;
 import com.perseusproxy.core.backend.BackendConnection;
@@ -54,6 +55,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
     /** A reset that fails again and again points at the server, not at one broken connection. */
     private static final int MAX_FAILED_RESETS = 3;
+    private static final java.util.concurrent.atomic.AtomicLong NEXT_ID = new java.util.concurrent.atomic.AtomicLong();
 
     /** Where the session stands. */
     private enum State {
@@ -98,6 +100,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private long authStartedNanos;
     /** Renames named prepared statements for the backends; null when PoolSettings.MaxPreparedStatements is 0. */
     private PreparedStatementRouter preparedStatements;
+
+    /** The session's number, for the console (SHOW CLIENTS' ptr, KILL_CLIENT). */
+    private final long id = NEXT_ID.incrementAndGet();
+    private final long connectedNanos = System.nanoTime();
+    /** When the current (or last) transaction began, and when this session started waiting for a backend. */
+    private long requestNanos = connectedNanos;
 
     public ClientSession(SessionServices services) {
         this.services = services;
@@ -213,6 +221,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void onStartup(StartupPacket.Startup start) {
+        if (services.console() != null && AdminConsole.claims(start.parameters().get("database"))) {
+            loginTimeout.cancel(false); // the console session keeps its own
+            services.console().takeOver(channel, this, start);
+            return;
+        }
         if (start.majorVersion() != 3) {
             fail(new PgException("0A000", "unsupported frontend protocol " + start.majorVersion() + "."
                     + start.minorVersion() + ": the proxy supports protocol 3.0"));
@@ -340,6 +353,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         queued.addFirst(first);
+        requestNanos = System.nanoTime();
         state = State.WAITING;
         pool = services.pools().routes().poolFor(route); // a changed route (account switch) applies from here
         acquireForTransaction();
@@ -512,6 +526,35 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (state == State.ACTIVE) {
             channel.config().setAutoRead(writable);
         }
+    }
+
+    // ---- admin console (read on the loop) --------------------------------------------------------------------
+
+    /** What SHOW CLIENTS shows of this session. */
+    public ClientInfo info() {
+        String shown = switch (state) {
+            case IDLE, ACTIVE -> "active";
+            case WAITING -> "waiting";
+            case CLOSED -> "closed";
+            default -> "login";
+        };
+        long now = System.nanoTime();
+        return new ClientInfo(id, startup == null ? null : startup.user(), startup == null ? null : startup.database(),
+                startup == null ? null : startup.schema(), shown, channel.remoteAddress(), channel.localAddress(),
+                connectedNanos, requestNanos, state == State.WAITING ? now - requestNanos : 0,
+                pool == null ? null : pool.destination(), backend == null ? 0 : backend.processId(),
+                channel.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null,
+                startup == null ? null : startup.settings().get("application_name"));
+    }
+
+    /** Whether this session holds the given backend's lease (SHOW SERVERS' link column). */
+    public boolean leases(Object backendListener) {
+        return backendListener == this;
+    }
+
+    /** KILL_CLIENT, KILL: ends this session with the error; a transaction in flight is rolled back. */
+    public void kill(PgException error) {
+        fail(error);
     }
 
     // ---- errors ----------------------------------------------------------------------------------------------

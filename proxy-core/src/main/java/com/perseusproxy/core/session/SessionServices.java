@@ -11,8 +11,9 @@ import java.time.Duration;
  * @param loginTimeout    a client must finish logging in within this time
  * @param cleanupTimeout  how long a backend whose client vanished may take to roll back before it is closed
  * @param maxMessageBytes the largest message a client may send
+ * @param console         the admin console (virtual databases pgbouncer and perseus), or null for none
  */
 public record SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
                               CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
-                              int maxMessageBytes) {
+                              int maxMessageBytes, com.perseusproxy.core.admin.AdminConsole console) {
 }
