@@ -78,6 +78,14 @@ final class CredentialRotation implements AutoCloseable {
         }
     }
 
+    /** A reload changed AuthDBSettings.RefreshIntervalSecs: reschedule the periodic re-read. */
+    void refreshInterval(java.time.Duration interval) {
+        RouteRefresher refresher = this.refresher;
+        if (refresher != null) {
+            refresher.startPeriodic(interval);
+        }
+    }
+
     /** Re-reads the rows in use now (SIGHUP). */
     void refreshNow() {
         RouteRefresher refresher = this.refresher;

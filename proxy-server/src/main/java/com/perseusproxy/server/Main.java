@@ -47,6 +47,15 @@ public final class Main {
                     + "       java -jar perseus.jar --demo     (embedded PostgreSQL, sample tenants)");
             System.exit(2);
         }
+        // The handlers go in before anything else: a SIGHUP (or SIGTERM) at any moment from here on must reload
+        // (or drain), not stop the JVM, which is its default for both. One that comes before the service is up is
+        // kept and acted on once it is.
+        java.util.concurrent.atomic.AtomicReference<PerseusService> started =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean reloadPending = new java.util.concurrent.atomic.AtomicBoolean();
+        reloadOnSighup(started, reloadPending, configFile);
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        boolean drainOnSignal = stopOnSignals(started, stopRequested);
         ProxyConfig config;
         try {
             config = ProxyConfig.load(configFile);
@@ -56,11 +65,6 @@ public final class Main {
             return;
         }
         Logging.configure(config.log());
-        // The handler goes in before the port opens: a SIGHUP sent as soon as "listening on" is logged must reload,
-        // not stop the JVM (its default for SIGHUP). One that comes even earlier finds no service and is ignored.
-        java.util.concurrent.atomic.AtomicReference<PerseusService> started =
-                new java.util.concurrent.atomic.AtomicReference<>();
-        reloadOnSighup(started, configFile);
         PerseusService service;
         try {
             service = PerseusService.start(config);
@@ -70,34 +74,91 @@ public final class Main {
             System.exit(1);
             return;
         }
-        started.set(service);
-        runUntilStopped(service);
+        synchronized (reloadPending) {
+            started.set(service);
+            if (reloadPending.getAndSet(false)) {
+                reload(service, configFile); // a SIGHUP came while starting: the file may have changed since
+            }
+        }
+        if (!drainOnSignal) {
+            runUntilStopped(service);
+            return;
+        }
+        // The hook still stops the service if the JVM exits some other way; close() runs once.
+        Runtime.getRuntime().addShutdownHook(new Thread(service::close, "perseus-shutdown"));
+        stopRequested.await();
+        service.shutdown();
+        System.exit(0); // a clean shutdown, whatever non-daemon threads a library left behind
     }
 
     /**
-     * SIGHUP re-reads the config file and applies its pool settings, as Perseus does. (Without a handler the JVM
-     * would treat SIGHUP as a request to exit.) A file that no longer parses is reported and ignored.
+     * SIGTERM and SIGINT start the graceful shutdown ({@link PerseusService#shutdown}); a second one closes what is
+     * left at once. With its default handlers the JVM would exit at once with status 143 or 130, dropping every
+     * transaction in flight. A signal that comes while the service is still starting is acted on once it is up.
+     *
+     * @return false if the handlers could not be installed (the JVM's shutdown hook then stops the service)
+     */
+    private static boolean stopOnSignals(java.util.concurrent.atomic.AtomicReference<PerseusService> started,
+                                         CountDownLatch stopRequested) {
+        java.util.concurrent.atomic.AtomicInteger signals = new java.util.concurrent.atomic.AtomicInteger();
+        sun.misc.SignalHandler handler = signal -> {
+            if (signals.incrementAndGet() == 1) {
+                LoggerFactory.getLogger(Main.class).info("SIG{}: graceful shutdown (send it again to close every"
+                        + " connection at once)", signal.getName());
+                stopRequested.countDown();
+            } else {
+                PerseusService service = started.get();
+                if (service != null) {
+                    service.forceStop();
+                }
+            }
+        };
+        try {
+            Signal.handle(new Signal("TERM"), handler);
+            Signal.handle(new Signal("INT"), handler);
+            return true;
+        } catch (IllegalArgumentException e) {
+            LoggerFactory.getLogger(Main.class).warn("graceful shutdown on SIGTERM is not available on this"
+                    + " platform ({}): the proxy stops at once", e.getMessage());
+            return false;
+        }
+    }
+
+    /**
+     * SIGHUP re-reads and validates the whole config file and applies what can change live
+     * ({@link PerseusService#reload}). (Without a handler the JVM would treat SIGHUP as a request to exit.) A file
+     * that no longer parses or validates is reported and ignored: the running config stays.
      */
     private static void reloadOnSighup(java.util.concurrent.atomic.AtomicReference<PerseusService> started,
-                                       Path configFile) {
+                                       java.util.concurrent.atomic.AtomicBoolean reloadPending, Path configFile) {
         try {
             Signal.handle(new Signal("HUP"), signal -> {
-                PerseusService service = started.get();
-                if (service == null) {
-                    return; // still starting: it reads the file now anyway
+                PerseusService service;
+                synchronized (reloadPending) {
+                    service = started.get();
+                    if (service == null) {
+                        reloadPending.set(true); // still starting: reload once the service is up
+                        return;
+                    }
                 }
-                try {
-                    ProxyConfig reloaded = ProxyConfig.load(configFile);
-                    service.reloadPoolSettings(reloaded);
-                    service.reloadTls(reloaded); // certificate files re-read off the event loop, here
-                } catch (ConfigException e) {
-                    LoggerFactory.getLogger(Main.class).error("SIGHUP: keeping the current settings: {}",
-                            e.getMessage());
-                }
+                reload(service, configFile);
             });
         } catch (IllegalArgumentException e) {
             LoggerFactory.getLogger(Main.class).warn("SIGHUP reload is not available on this platform: {}",
                     e.getMessage());
+        }
+    }
+
+    /** Runs on the JVM's signal thread (or main), never on an event loop: reading the file may block. */
+    private static void reload(PerseusService service, Path configFile) {
+        try {
+            service.reload(ProxyConfig.load(configFile));
+        } catch (ConfigException e) {
+            LoggerFactory.getLogger(Main.class).error("SIGHUP: the config file is invalid, keeping the running"
+                    + " configuration: {}", e.getMessage());
+        } catch (RuntimeException e) {
+            LoggerFactory.getLogger(Main.class).error("SIGHUP: reload failed, keeping the running configuration: {}",
+                    e.toString());
         }
     }
 

@@ -14,6 +14,12 @@ import com.perseusproxy.core.tls.ClientTls;
 import com.perseusproxy.server.config.ProxyConfig;
 import com.perseusproxy.server.metrics.BuildInfo;
 import com.perseusproxy.server.metrics.MetricsServer;
+import com.perseusproxy.server.metrics.Readiness;
+import com.perseusproxy.core.session.ClientTimeouts;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -39,13 +45,27 @@ public final class PerseusService implements AutoCloseable {
     private final CredentialRotation rotation;
     private final ClientTls clientTls;
     private final ServerTlsResolver serverTls;
+    private final Readiness readiness;
+    /** What the process started with: restart-only keys are compared with it on every reload. */
+    private final ProxyConfig started;
+    /** The client timeouts in force; every session's sweep reads them, so a reload applies at once. */
+    private final java.util.concurrent.atomic.AtomicReference<ClientTimeouts.Settings> timeouts;
+    private volatile ProxyConfig current;
+    private final AtomicBoolean forceStop = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private PerseusService(HikariDataSource authDb, KmsDecryptor kms, ScryptAuthenticator authenticator,
                            ProxyServer proxy, PoolSettingsResolver poolSettings, MetricsServer metrics,
-                           CredentialRotation rotation, ClientTls clientTls, ServerTlsResolver serverTls) {
+                           CredentialRotation rotation, Readiness readiness, ProxyConfig config,
+                           java.util.concurrent.atomic.AtomicReference<ClientTimeouts.Settings> timeouts,
+                           ClientTls clientTls, ServerTlsResolver serverTls) {
         this.rotation = rotation;
         this.clientTls = clientTls;
         this.serverTls = serverTls;
+        this.readiness = readiness;
+        this.started = config;
+        this.current = config;
+        this.timeouts = timeouts;
         this.authDb = authDb;
         this.kms = kms;
         this.authenticator = authenticator;
@@ -92,23 +112,31 @@ public final class PerseusService implements AutoCloseable {
                 config.client().newVerifiedLoginCache());
         PoolSettingsResolver poolSettings = new PoolSettingsResolver(config.poolSettings(),
                 config.overrideSettings());
+        java.util.concurrent.atomic.AtomicReference<ClientTimeouts.Settings> timeouts =
+                new java.util.concurrent.atomic.AtomicReference<>(config.client().timeouts());
         ProxyServer proxy = null;
+        Readiness readiness = null;
         try {
             proxy = ProxyServer.start(new ProxyServer.Options(
                     config.listenAddress().toSocketAddress(), rotation.logins(authenticator), poolSettings,
                     config.client().loginTimeout(), config.client().maxMessageBytes(),
-                    rotation.credentialSource(), clientTls, serverTls));
+                    rotation.credentialSource(), clientTls, serverTls, timeouts::get));
             rotation.start(proxy.pools().routes(), config.authDb().toHikariConfig());
             MetricsServer metrics = null;
             if (config.metricsEnabled()) {
+                readiness = new Readiness(authDb, config.authDb().queryTimeoutSecs());
                 metrics = MetricsServer.start(config.metricsAddress().toSocketAddress(), proxy.pools(),
-                        BuildInfo.current());
+                        BuildInfo.current(), readiness);
             } else {
-                log.info("MetricsAddress is empty: no /metrics or /health endpoint");
+                readiness = new Readiness();
+                log.info("MetricsAddress is empty: no /metrics, /health or /ready endpoint");
             }
-            return new PerseusService(authDb, kms, authenticator, proxy, poolSettings, metrics, rotation,
-                    clientTls, serverTls);
+            return new PerseusService(authDb, kms, authenticator, proxy, poolSettings, metrics, rotation, readiness,
+                    config, timeouts, clientTls, serverTls);
         } catch (RuntimeException e) {
+            if (readiness != null) {
+                readiness.close();
+            }
             rotation.close();
             if (proxy != null) {
                 proxy.close();
@@ -122,14 +150,39 @@ public final class PerseusService implements AutoCloseable {
         }
     }
 
-    /**
-     * Applies the pool settings of a re-read config (what Perseus reloads on SIGHUP): PoolSettings and
-     * OverrideSettings. Open connections stay; pools shrink as connections are returned. Other keys need a restart.
-     */
+    /** The former name of {@link #reload}, kept for callers that reload only pool settings. */
     public void reloadPoolSettings(ProxyConfig config) {
+        reload(config);
+    }
+
+    /**
+     * Applies a re-read, already validated config (SIGHUP). Live: PoolSettings and OverrideSettings (a raised MaxOpen
+     * lets waiters in now; a lowered one closes idle surplus now and leased connections as they are returned), the
+     * client timeouts, ShutdownSettings, the log level and the refresh interval. Keys that only a restart can apply
+     * are named in a warning. The perseus_auth rows in use are re-read too.
+     */
+    public synchronized void reload(ProxyConfig config) {
+        ProxyConfig previous = current;
         poolSettings.update(config.poolSettings(), config.overrideSettings());
-        log.info("reloaded pool settings: {} (+{} overrides)", config.poolSettings(),
-                config.overrideSettings().size());
+        proxy.pools().settingsChanged();
+        timeouts.set(config.client().timeouts());
+        if (!config.log().level().equals(previous.log().level())) {
+            Logging.setLevel(config.log().level());
+        }
+        if (!config.rotation().refreshInterval().equals(previous.rotation().refreshInterval())) {
+            rotation.refreshInterval(config.rotation().refreshInterval());
+        }
+        reloadTls(config); // certificate files are re-read here, on the signal thread, never on an event loop
+        current = config;
+        log.info("reloaded pool settings: {} (+{} overrides); client timeouts {}; log level {}; refresh every {} s;"
+                        + " drain timeout {} s", config.poolSettings(), config.overrideSettings().size(),
+                config.client().timeouts(), config.log().level(), config.rotation().refreshInterval().toSeconds(),
+                config.shutdown().drainTimeout().toSeconds());
+        java.util.List<String> restartOnly = RestartOnlySettings.changed(started, config);
+        if (!restartOnly.isEmpty()) {
+            log.warn("changed in the config file but applied only after a restart (the running values stay): {}",
+                    String.join(", ", restartOnly));
+        }
         rotation.refreshNow(); // SIGHUP also re-reads the perseus_auth rows in use
     }
 
@@ -155,6 +208,56 @@ public final class PerseusService implements AutoCloseable {
         }
     }
 
+    /** A second SIGTERM/SIGINT: stop waiting for transactions in flight. */
+    public void forceStop() {
+        if (forceStop.compareAndSet(false, true)) {
+            log.warn("second stop signal: closing every connection now");
+        }
+    }
+
+    /**
+     * The graceful shutdown (SIGTERM/SIGINT): /ready fails at once, the listening socket closes, idle clients get
+     * 57P01, and transactions in flight may finish for up to ShutdownSettings.DrainTimeoutSecs (or until
+     * {@link #forceStop}); what remains is then closed with 57P01, and the service stops.
+     *
+     * @return true if every transaction finished within the drain timeout
+     */
+    public boolean shutdown() {
+        readiness.shuttingDown();
+        Duration drain = current.shutdown().drainTimeout();
+        log.info("shutting down: no new connections; waiting up to {} s (ShutdownSettings.DrainTimeoutSecs) for"
+                + " transactions in flight", drain.toSeconds());
+        proxy.stopAccepting();
+        boolean clean = false;
+        try {
+            proxy.clients().beginDrainAsync().get(5, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + drain.toNanos();
+            while (true) {
+                int busy = proxy.clients().busyCountAsync().get(5, TimeUnit.SECONDS);
+                if (busy == 0) {
+                    clean = true;
+                    break;
+                }
+                if (forceStop.get() || System.nanoTime() >= deadline) {
+                    log.warn("shutting down: closing {} clients still in a transaction ({})", busy,
+                            forceStop.get() ? "second signal" : "DrainTimeoutSecs passed");
+                    proxy.clients().closeAllAsync(forceStop.get() ? "second stop signal"
+                            : "ShutdownSettings.DrainTimeoutSecs passed").get(5, TimeUnit.SECONDS);
+                    Thread.sleep(200); // lets the error responses reach the clients before the loops stop
+                    break;
+                }
+                Thread.sleep(50);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.warn("shutting down: the drain did not complete normally: {}", e.toString());
+        }
+        close();
+        log.info("shut down{}", clean ? " cleanly: every transaction finished" : "");
+        return clean;
+    }
+
     /** The port clients connect to (useful when the config asked for port 0). */
     public int port() {
         return proxy.port();
@@ -176,6 +279,11 @@ public final class PerseusService implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        readiness.shuttingDown();
+        readiness.close();
         rotation.close();
         if (metrics != null) {
             metrics.close();

@@ -1,6 +1,9 @@
 package com.perseusproxy.server;
 
+import com.perseusproxy.core.admin.AdminConsole;
+import com.perseusproxy.core.admin.AdminUsers;
 import com.perseusproxy.core.auth.Authenticator;
+import com.perseusproxy.core.auth.PasswordVerifier;
 import com.perseusproxy.core.net.Transport;
 import com.perseusproxy.core.backend.BackendConnector;
 import com.perseusproxy.core.backend.CancelForwarder;
@@ -10,7 +13,9 @@ import com.perseusproxy.core.pool.PoolRegistry;
 import com.perseusproxy.core.pool.PoolSettings;
 import com.perseusproxy.core.protocol.ClientFrameDecoder;
 import com.perseusproxy.core.session.CancelKeys;
+import com.perseusproxy.core.session.ClientRegistry;
 import com.perseusproxy.core.session.ClientSession;
+import com.perseusproxy.core.session.ClientTimeouts;
 import com.perseusproxy.core.session.SessionServices;
 import com.perseusproxy.core.tls.BackendTls;
 import com.perseusproxy.core.tls.ClientTls;
@@ -31,6 +36,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,9 +53,19 @@ public final class ProxyServer implements AutoCloseable {
     public record Options(InetSocketAddress listen, Authenticator authenticator,
                           Function<Destination, PoolSettings> poolSettings, Duration loginTimeout,
                           int maxMessageBytes, CredentialSource credentialSource, ClientTls clientTls,
-                          Function<Destination, BackendTls> serverTls) {
+                          Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts,
+                          ConsoleLogins console) {
 
-        /** Without a place to re-read refused credentials from, and without TLS. */
+        /** Without the admin console. */
+        public Options(InetSocketAddress listen, Authenticator authenticator,
+                       Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
+                       CredentialSource credentialSource, ClientTls clientTls,
+                       Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts) {
+            this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource, clientTls,
+                    serverTls, timeouts, null);
+        }
+
+        /** Without a place to re-read refused credentials from, without TLS, and with the client timeouts off. */
         public Options(InetSocketAddress listen, Authenticator authenticator,
                        Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes) {
             this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, CredentialSource.NONE);
@@ -62,6 +78,31 @@ public final class ProxyServer implements AutoCloseable {
             this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource,
                     ClientTls.disabled(), d -> BackendTls.DISABLED);
         }
+
+        /** With the client timeouts off. */
+        public Options(InetSocketAddress listen, Authenticator authenticator,
+                       Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
+                       CredentialSource credentialSource, ClientTls clientTls,
+                       Function<Destination, BackendTls> serverTls) {
+            this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource, clientTls,
+                    serverTls, () -> ClientTimeouts.Settings.OFF);
+        }
+
+        /** Without TLS on either side. */
+        public Options(InetSocketAddress listen, Authenticator authenticator,
+                       Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
+                       CredentialSource credentialSource, Supplier<ClientTimeouts.Settings> timeouts) {
+            this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource,
+                    ClientTls.disabled(), d -> BackendTls.DISABLED, timeouts);
+        }
+    }
+
+    /**
+     * Who may log in to the admin console and how their passwords are checked.
+     *
+     * @param users read at each console login, so a reload applies to the next one
+     */
+    public record ConsoleLogins(PasswordVerifier verifier, Supplier<AdminUsers> users) {
     }
 
     private final EventLoopGroup acceptGroup;
@@ -69,6 +110,8 @@ public final class ProxyServer implements AutoCloseable {
     private final ExecutorService blockingExecutor;
     private final PoolRegistry pools;
     private final CancelKeys cancelKeys;
+    private final ClientRegistry clients;
+    private final AdminConsole console;
     private final Channel serverChannel;
 
     private ProxyServer(Options options) throws InterruptedException {
@@ -85,14 +128,21 @@ public final class ProxyServer implements AutoCloseable {
                 options.poolSettings(),
                 options.credentialSource());
         cancelKeys = new CancelKeys();
+        clients = new ClientRegistry(dataLoop, options.timeouts());
         Duration cleanupTimeout = Duration.ofSeconds(10);
+        console = options.console() == null ? null : new AdminConsole(options.console().verifier(),
+                options.console().users(), pools, clients::sessions, options.loginTimeout());
         SessionServices services = new SessionServices(options.authenticator(), pools, cancelKeys,
-                new CancelForwarder(), options.loginTimeout(), cleanupTimeout, options.maxMessageBytes());
+                new CancelForwarder(), options.loginTimeout(), cleanupTimeout, options.maxMessageBytes(), clients,
+                console);
         serverChannel = new ServerBootstrap()
                 .group(acceptGroup, dataGroup)
                 .channel(Transport.serverSocketChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // A client that vanished without a FIN (a crashed host, a dropped NAT entry) is noticed by the
+                // kernel's keepalive probes, so its session and any backend it holds are released.
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
@@ -126,9 +176,26 @@ public final class ProxyServer implements AutoCloseable {
         return pools;
     }
 
+    /** The admin console, or null when it is off. */
+    public AdminConsole console() {
+        return console;
+    }
+
+    /** Every client session: the graceful shutdown drains them. */
+    public ClientRegistry clients() {
+        return clients;
+    }
+
+    /** Closes the listening socket (the first step of a shutdown); open sessions carry on. */
+    public void stopAccepting() {
+        serverChannel.close().awaitUninterruptibly();
+        log.info("no longer accepting connections on {}", serverChannel.localAddress());
+    }
+
     @Override
     public void close() {
         serverChannel.close().awaitUninterruptibly();
+        clients.close();
         pools.close();
         acceptGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         dataGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();

@@ -235,7 +235,7 @@ public final class ScryptAuthenticator implements Authenticator, PasswordVerifie
         }
         BackendCredentials credentials = new BackendCredentials(tenant.destUser(), password);
         TenantRoute route = new TenantRoute(login.request.database(), login.request.schema(), login.request.user(),
-                destination, credentials);
+                destination, credentials, hashPosition);
         if (login.result.complete(route)) {
             log.info("login of {} accepted (perseus_auth row id {}, client password hash #{}{}): destination {},"
                     + " credentials {}", describe(login.request), tenant.id(), hashPosition,

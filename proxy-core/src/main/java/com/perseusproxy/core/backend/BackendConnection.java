@@ -54,7 +54,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** What each statement the proxy injects is for, so a failure can be judged. */
-    private enum Injected { RESET, SEARCH_PATH, SETTINGS, ROLLBACK }
+    private enum Injected { RESET, SEARCH_PATH, SETTINGS, ROLLBACK, LIVENESS }
 
     private final Destination destination;
     private final BackendCredentials credentials;
@@ -88,6 +88,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> cleanupDeadline;
     /** Bounds the per-lease statements by SchemaExecTimeoutSecs. */
     private ScheduledFuture<?> setupDeadline;
+    /** A liveness check before hand-out (PoolSettings.ServerCheckDelaySecs) in flight; null when none. */
+    private Promise<BackendConnection> livenessCheck;
 
     BackendConnection(Destination destination, BackendCredentials credentials, ConnectionOwner owner,
                       Promise<BackendConnection> loginPromise, long lifetimeNanos) {
@@ -187,6 +189,36 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     /** The session leasing this connection now, or null: only for the console's link column. */
     public BackendListener leaseHolder() {
         return state == State.LEASED ? listener : null;
+    }
+
+    /**
+     * Checks, before the pool hands this idle connection out, that the server still answers: an empty query, which
+     * PostgreSQL answers with EmptyQueryResponse and ReadyForQuery without parsing or planning anything (PgBouncer's
+     * server_check_query default is also empty). The promise fails if the server answers otherwise, closes, or stays
+     * silent for {@code timeout}; the connection is then closed.
+     */
+    public io.netty.util.concurrent.Future<BackendConnection> checkAlive(Duration timeout) {
+        Promise<BackendConnection> result = channel.eventLoop().newPromise();
+        if (state != State.IDLE || !channel.isActive() || !injected.isEmpty()) {
+            result.setFailure(new PgException("08006", "backend " + destination + " is not idle"));
+            return result;
+        }
+        livenessCheck = result;
+        inject(Injected.LIVENESS, "");
+        channel.flush();
+        ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> livenessFailed("no answer within "
+                + timeout.toMillis() + " ms"), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        result.addListener(f -> deadline.cancel(false));
+        return result;
+    }
+
+    private void livenessFailed(String why) {
+        Promise<BackendConnection> check = livenessCheck;
+        livenessCheck = null;
+        if (check != null && check.tryFailure(new PgException("08006", "liveness check of backend " + destination
+                + " pid " + processId() + " failed: " + why))) {
+            close();
+        }
     }
 
     // ---- leasing ---------------------------------------------------------------------------------------------
@@ -450,6 +482,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             loginPromise.tryFailure(new PgException("08006", "backend " + destination
                     + " closed the connection during login"));
         }
+        if (livenessCheck != null) {
+            livenessFailed("the server closed the connection");
+        }
         BackendListener lost = listener;
         listener = null;
         if (lost != null) {
@@ -560,6 +595,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         if (message.tag() == BackendTag.ERROR_RESPONSE) {
             Map<Character, String> fields = MessageReader.errorFields(message);
             String text = kind + " statement failed on backend " + destination + ": " + fields.get('M');
+            if (kind == Injected.LIVENESS) {
+                livenessFailed(fields.get('M'));
+                return;
+            }
             log.warn(text);
             if (kind == Injected.SETTINGS) {
                 session.markDirty(); // the settings were rolled back: reset to known values next lease
@@ -580,8 +619,16 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                         kind == Injected.SEARCH_PATH || kind == Injected.RESET, null));
             }
         } else if (message.tag() == BackendTag.READY_FOR_QUERY) {
-            injected.poll();
+            Injected answered = injected.poll();
             transactionStatus = message.readyStatus();
+            if (answered == Injected.LIVENESS) {
+                Promise<BackendConnection> check = livenessCheck;
+                livenessCheck = null;
+                if (check != null && !check.trySuccess(this)) {
+                    close(); // timed out meanwhile
+                }
+                return;
+            }
             if (injected.isEmpty() && setupDeadline != null) {
                 setupDeadline.cancel(false);
                 setupDeadline = null;

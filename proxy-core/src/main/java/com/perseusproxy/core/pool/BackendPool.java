@@ -191,13 +191,23 @@ public final class BackendPool implements ConnectionOwner {
         }
         retired = false;
         Promise<BackendConnection> promise = loop.newPromise();
+        serve(promise, tenant);
+        return promise;
+    }
+
+    /** An idle connection for the promise now (checked first if idle long), else a place in the queue. */
+    private void serve(Promise<BackendConnection> promise, TenantKey tenant) {
         long now = System.nanoTime();
         if (waiters.isEmpty()) {
             BackendConnection connection = pollIdle(now, tenant);
             if (connection != null) {
+                if (needsLivenessCheck(connection, now)) {
+                    checkThenHandOut(connection, promise, tenant);
+                    return;
+                }
                 stats.leased();
                 promise.setSuccess(connection);
-                return promise;
+                return;
             }
         }
         waiters.add(new Waiter(promise, now, open >= settings.get().maxOpen(), tenant));
@@ -205,7 +215,46 @@ public final class BackendPool implements ConnectionOwner {
             scheduleWaitTimer(now);
         }
         openMoreIfNeeded();
-        return promise;
+    }
+
+    /** ServerCheckDelaySecs: a connection idle longer than this may have been dropped (a firewall, a restart). */
+    private boolean needsLivenessCheck(BackendConnection connection, long now) {
+        return now - connection.idleSinceNanos() >= settings.get().serverCheckDelay().toNanos();
+    }
+
+    /**
+     * Hands out {@code connection} once the server has answered an empty query; a dead one is closed and the promise
+     * served again (another idle connection, a new one, or the queue), so the client never sees it.
+     */
+    private void checkThenHandOut(BackendConnection connection, Promise<BackendConnection> promise,
+                                  TenantKey tenant) {
+        connection.checkAlive(settings.get().connCreateTimeout()).addListener(f -> {
+            if (f.isSuccess()) {
+                stats.leased();
+                if (!promise.trySuccess(connection)) {
+                    release(connection); // the client left meanwhile
+                }
+                return;
+            }
+            log.info("pool {}: {}; replacing it", destination, f.cause().getMessage());
+            if (!promise.isDone()) {
+                serve(promise, tenant);
+            }
+        });
+    }
+
+    /**
+     * The settings were reloaded. A raised MaxOpen lets waiters in at once (new connections open now); a lowered one
+     * closes idle connections above it now and leased ones as they are returned ({@link #release}), never one in use.
+     */
+    public void settingsChanged() {
+        assert loop.inEventLoop();
+        PoolSettings current = settings.get();
+        // open counts down only when each close completes (onClosed), so count the surplus once.
+        for (int surplus = open - current.maxOpen(); surplus > 0 && !idle.isEmpty(); surplus--) {
+            close(idle.removeLast());
+        }
+        openMoreIfNeeded();
     }
 
     /**

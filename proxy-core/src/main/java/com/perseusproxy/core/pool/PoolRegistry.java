@@ -81,6 +81,11 @@ public final class PoolRegistry implements AutoCloseable {
         return pools.values();
     }
 
+    /** A reload changed the settings: every pool applies them now (on the loop; returns at once). */
+    public void settingsChanged() {
+        loop.execute(() -> pools.values().forEach(BackendPool::settingsChanged));
+    }
+
     /** Runs on the loop each second: evicts, then publishes each pool's counts for the metrics endpoint. */
     private void evictIdle() {
         for (BackendPool pool : pools.values()) {

@@ -17,17 +17,30 @@ import java.time.Duration;
  * @param maxPreparedStatements named prepared statements kept per backend connection (least recently used ones are
  *                          closed); 0 = no tracking: named statements pass through unchanged and only work within
  *                          one transaction
+ * @param serverCheckDelay  a connection idle longer than this gets a liveness check (an empty query) before it is
+ *                          handed out, as PgBouncer's server_check_delay; zero = check at every hand-out
  */
 public record PoolSettings(int maxIdle, int maxOpen, Duration maxLifetime, Duration maxIdleTime,
                            Duration connCreateTimeout, Duration connCloseTimeout, Duration schemaExecTimeout,
-                           Duration queryWaitTimeout, int maxPreparedStatements) {
+                           Duration queryWaitTimeout, int maxPreparedStatements, Duration serverCheckDelay) {
+
+    /** PgBouncer's default server_check_delay. */
+    public static final Duration DEFAULT_SERVER_CHECK_DELAY = Duration.ofSeconds(30);
+
+    /** With PgBouncer's server_check_delay of 30 s. */
+    public PoolSettings(int maxIdle, int maxOpen, Duration maxLifetime, Duration maxIdleTime,
+                        Duration connCreateTimeout, Duration connCloseTimeout, Duration schemaExecTimeout,
+                        Duration queryWaitTimeout, int maxPreparedStatements) {
+        this(maxIdle, maxOpen, maxLifetime, maxIdleTime, connCreateTimeout, connCloseTimeout, schemaExecTimeout,
+                queryWaitTimeout, maxPreparedStatements, DEFAULT_SERVER_CHECK_DELAY);
+    }
 
     /** PgBouncer's default max_prepared_statements. */
     public static final int DEFAULT_MAX_PREPARED_STATEMENTS = 200;
 
     /**
-     * Perseus's defaults from its sample config, with PgBouncer's query_wait_timeout of 120 s and
-     * max_prepared_statements of 200.
+     * Perseus's defaults from its sample config, with PgBouncer's query_wait_timeout of 120 s,
+     * max_prepared_statements of 200 and server_check_delay of 30 s.
      */
     public static PoolSettings defaults() {
         return new PoolSettings(3, 5, Duration.ofSeconds(3600), Duration.ofSeconds(300), Duration.ofSeconds(5),

@@ -27,6 +27,6 @@ public final class ExternalRouting implements UnaryOperator<TenantRoute> {
         }
         BackendCredentials issued = external.current(d.host(), d.port(), d.database());
         return new TenantRoute(route.database(), route.schema(), route.user(),
-                new Destination(d.host(), d.port(), d.database(), issued.user()), issued);
+                new Destination(d.host(), d.port(), d.database(), issued.user()), issued, route.clientSecret());
     }
 }

@@ -49,12 +49,19 @@ public final class RouteRefresher {
     }
 
     /** Refreshes every {@code interval}; zero turns the periodic refresh off (NOTIFY and SIGHUP still work). */
-    public void startPeriodic(Duration interval) {
+    public synchronized void startPeriodic(Duration interval) {
+        // A reload may change the interval: the previous schedule, if any, gives way to the new one.
+        if (periodic != null) {
+            periodic.cancel(false);
+            periodic = null;
+        }
         if (!interval.isZero() && !interval.isNegative()) {
-            executor.scheduleWithFixedDelay(this::refreshNow, interval.toMillis(), interval.toMillis(),
+            periodic = executor.scheduleWithFixedDelay(this::refreshNow, interval.toMillis(), interval.toMillis(),
                     TimeUnit.MILLISECONDS);
         }
     }
+
+    private java.util.concurrent.ScheduledFuture<?> periodic;
 
     /** Asks for a refresh as soon as possible; returns at once. */
     public void refreshNow() {

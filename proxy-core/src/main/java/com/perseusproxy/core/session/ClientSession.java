@@ -100,6 +100,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private long authStartedNanos;
     /** Renames named prepared statements for the backends; null when PoolSettings.MaxPreparedStatements is 0. */
     private PreparedStatementRouter preparedStatements;
+    /** Idle, idle-in-transaction and query timeouts; checked by {@link ClientRegistry}'s sweep. */
+    private final ClientTimeouts timeouts = new ClientTimeouts();
+    /** The login and logout log lines, and the counts the logout line reports. */
+    private final SessionLog sessionLog = new SessionLog();
 
     /** The session's number, for the console (SHOW CLIENTS' ptr, KILL_CLIENT). */
     private final long id = NEXT_ID.incrementAndGet();
@@ -116,6 +120,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        services.clients().add(this);
         long millis = services.loginTimeout().toMillis();
         loginTimeout = channel.eventLoop().schedule(() -> fail(new PgException("08P01", "login did not complete"
                 + " within " + services.loginTimeout().toSeconds() + " s (ClientSettings.LoginTimeoutSecs)")),
@@ -129,6 +134,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         PgMessage message = (PgMessage) msg;
+        timeouts.onClientMessage(System.nanoTime());
+        sessionLog.fromClient(message.frame().readableBytes());
         switch (state) {
             case PASSWORD -> {
                 try {
@@ -168,6 +175,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         state = State.CLOSED;
+        services.clients().remove(this);
+        sessionLog.loggedOut(startup, channel.remoteAddress());
         if (loginTimeout != null) {
             loginTimeout.cancel(false);
         }
@@ -221,8 +230,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void onStartup(StartupPacket.Startup start) {
+        if (services.clients().draining()) {
+            fail(ClientRegistry.shuttingDown());
+            return;
+        }
         if (services.console() != null && AdminConsole.claims(start.parameters().get("database"))) {
-            loginTimeout.cancel(false); // the console session keeps its own
+            // The console session has its own login timeout and is no tenant session: SHOW CLIENTS, the timeouts
+            // and the drain do not count it.
+            loginTimeout.cancel(false);
+            services.clients().remove(this);
             services.console().takeOver(channel, this, start);
             return;
         }
@@ -260,6 +276,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (error != null) {
             fail(asClientError(error));
+            return;
+        }
+        if (services.clients().draining()) {
+            fail(ClientRegistry.shuttingDown());
             return;
         }
         route = result;
@@ -329,6 +349,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
         }
         loginTimeout.cancel(false);
+        if (services.clients().draining()) {
+            fail(ClientRegistry.shuttingDown());
+            return;
+        }
+        sessionLog.loginSucceeded(startup, route.clientSecret(), channel.remoteAddress());
         cancelKey = services.cancelKeys().register(this);
         channel.write(ServerMessages.authenticationOk());
         reported.forEach((name, value) -> channel.write(ServerMessages.parameterStatus(channel.alloc(), name, value)));
@@ -350,6 +375,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             first.release();
             state = State.CLOSED;
             channel.close();
+            return;
+        }
+        if (services.clients().draining()) {
+            first.release();
+            fail(ClientRegistry.shuttingDown());
             return;
         }
         queued.addFirst(first);
@@ -392,6 +422,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             channel.close(); // channelInactive hands the backend over for cleanup
             return;
         }
+        timeouts.beforeForward(backend, System.nanoTime());
         if (preparedStatements != null) {
             preparedStatements.forward(message, backend);
         } else {
@@ -439,7 +470,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         } else if (preparedStatements != null) {
             preparedStatements.onBackendMessage(message);
         }
-        channel.write(message.frame(), channel.voidPromise()); // a failed write reaches exceptionCaught
+        sessionLog.toClient(message.frame().readableBytes());
+        // A failed write reaches exceptionCaught: no promise per forwarded message.
+        channel.write(timeouts.onBackendMessage(message, channel.alloc(), System.nanoTime()), channel.voidPromise());
     }
 
     @Override
@@ -458,6 +491,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             state = State.IDLE;
             channel.config().setAutoRead(true);
             pool.release(done);
+            sessionLog.transactionEnded();
+            if (services.clients().draining()) {
+                fail(ClientRegistry.shuttingDown()); // its transaction is over: the drain closes it now
+            }
         }
     }
 
@@ -554,6 +591,49 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** KILL_CLIENT, KILL: ends this session with the error; a transaction in flight is rolled back. */
     public void kill(PgException error) {
+    }
+
+    // ---- timeouts and shutdown (see ClientTimeouts, ClientRegistry) -----------------------------------------
+
+    /** The registry's sweep: fires a timeout that has passed. */
+    void checkTimeouts(long nowNanos, ClientTimeouts.Settings settings) {
+        if (state == State.IDLE || state == State.ACTIVE) {
+            timeouts.check(nowNanos, settings, state == State.IDLE, state == State.ACTIVE ? backend : null,
+                    services.cancelSender(), this::expire);
+        }
+    }
+
+    private void expire(PgException error, boolean closeBackend) {
+        log.info("closing client {} ({}): {}", channel.remoteAddress(), startup, error.getMessage());
+        if (closeBackend && backend != null) {
+            // Mid-transaction: it cannot serve anyone else; closing it makes the server roll back.
+            BackendConnection held = backend;
+            backend = null;
+            held.close();
+            pool.release(held);
+        }
+        fail(error);
+    }
+
+    /**
+     * The shutdown has begun: a client between transactions, or not yet logged in, or still waiting for its first
+     * backend (nothing of its transaction has run), is closed with 57P01 now. One inside a transaction finishes it
+     * ({@link #onBackendIdle}); one whose password is being checked is refused when the check completes.
+     */
+    void onDrain() {
+        if (state == State.STARTUP || state == State.PASSWORD || state == State.IDLE
+                || (state == State.WAITING && backend == null)) {
+            fail(ClientRegistry.shuttingDown());
+        }
+    }
+
+    /** Whether the drain must wait for this session: it holds a backend, or its login or lease is under way. */
+    boolean busy() {
+        return backend != null || state == State.AUTHENTICATING || state == State.PROBING || state == State.WAITING;
+    }
+
+    /** The drain is over: close whatever is left. */
+    void terminate(PgException error) {
         fail(error);
     }
 
@@ -562,6 +642,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void fail(PgException error) {
         if (!channel.isActive()) {
             return;
+        }
+        if (!sessionLog.loggedIn() && state != State.CLOSED) {
+            sessionLog.loginFailed(startup, error, channel.remoteAddress());
         }
         channel.writeAndFlush(ServerMessages.errorResponse(channel.alloc(), error))
                 .addListener(ChannelFutureListener.CLOSE);

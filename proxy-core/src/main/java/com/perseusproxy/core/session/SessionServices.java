@@ -11,9 +11,19 @@ import java.time.Duration;
  * @param loginTimeout    a client must finish logging in within this time
  * @param cleanupTimeout  how long a backend whose client vanished may take to roll back before it is closed
  * @param maxMessageBytes the largest message a client may send
+ * @param clients         every session of the loop: timeouts and graceful shutdown
  * @param console         the admin console (virtual databases pgbouncer and perseus), or null for none
  */
 public record SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
                               CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
-                              int maxMessageBytes, com.perseusproxy.core.admin.AdminConsole console) {
+                              int maxMessageBytes, ClientRegistry clients,
+                              com.perseusproxy.core.admin.AdminConsole console) {
+
+    /** Without an admin console. */
+    public SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
+                           CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
+                           int maxMessageBytes, ClientRegistry clients) {
+        this(authenticator, pools, cancelKeys, cancelSender, loginTimeout, cleanupTimeout, maxMessageBytes, clients,
+                null);
+    }
 }

@@ -10,7 +10,9 @@ import com.perseusproxy.core.pool.PoolSettings;
 import com.perseusproxy.core.protocol.ClientFrameDecoder;
 import com.perseusproxy.core.protocol.PgFrameDecoder;
 import com.perseusproxy.core.session.CancelKeys;
+import com.perseusproxy.core.session.ClientRegistry;
 import com.perseusproxy.core.session.ClientSession;
+import com.perseusproxy.core.session.ClientTimeouts;
 import com.perseusproxy.core.session.SessionServices;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -55,7 +57,8 @@ final class LeaseRig implements AutoCloseable {
         services = new SessionServices(
                 request -> CompletableFuture.completedFuture(new TenantRoute(request.database(), request.schema(),
                         request.user(), DESTINATION, new BackendCredentials("backend_user", "backend-secret"))),
-                pools, new CancelKeys(), target -> { }, Duration.ofSeconds(30), Duration.ofSeconds(10), 1 << 20);
+                pools, new CancelKeys(), target -> { }, Duration.ofSeconds(30), Duration.ofSeconds(10), 1 << 20,
+                new ClientRegistry(loopOwner.eventLoop(), () -> ClientTimeouts.Settings.OFF));
     }
 
     /** A client that has logged in as {@code user} with {@code schema} (answering a probe lease if one is sent). */

@@ -14,14 +14,32 @@ import java.time.Duration;
  * @param verifiedLoginCacheTtl   {@code VerifiedLoginCacheSecs} (default 60; 0 = off): how long a proved password
  *                                skips scrypt for the same row and stored hash
  * @param verifiedLoginCacheSize  {@code VerifiedLoginCacheSize} (default 10000): entries kept at most
+ * @param idleInTransactionTimeout {@code IdleInTransactionTimeoutSecs} (default 0 = off): PgBouncer's
+ *                                idle_transaction_timeout
+ * @param clientIdleTimeout       {@code ClientIdleTimeoutSecs} (default 0 = off): PgBouncer's client_idle_timeout
+ * @param queryTimeout            {@code QueryTimeoutSecs} (default 0 = off): PgBouncer's query_timeout
  */
 public record ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
-                             Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize) {
+                             Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize,
+                             Duration idleInTransactionTimeout, Duration clientIdleTimeout, Duration queryTimeout) {
+
+    /** Without the session timeouts (all off). */
+    public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
+                          Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize) {
+        this(loginTimeout, maxConcurrentHashChecks, maxMessageBytes, verifiedLoginCacheTtl, verifiedLoginCacheSize,
+                Duration.ZERO, Duration.ZERO, Duration.ZERO);
+    }
 
     /** The limits before the verified-login cache existed, with its defaults. */
     public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes) {
         this(loginTimeout, maxConcurrentHashChecks, maxMessageBytes, VerifiedLoginCache.DEFAULT_TTL,
                 VerifiedLoginCache.DEFAULT_MAX_ENTRIES);
+    }
+
+    /** The timeouts a session checks, in the core's terms; they apply live on reload. */
+    public com.perseusproxy.core.session.ClientTimeouts.Settings timeouts() {
+        return new com.perseusproxy.core.session.ClientTimeouts.Settings(idleInTransactionTimeout, clientIdleTimeout,
+                queryTimeout);
     }
 
     public VerifiedLoginCache newVerifiedLoginCache() {

@@ -15,7 +15,7 @@ final class PoolSettingsSection {
 
     static final List<String> KEYS = List.of("MaxIdle", "MaxOpen", "MaxLifetimeSecs", "MaxIdletimeSecs",
             "ConnCreateTimeoutSecs", "ConnCloseTimeoutSecs", "SchemaExecTimeoutSecs", "QueryWaitTimeoutSecs",
-            "MaxPreparedStatements");
+            "MaxPreparedStatements", "ServerCheckDelaySecs");
     private static final int MAX = Integer.MAX_VALUE;
 
     private PoolSettingsSection() {
@@ -33,7 +33,9 @@ final class PoolSettingsSection {
                 seconds(s, "SchemaExecTimeoutSecs", base.schemaExecTimeout(), 1, ""),
                 seconds(s, "QueryWaitTimeoutSecs", base.queryWaitTimeout(), 0, "0 = wait without limit"),
                 s.integer("MaxPreparedStatements", base.maxPreparedStatements(), 0, MAX,
-                        "named prepared statements per backend connection, 0 = pass them through untracked"));
+                        "named prepared statements per backend connection, 0 = pass them through untracked"),
+                seconds(s, "ServerCheckDelaySecs", base.serverCheckDelay(), 0,
+                        "idle seconds after which a connection is checked before use; 0 = check every time"));
     }
 
     private static Duration seconds(JsonSection s, String key, Duration base, int min, String rule)

@@ -29,18 +29,20 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                           AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
                           LogSettings log, LocalKeySettings localKey, ClientSettings client,
                           RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands,
-                          TlsSettings tls) {
+                          TlsSettings tls, ShutdownSettings shutdown) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
             "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
-            "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings");
+            "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings");
     static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
             "NotifyChannel");
     static final List<String> AWS_KEYS = List.of("AccessKeyId", "SecretAccessKey", "Region", "Endpoint", "KMSKeyARN");
     static final List<String> LOG_KEYS = List.of("Level", "Json");
     static final List<String> LOCAL_KEY_KEYS = List.of("KeyFile");
     static final List<String> CLIENT_KEYS = List.of("LoginTimeoutSecs", "MaxConcurrentHashChecks", "MaxMessageBytes",
-            "VerifiedLoginCacheSecs", "VerifiedLoginCacheSize");
+            "VerifiedLoginCacheSecs", "VerifiedLoginCacheSize", "IdleInTransactionTimeoutSecs", "ClientIdleTimeoutSecs",
+            "QueryTimeoutSecs");
+    static final List<String> SHUTDOWN_KEYS = List.of("DrainTimeoutSecs");
     static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
 
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -51,6 +53,15 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    /** Without TLS and ShutdownSettings sections (their defaults). */
+    public ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddress, AuthDbSettings authDb,
+                       AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
+                       LogSettings log, LocalKeySettings localKey, ClientSettings client,
+                       RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands) {
+        this(listenAddress, metricsAddress, authDb, aws, poolSettings, overrideSettings, log, localKey, client,
+                rotation, credentialCommands, TlsSettings.DEFAULTS, ShutdownSettings.defaults());
+    }
 
     public ProxyConfig {
         overrideSettings = Map.copyOf(overrideSettings);
@@ -107,7 +118,8 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 client(top.section("ClientSettings", CLIENT_KEYS)),
                 RotationSettings.read(authDbSection),
                 CredentialCommandSettings.readAll(top),
-                TlsSettingsSection.read(top));
+                TlsSettingsSection.read(top),
+                ShutdownSettings.read(top.section("ShutdownSettings", SHUTDOWN_KEYS)));
     }
 
     /** The top-level pool settings, for pools without an override. */
@@ -187,6 +199,12 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 s.integer("MaxMessageBytes", DEFAULT_MAX_MESSAGE_BYTES, MIN_MESSAGE_BYTES, MAX_MESSAGE_BYTES, "bytes"),
                 Duration.ofSeconds(s.integer("VerifiedLoginCacheSecs", 60, 0, 3600, "seconds; 0 = off")),
                 s.integer("VerifiedLoginCacheSize", VerifiedLoginCache.DEFAULT_MAX_ENTRIES, 1, 1_000_000,
-                        "entries"));
+                        "entries"),
+                Duration.ofSeconds(s.integer("IdleInTransactionTimeoutSecs", 0, 0, 86400,
+                        "seconds a client may hold a backend inside a transaction without sending anything; 0 = off")),
+                Duration.ofSeconds(s.integer("ClientIdleTimeoutSecs", 0, 0, 86400,
+                        "seconds a logged-in client may stay idle between transactions; 0 = off")),
+                Duration.ofSeconds(s.integer("QueryTimeoutSecs", 0, 0, 86400,
+                        "seconds a query may run before it is cancelled; 0 = off")));
     }
 }

@@ -34,8 +34,11 @@ public final class MetricsServer implements AutoCloseable {
     private final PoolMetrics poolMetrics;
     private final byte[] health;
 
-    private MetricsServer(HttpServer http, ExecutorService thread, PoolRegistry pools, BuildInfo build)
-            throws IOException {
+    private final Readiness readiness;
+
+    private MetricsServer(HttpServer http, ExecutorService thread, PoolRegistry pools, BuildInfo build,
+                          Readiness readiness) throws IOException {
+        this.readiness = readiness;
         this.http = http;
         this.thread = thread;
         this.poolMetrics = new PoolMetrics(pools);
@@ -43,6 +46,7 @@ public final class MetricsServer implements AutoCloseable {
         http.createContext("/metrics", exchange -> respond(exchange, "/metrics", this::metrics,
                 PrometheusText.CONTENT_TYPE));
         http.createContext("/health", exchange -> respond(exchange, "/health", () -> health, "application/json"));
+        http.createContext("/ready", this::ready);
         http.createContext("/", exchange -> {
             try (exchange) {
                 exchange.sendResponseHeaders(404, -1);
@@ -56,13 +60,19 @@ public final class MetricsServer implements AutoCloseable {
      * @throws UncheckedIOException when the address cannot be bound (the message says which key to change)
      */
     public static MetricsServer start(InetSocketAddress address, PoolRegistry pools, BuildInfo build) {
+        return start(address, pools, build, new Readiness());
+    }
+
+    /** Binds and starts serving, with {@code /ready} answering from {@code readiness}. */
+    public static MetricsServer start(InetSocketAddress address, PoolRegistry pools, BuildInfo build,
+                                      Readiness readiness) {
         ExecutorService thread = Executors.newSingleThreadExecutor(new DefaultThreadFactory("perseus-metrics", true));
         try {
             HttpServer http = HttpServer.create(address, 16);
             http.setExecutor(thread);
-            MetricsServer server = new MetricsServer(http, thread, pools, build);
+            MetricsServer server = new MetricsServer(http, thread, pools, build, readiness);
             http.start();
-            log.info("serving /metrics and /health on {}", http.getAddress());
+            log.info("serving /metrics, /health and /ready on {}", http.getAddress());
             return server;
         } catch (IOException e) {
             thread.shutdownNow();
@@ -80,6 +90,34 @@ public final class MetricsServer implements AutoCloseable {
         PrometheusText text = new PrometheusText();
         poolMetrics.writeTo(text);
         return text.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** 200 when the proxy should get new clients, 503 (with the reason) when not: for load-balancer probes. */
+    private void ready(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            if (!exchange.getRequestURI().getPath().equals("/ready")) {
+                exchange.sendResponseHeaders(404, -1);
+                return;
+            }
+            String method = exchange.getRequestMethod();
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+                exchange.sendResponseHeaders(405, -1);
+                return;
+            }
+            String problem = readiness.problem();
+            byte[] body = JSON.writeValueAsBytes(problem == null ? java.util.Map.of("ready", true)
+                    : java.util.Map.of("ready", false, "reason", problem));
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.getResponseHeaders().set("Cache-Control", "no-store");
+            int status = problem == null ? 200 : 503;
+            if (method.equals("HEAD")) {
+                exchange.sendResponseHeaders(status, -1);
+            } else {
+                exchange.sendResponseHeaders(status, body.length);
+                exchange.getResponseBody().write(body);
+            }
+        }
     }
 
     private interface Body {

@@ -178,6 +178,7 @@ class ProxyConfigTest {
         env.put("PERSEUS_POOLSETTINGS_SCHEMAEXECTIMEOUTSECS", "15");
         env.put("PERSEUS_POOLSETTINGS_QUERYWAITTIMEOUTSECS", "16");
         env.put("PERSEUS_POOLSETTINGS_MAXPREPAREDSTATEMENTS", "18");
+        env.put("PERSEUS_POOLSETTINGS_SERVERCHECKDELAYSECS", "20");
         env.put("PERSEUS_LOGSETTINGS_LEVEL", "debug");
         env.put("PERSEUS_LOGSETTINGS_JSON", "f");
         env.put("PERSEUS_LOCALKEYSETTINGS_KEYFILE", "/env/local.key");
@@ -186,6 +187,10 @@ class ProxyConfigTest {
         env.put("PERSEUS_CLIENTSETTINGS_MAXMESSAGEBYTES", "65536");
         env.put("PERSEUS_CLIENTSETTINGS_VERIFIEDLOGINCACHESECS", "0");
         env.put("PERSEUS_CLIENTSETTINGS_VERIFIEDLOGINCACHESIZE", "19");
+        env.put("PERSEUS_CLIENTSETTINGS_IDLEINTRANSACTIONTIMEOUTSECS", "21");
+        env.put("PERSEUS_CLIENTSETTINGS_CLIENTIDLETIMEOUTSECS", "22");
+        env.put("PERSEUS_CLIENTSETTINGS_QUERYTIMEOUTSECS", "23");
+        env.put("PERSEUS_SHUTDOWNSETTINGS_DRAINTIMEOUTSECS", "24");
 
         java.util.Set<String> allKeys = new java.util.TreeSet<>();
         for (String top : ProxyConfig.TOP_KEYS) {
@@ -197,7 +202,7 @@ class ProxyConfigTest {
         Map<String, java.util.List<String>> sections = Map.of("AUTHDBSETTINGS", ProxyConfig.AUTH_DB_KEYS,
                 "AWSSETTINGS", ProxyConfig.AWS_KEYS, "POOLSETTINGS", PoolSettingsSection.KEYS,
                 "LOGSETTINGS", ProxyConfig.LOG_KEYS, "LOCALKEYSETTINGS", ProxyConfig.LOCAL_KEY_KEYS,
-                "CLIENTSETTINGS", ProxyConfig.CLIENT_KEYS);
+                "CLIENTSETTINGS", ProxyConfig.CLIENT_KEYS, "SHUTDOWNSETTINGS", ProxyConfig.SHUTDOWN_KEYS);
         sections.forEach((section, keys) -> keys.forEach(key ->
                 allKeys.add("PERSEUS_" + section + "_" + key.toUpperCase(java.util.Locale.ROOT))));
         assertEquals(allKeys, new java.util.TreeSet<>(env.keySet()), "every key has an environment case");
@@ -212,10 +217,13 @@ class ProxyConfigTest {
         assertEquals(new AwsSettings("AKIAENV", "env-secret", "eu-west-1", "https://kms.example.internal",
                 "arn:aws:kms:eu-west-1:111122223333:key/env"), config.aws());
         assertEquals(new PoolSettings(4, 9, Duration.ofSeconds(11), Duration.ofSeconds(12), Duration.ofSeconds(13),
-                Duration.ofSeconds(14), Duration.ofSeconds(15), Duration.ofSeconds(16), 18), config.toPoolSettings());
+                Duration.ofSeconds(14), Duration.ofSeconds(15), Duration.ofSeconds(16), 18, Duration.ofSeconds(20)),
+                config.toPoolSettings());
         assertEquals(new LogSettings("DEBUG", false), config.log());
         assertEquals(Path.of("/env/local.key"), config.localKey().keyFile());
-        assertEquals(new ClientSettings(Duration.ofSeconds(17), 3, 65536, Duration.ZERO, 19), config.client());
+        assertEquals(new ClientSettings(Duration.ofSeconds(17), 3, 65536, Duration.ZERO, 19, Duration.ofSeconds(21),
+                Duration.ofSeconds(22), Duration.ofSeconds(23)), config.client());
+        assertEquals(Duration.ofSeconds(24), config.shutdown().drainTimeout());
     }
 
     @Test
