@@ -29,11 +29,12 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                           AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
                           LogSettings log, LocalKeySettings localKey, ClientSettings client,
                           RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands,
-                          TlsSettings tls, ShutdownSettings shutdown) {
+                          TlsSettings tls, ShutdownSettings shutdown, AdminSettings admin,
+                          Map<String, String[]> listing) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
             "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
-            "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings");
+            "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings", "AdminSettings");
     static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
             "NotifyChannel");
     static final List<String> AWS_KEYS = List.of("AccessKeyId", "SecretAccessKey", "Region", "Endpoint", "KMSKeyARN");
@@ -63,9 +64,20 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 rotation, credentialCommands, TlsSettings.DEFAULTS, ShutdownSettings.defaults());
     }
 
+    /** Without AdminSettings (the console off) and without a key listing. */
+    public ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddress, AuthDbSettings authDb,
+                       AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
+                       LogSettings log, LocalKeySettings localKey, ClientSettings client,
+                       RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands,
+                       TlsSettings tls, ShutdownSettings shutdown) {
+        this(listenAddress, metricsAddress, authDb, aws, poolSettings, overrideSettings, log, localKey, client,
+                rotation, credentialCommands, tls, shutdown, AdminSettings.defaults(), Map.of());
+    }
+
     public ProxyConfig {
         overrideSettings = Map.copyOf(overrideSettings);
         credentialCommands = Map.copyOf(credentialCommands);
+        listing = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(listing));
     }
 
     /** Reads the file and applies {@code PERSEUS_*} overrides from the process environment. */
@@ -119,7 +131,9 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 RotationSettings.read(authDbSection),
                 CredentialCommandSettings.readAll(top),
                 TlsSettingsSection.read(top),
-                ShutdownSettings.read(top.section("ShutdownSettings", SHUTDOWN_KEYS)));
+                ShutdownSettings.read(top.section("ShutdownSettings", SHUTDOWN_KEYS)),
+                AdminSettings.read(top.section("AdminSettings", AdminSettings.KEYS)),
+                top.listing());
     }
 
     /** The top-level pool settings, for pools without an override. */
