@@ -23,6 +23,8 @@ public final class AdminConsole {
 
     /** The database names that reach the console instead of a tenant. */
     public static final Set<String> DATABASES = Set.of("pgbouncer", "perseus");
+    /** What SHOW VERSION answers; it names PgBouncer's version so that tools parsing it keep working. */
+    public static final String VERSION = ServiceShows.VERSION;
 
     private final PasswordVerifier verifier;
     private final Supplier<AdminUsers> users;

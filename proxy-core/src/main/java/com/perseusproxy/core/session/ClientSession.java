@@ -591,6 +591,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** KILL_CLIENT, KILL: ends this session with the error; a transaction in flight is rolled back. */
     public void kill(PgException error) {
+        log.info("closing client {} ({}): {}", channel.remoteAddress(), startup, error.getMessage());
+        fail(error);
     }
 
     // ---- timeouts and shutdown (see ClientTimeouts, ClientRegistry) -----------------------------------------
