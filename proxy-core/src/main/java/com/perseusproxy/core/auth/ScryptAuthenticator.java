@@ -76,6 +76,37 @@ public final class ScryptAuthenticator implements Authenticator, PasswordVerifie
         return login.result;
     }
 
+    /**
+     * Reads the row (on a lookup thread) to decide how to ask for the password. The row read goes with the login
+     * to {@link #authenticate}, so a login still costs one lookup.
+     */
+    @Override
+    public CompletableFuture<LoginMethod> prepare(LoginRequest request) {
+        CompletableFuture<LoginMethod> result = new CompletableFuture<>();
+        try {
+            lookupPool.execute(() -> {
+                try {
+                    Optional<TenantRecord> row = directory.find(request.database(), request.schema());
+                    TenantRecord tenant = row.orElse(null);
+                    java.util.List<ScramVerifier> verifiers = tenant == null
+                            || !Objects.equals(request.user(), tenant.sourceUser()) ? java.util.List.of()
+                            : java.util.List.copyOf(ClientPasswordHashes.verifiers(tenant.sourcePassHashed()).keySet());
+                    result.complete(new LoginMethod(verifiers, tenant, true));
+                } catch (TenantLookupException e) {
+                    log.warn("login of {} failed: {}", describe(request), e.getMessage());
+                    result.completeExceptionally(AuthErrors.authDbUnavailable());
+                } catch (RuntimeException e) {
+                    log.error("login of {} failed with an unexpected error", describe(request), e);
+                    result.completeExceptionally(AuthErrors.internal());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(lookupPool.isShutdown() ? AuthErrors.shuttingDown()
+                    : AuthErrors.lookupQueueFull());
+        }
+        return result;
+    }
+
     /** Console logins (AdminSettings): the same hash pool, queue and deadline as tenant logins. */
     @Override
     public CompletableFuture<Boolean> verify(String storedHashes, String password) {
@@ -129,11 +160,24 @@ public final class ScryptAuthenticator implements Authenticator, PasswordVerifie
         LoginRequest request = login.request;
         Optional<TenantRecord> tenant;
         try {
-            tenant = directory.find(request.database(), request.schema());
+            tenant = request.method().looked() ? Optional.ofNullable(request.method().row())
+                    : directory.find(request.database(), request.schema());
         } catch (TenantLookupException e) {
             // The message is redacted by contract; the stack trace is left out because driver causes may not be.
             log.warn("login of {} failed: {}", describe(request), e.getMessage());
             login.fail(AuthErrors.authDbUnavailable());
+            return;
+        }
+        if (request.proved() != null) {
+            // The client proved the password with SCRAM against a verifier of this very row (prepare read it).
+            TenantRecord row = tenant.orElse(null);
+            Integer position = row == null || !Objects.equals(request.user(), row.sourceUser()) ? null
+                    : ClientPasswordHashes.verifiers(row.sourcePassHashed()).get(request.proved());
+            if (position == null) {
+                login.fail(AuthErrors.passwordFailed(request.user()));
+                return;
+            }
+            openRoute(login, row, position, false);
             return;
         }
         int cached = cachedMatch(request, tenant.orElse(null));

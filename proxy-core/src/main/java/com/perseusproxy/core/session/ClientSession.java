@@ -100,6 +100,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private long authStartedNanos;
     /** Renames named prepared statements for the backends; null when PoolSettings.MaxPreparedStatements is 0. */
     private PreparedStatementRouter preparedStatements;
+    /** The login being asked for: how (cleartext or SCRAM) and the row read to decide. */
+    private LoginRequest login;
+    /** The SCRAM exchange, when the row holds a verifier. */
+    private SaslSteps sasl;
     /** Idle, idle-in-transaction and query timeouts; checked by {@link ClientRegistry}'s sweep. */
     private final ClientTimeouts timeouts = new ClientTimeouts();
     /** The login and logout log lines, and the counts the logout line reports. */
@@ -254,19 +258,48 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         startup = TenantStartup.parse(start.parameters());
         state = State.PASSWORD;
-        channel.writeAndFlush(ServerMessages.authenticationCleartextPassword());
+        // The row decides how to ask (SCRAM when it holds a verifier); it is read once, for the whole login.
+        authStartedNanos = System.nanoTime();
+        channel.config().setAutoRead(false);
+        LoginRequest asked = new LoginRequest(startup.database(), startup.schema(), startup.user(), null);
+        services.authenticator().prepare(asked).whenComplete((method, error) -> channel.eventLoop().execute(() -> {
+            if (state != State.PASSWORD) {
+                return; // the client left meanwhile
+            }
+            if (error != null) {
+                fail(asClientError(error));
+                return;
+            }
+            login = asked.withMethod(method);
+            if (method.scram()) {
+                sasl = SaslSteps.start(channel, method.verifiers(), startup.user());
+            } else {
+                channel.writeAndFlush(ServerMessages.authenticationCleartextPassword());
+            }
+            channel.config().setAutoRead(true);
+        }));
     }
 
     private void onPassword(PgMessage message) {
         if (message.tag() != FrontendTag.PASSWORD) {
             throw new PgException("08P01", "expected a password message, got message type '" + message.tag() + "'");
         }
-        String password = MessageReader.password(message);
+        if (login == null) {
+            throw new PgException("08P01", "a password message came before the server asked for one");
+        }
+        LoginRequest presented;
+        if (sasl != null) {
+            com.perseusproxy.core.auth.ScramVerifier proved = sasl.step(channel, message);
+            if (proved == null) {
+                return; // SASLContinue sent; the client-final-message comes next
+            }
+            presented = login.provedBy(proved);
+        } else {
+            presented = login.withPassword(MessageReader.password(message));
+        }
         state = State.AUTHENTICATING;
-        authStartedNanos = System.nanoTime();
         channel.config().setAutoRead(false);
-        services.authenticator()
-                .authenticate(new LoginRequest(startup.database(), startup.schema(), startup.user(), password))
+        services.authenticator().authenticate(presented)
                 .whenComplete((result, error) -> channel.eventLoop().execute(() -> onAuthenticated(result, error)));
     }
 
