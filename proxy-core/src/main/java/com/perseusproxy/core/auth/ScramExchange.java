@@ -1,10 +1,7 @@
 package com.perseusproxy.core.auth;
 
-import com.ongres.scram.common.ClientFirstMessage;
-import com.ongres.scram.common.Gs2CbindFlag;
 import com.ongres.scram.common.ScramFunctions;
 import com.ongres.scram.common.ServerFirstMessage;
-import com.ongres.scram.common.exception.ScramParseException;
 import com.perseusproxy.core.protocol.PgException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -15,7 +12,7 @@ import java.util.List;
 /**
  * The server side of one SCRAM-SHA-256 exchange (RFC 5802, RFC 7677; PostgreSQL's flavour: the user name in the
  * messages is ignored, the startup packet's counts). The message formats and the key arithmetic are the ongres
- * scram library's ({@link ClientFirstMessage}, {@link ServerFirstMessage}, {@link ScramFunctions}); this class only
+ * scram library's ({@link ServerFirstMessage}, {@link ScramFunctions}); this class only
  * sequences them and checks channel binding. The proof is checked against every verifier of the exchange (those that
  * share the salt), with no early exit, so the time taken does not depend on which one matched. HMACs only: cheap
  * enough for the event loop. Any failure is the same 28P01 as a wrong cleartext password.
@@ -56,31 +53,44 @@ public final class ScramExchange {
         if (!mechanisms().contains(mechanism)) {
             throw failed("the client chose SASL mechanism '" + mechanism + "', which was not offered");
         }
-        ClientFirstMessage first;
-        try {
-            first = ClientFirstMessage.parseFrom(clientFirst);
-        } catch (ScramParseException | IllegalArgumentException e) {
+        // Parsed here rather than with ClientFirstMessage.parseFrom, which refuses the empty user name ("n=") that
+        // libpq sends: PostgreSQL takes the user from the startup packet, not from SCRAM.
+        int firstComma = clientFirst.indexOf(',');
+        int secondComma = firstComma < 0 ? -1 : clientFirst.indexOf(',', firstComma + 1);
+        if (firstComma < 1 || secondComma < 0) {
             throw new PgException("08P01", "malformed SCRAM client-first-message");
         }
-        Gs2CbindFlag flag = first.getGs2Header().getChannelBindingFlag();
+        String flagPart = clientFirst.substring(0, firstComma);
+        String clientNonce = null;
+        for (String field : clientFirst.substring(secondComma + 1).split(",")) {
+            if (field.startsWith("r=") && clientNonce == null) {
+                clientNonce = field.substring(2);
+            }
+        }
+        if (clientNonce == null || clientNonce.isEmpty() || !clientFirst.substring(secondComma + 1).startsWith("n=")) {
+            throw new PgException("08P01", "malformed SCRAM client-first-message");
+        }
+        char flag = flagPart.charAt(0);
         bound = mechanism.equals(MECHANISM_PLUS);
-        if (bound && (flag != Gs2CbindFlag.CHANNEL_BINDING_REQUIRED
-                || !"tls-server-end-point".equals(first.getGs2Header().getChannelBindingName()))) {
+        if (bound && !flagPart.equals("p=tls-server-end-point")) {
             throw failed("SCRAM-SHA-256-PLUS needs tls-server-end-point channel binding");
         }
-        if (!bound && flag == Gs2CbindFlag.CHANNEL_BINDING_REQUIRED) {
+        if (!bound && flag == 'p') {
             throw failed("channel binding data sent with plain SCRAM-SHA-256");
         }
-        if (!bound && flag == Gs2CbindFlag.CLIENT_YES_SERVER_NOT && channelBinding != null) {
+        if (!bound && flag == 'y' && channelBinding != null) {
             // The client could bind, and so could we: someone in between removed -PLUS from the offer.
             throw failed("the client says the server offered no channel binding, but it did");
+        }
+        if (!bound && flag != 'n' && flag != 'y') {
+            throw new PgException("08P01", "malformed SCRAM client-first-message");
         }
         int headerEnd = clientFirst.indexOf(',', clientFirst.indexOf(',') + 1) + 1;
         gs2Header = clientFirst.substring(0, headerEnd);
         clientFirstBare = clientFirst.substring(headerEnd);
         String serverNonce = Base64.getEncoder().encodeToString(ScramFunctions.salt(18, RANDOM));
         ScramVerifier v = verifiers.get(0);
-        ServerFirstMessage message = new ServerFirstMessage(first.getClientNonce(), serverNonce,
+        ServerFirstMessage message = new ServerFirstMessage(clientNonce, serverNonce,
                 Base64.getEncoder().encodeToString(v.salt()), v.iterations());
         nonce = message.getNonce();
         serverFirst = message.toString();
