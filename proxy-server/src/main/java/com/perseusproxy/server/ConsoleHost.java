@@ -61,6 +61,11 @@ final class ConsoleHost implements AdminHost {
         this.stopRequest = request;
     }
 
+    /** The config in force (the start's, then each reload's). */
+    ProxyConfig config() {
+        return config;
+    }
+
     AdminUsers users() {
         return config.admin().toAdminUsers();
     }

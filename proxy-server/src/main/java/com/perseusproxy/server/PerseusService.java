@@ -124,13 +124,15 @@ public final class PerseusService implements AutoCloseable {
                     config.listenAddress().toSocketAddress(), rotation.logins(authenticator), poolSettings,
                     config.client().loginTimeout(), config.client().maxMessageBytes(),
                     rotation.credentialSource(), clientTls, serverTls, timeouts::get,
-                    new ProxyServer.ConsoleLogins(authenticator, consoleHost::users)));
+                    new ProxyServer.ConsoleLogins(authenticator, consoleHost::users),
+                    () -> consoleHost.config().client().limits()));
             rotation.start(proxy.pools().routes(), config.authDb().toHikariConfig());
             MetricsServer metrics = null;
             if (config.metricsEnabled()) {
                 readiness = new Readiness(authDb, config.authDb().queryTimeoutSecs());
                 metrics = MetricsServer.start(config.metricsAddress().toSocketAddress(), proxy.pools(),
                         BuildInfo.current(), readiness);
+                metrics.throttle(proxy.limits().throttle());
             } else {
                 readiness = new Readiness();
                 log.info("MetricsAddress is empty: no /metrics, /health or /ready endpoint");

@@ -13,6 +13,7 @@ import com.perseusproxy.core.pool.PoolRegistry;
 import com.perseusproxy.core.pool.PoolSettings;
 import com.perseusproxy.core.protocol.ClientFrameDecoder;
 import com.perseusproxy.core.session.CancelKeys;
+import com.perseusproxy.core.session.ClientLimits;
 import com.perseusproxy.core.session.ClientRegistry;
 import com.perseusproxy.core.session.ClientSession;
 import com.perseusproxy.core.session.ClientTimeouts;
@@ -54,7 +55,17 @@ public final class ProxyServer implements AutoCloseable {
                           Function<Destination, PoolSettings> poolSettings, Duration loginTimeout,
                           int maxMessageBytes, CredentialSource credentialSource, ClientTls clientTls,
                           Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts,
-                          ConsoleLogins console) {
+                          ConsoleLogins console, Supplier<ClientLimits.Settings> limits) {
+
+        /** Without connection limits or login throttle. */
+        public Options(InetSocketAddress listen, Authenticator authenticator,
+                       Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
+                       CredentialSource credentialSource, ClientTls clientTls,
+                       Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts,
+                       ConsoleLogins console) {
+            this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource, clientTls,
+                    serverTls, timeouts, console, () -> ClientLimits.Settings.OFF);
+        }
 
         /** Without the admin console. */
         public Options(InetSocketAddress listen, Authenticator authenticator,
@@ -112,6 +123,7 @@ public final class ProxyServer implements AutoCloseable {
     private final CancelKeys cancelKeys;
     private final ClientRegistry clients;
     private final AdminConsole console;
+    private final ClientLimits limits;
     private final Channel serverChannel;
 
     private ProxyServer(Options options) throws InterruptedException {
@@ -130,11 +142,15 @@ public final class ProxyServer implements AutoCloseable {
         cancelKeys = new CancelKeys();
         clients = new ClientRegistry(dataLoop, options.timeouts());
         Duration cleanupTimeout = Duration.ofSeconds(10);
+        limits = new ClientLimits(options.limits());
         console = options.console() == null ? null : new AdminConsole(options.console().verifier(),
                 options.console().users(), pools, clients::sessions, options.loginTimeout());
+        if (console != null) {
+            console.limits(limits);
+        }
         SessionServices services = new SessionServices(options.authenticator(), pools, cancelKeys,
                 new CancelForwarder(), options.loginTimeout(), cleanupTimeout, options.maxMessageBytes(), clients,
-                console);
+                console, limits);
         serverChannel = new ServerBootstrap()
                 .group(acceptGroup, dataGroup)
                 .channel(Transport.serverSocketChannel())
@@ -174,6 +190,11 @@ public final class ProxyServer implements AutoCloseable {
 
     public PoolRegistry pools() {
         return pools;
+    }
+
+    /** Connection limits and the login throttle (its counters are for the metrics). */
+    public ClientLimits limits() {
+        return limits;
     }
 
     /** The admin console, or null when it is off. */

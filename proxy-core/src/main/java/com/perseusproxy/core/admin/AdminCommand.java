@@ -17,7 +17,8 @@ public record AdminCommand(String verb, String argument) {
 
     /** What SHOW knows. */
     static final Set<String> SHOWS = Set.of("POOLS", "CLIENTS", "SERVERS", "STATS", "STATS_TOTALS", "STATS_AVERAGES",
-            "DATABASES", "USERS", "LISTS", "CONFIG", "VERSION", "STATE", "TENANTS", "CREDENTIALS", "ROTATION", "HELP");
+            "DATABASES", "USERS", "LISTS", "CONFIG", "VERSION", "STATE", "TENANTS", "CREDENTIALS", "ROTATION", "THROTTLE",
+            "HELP");
     /** Commands that change something: only AdminUsers may run them. */
     static final Set<String> ACTIONS = Set.of("RELOAD", "PAUSE", "RESUME", "RECONNECT", "KILL", "KILL_CLIENT",
             "WAIT_CLOSE", "SHUTDOWN");

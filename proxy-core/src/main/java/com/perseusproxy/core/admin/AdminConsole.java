@@ -33,6 +33,7 @@ public final class AdminConsole {
     private final Duration loginTimeout;
     private final ConsoleStats stats = new ConsoleStats();
     private volatile AdminHost host = AdminHost.NONE;
+    private volatile com.perseusproxy.core.session.ClientLimits limits;
 
     /**
      * @param users   who may log in; read at each login, so a reload applies to the next one
@@ -65,6 +66,15 @@ public final class AdminConsole {
         AdminSession session = new AdminSession(this, startup.parameters());
         channel.pipeline().replace(current, "admin-console", session);
         session.start();
+    }
+
+    /** The login throttle and connection limits, for SHOW THROTTLE. */
+    public void limits(com.perseusproxy.core.session.ClientLimits clientLimits) {
+        this.limits = clientLimits;
+    }
+
+    com.perseusproxy.core.session.ClientLimits limits() {
+        return limits;
     }
 
     PasswordVerifier verifier() {

@@ -41,6 +41,8 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
     private AdminUsers.Role role;
     /** After an extended-protocol message the console refused, everything up to Sync is skipped, as PostgreSQL does. */
     private boolean skipToSync;
+    /** The SCRAM exchange when the console user's hashes include a verifier; null for cleartext. */
+    private com.perseusproxy.core.session.SaslSteps sasl;
 
     AdminSession(AdminConsole console, Map<String, String> startup) {
         this.console = console;
@@ -57,7 +59,14 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
         loginTimeout = channel.eventLoop().schedule(() -> fail(new PgException("08P01", "login did not complete"
                 + " within " + console.loginTimeout().toSeconds() + " s (ClientSettings.LoginTimeoutSecs)")),
                 console.loginTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        channel.writeAndFlush(ServerMessages.authenticationCleartextPassword());
+        String user = startup.getOrDefault("user", "");
+        java.util.List<com.perseusproxy.core.auth.ScramVerifier> verifiers =
+                com.perseusproxy.core.auth.ScramVerifier.exchangeable(console.users().hashesOf(user));
+        if (verifiers.isEmpty()) {
+            channel.writeAndFlush(ServerMessages.authenticationCleartextPassword());
+        } else {
+            sasl = com.perseusproxy.core.session.SaslSteps.start(channel, verifiers, user);
+        }
     }
 
     @Override
@@ -112,8 +121,14 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
             throw new PgException("08P01", "expected a password message, got message type '" + message.tag() + "'");
         }
         String user = startup.getOrDefault("user", "");
-        String password = MessageReader.password(message);
         AdminUsers users = console.users();
+        if (sasl != null) {
+            if (sasl.step(channel, message) != null) { // a wrong proof throws 28P01
+                loggedIn(user, users.roleOf(user));
+            }
+            return;
+        }
+        String password = MessageReader.password(message);
         String hashes = users.hashesOf(user);
         state = State.AUTHENTICATING;
         channel.config().setAutoRead(false);

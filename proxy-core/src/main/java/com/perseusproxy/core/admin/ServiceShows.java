@@ -83,10 +83,22 @@ final class ServiceShows {
         return r;
     }
 
+    /** The login throttle's keys that have lost tokens: who is being slowed down or refused, and how much. */
+    static AdminResult throttle(com.perseusproxy.core.session.ClientLimits limits) {
+        AdminResult r = new AdminResult().text("kind", "key").int8("tokens", "failures", "refused", "blocked_for_s");
+        if (limits != null) {
+            for (String[] row : limits.throttle().throttled(limits.settings().throttle())) {
+                r.row(row[0], row[1], Long.parseLong(row[2]), Long.parseLong(row[3]), Long.parseLong(row[4]),
+                        Long.parseLong(row[5]));
+            }
+        }
+        return r;
+    }
+
     static AdminResult help() {
         AdminResult r = new AdminResult().text("command");
         for (String line : List.of("SHOW POOLS|CLIENTS|SERVERS|STATS|STATS_TOTALS|STATS_AVERAGES|DATABASES|USERS",
-                "SHOW LISTS|CONFIG|VERSION|STATE|TENANTS|CREDENTIALS|ROTATION|HELP", "RELOAD", "PAUSE [db]",
+                "SHOW LISTS|CONFIG|VERSION|STATE|TENANTS|CREDENTIALS|ROTATION|THROTTLE|HELP", "RELOAD", "PAUSE [db]",
                 "RESUME [db]", "RECONNECT [db]", "KILL [db]", "KILL_CLIENT <ptr from SHOW CLIENTS>", "WAIT_CLOSE [db]",
                 "SHUTDOWN [WAIT_FOR_CLIENTS]")) {
             r.row(line);

@@ -47,6 +47,7 @@ final class Shows {
             case "TENANTS" -> ServiceShows.tenants(console.pools().routes().snapshot(), clients, pools);
             case "CREDENTIALS" -> ServiceShows.credentials(pools, console.host().nextRefreshSeconds());
             case "ROTATION" -> ServiceShows.rotation(console.host());
+            case "THROTTLE" -> ServiceShows.throttle(console.limits());
             case "HELP" -> ServiceShows.help();
             default -> throw new IllegalArgumentException(what); // AdminCommand admits only the above
         };

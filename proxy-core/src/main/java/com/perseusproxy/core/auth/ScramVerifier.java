@@ -66,6 +66,14 @@ public record ScramVerifier(int iterations, byte[] salt, byte[] storedKey, byte[
                 ScramFunctions.serverKey(MECHANISM, salted));
     }
 
+    /**
+     * The verifiers of a comma list (source_pass_hashed, AdminSettings) that one exchange checks: the first and those
+     * sharing its salt and iteration count; empty if the list holds none (then the password is asked in cleartext).
+     */
+    public static java.util.List<ScramVerifier> exchangeable(String hashes) {
+        return java.util.List.copyOf(ClientPasswordHashes.verifiers(hashes).keySet());
+    }
+
     /** Whether the two can be checked in one exchange: same salt and iteration count. */
     boolean sameSalt(ScramVerifier other) {
         return iterations == other.iterations && Arrays.equals(salt, other.salt);

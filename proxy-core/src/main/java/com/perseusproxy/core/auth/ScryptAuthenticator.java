@@ -207,7 +207,8 @@ public final class ScryptAuthenticator implements Authenticator, PasswordVerifie
             if (failure == LoginFailure.UNUSABLE_STORED_HASH) {
                 log.warn("login of {} refused: {}{}", describe(login.request), failure.description, row);
             } else {
-                log.info("login of {} refused: {}{}", describe(login.request), failure.description, row);
+                // DEBUG: a guessing flood would write a line per attempt; the session's summary line counts them.
+                log.debug("login of {} refused: {}{}", describe(login.request), failure.description, row);
             }
             login.fail(AuthErrors.passwordFailed(login.request.user()));
             return;

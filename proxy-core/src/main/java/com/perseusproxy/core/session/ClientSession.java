@@ -104,6 +104,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private LoginRequest login;
     /** The SCRAM exchange, when the row holds a verifier. */
     private SaslSteps sasl;
+    private boolean saslFinal;
+    /** Counted in ClientLimits' per-tenant connections. */
+    private boolean admitted;
+    /** A failed login already logged by ClientLimits' summary, so fail() does not log it again. */
+    private PgException throttleRefusal;
     /** Idle, idle-in-transaction and query timeouts; checked by {@link ClientRegistry}'s sweep. */
     private final ClientTimeouts timeouts = new ClientTimeouts();
     /** The login and logout log lines, and the counts the logout line reports. */
@@ -180,6 +185,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void channelInactive(ChannelHandlerContext ctx) {
         state = State.CLOSED;
         services.clients().remove(this);
+        if (admitted) {
+            admitted = false;
+            services.limits().leave(tenantName());
+        }
         sessionLog.loggedOut(startup, channel.remoteAddress());
         if (loginTimeout != null) {
             loginTimeout.cancel(false);
@@ -257,6 +266,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             channel.write(ServerMessages.negotiateProtocolVersion(channel.alloc(), 0, unsupportedOptions));
         }
         startup = TenantStartup.parse(start.parameters());
+        PgException full = services.limits().admit(services.clients().size(), tenantName());
+        if (full != null) {
+            fail(full);
+            return;
+        }
+        admitted = true;
         state = State.PASSWORD;
         // The row decides how to ask (SCRAM when it holds a verifier); it is read once, for the whole login.
         authStartedNanos = System.nanoTime();
@@ -288,12 +303,21 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             throw new PgException("08P01", "a password message came before the server asked for one");
         }
         LoginRequest presented;
+        if (sasl != null && !saslFinal) {
+            saslFinal = true;
+            sasl.step(channel, message); // SASLContinue sent; the client-final-message comes next
+            return;
+        }
+        if (throttled()) {
+            return;
+        }
         if (sasl != null) {
-            com.perseusproxy.core.auth.ScramVerifier proved = sasl.step(channel, message);
-            if (proved == null) {
-                return; // SASLContinue sent; the client-final-message comes next
+            try {
+                presented = login.provedBy(sasl.step(channel, message));
+            } catch (PgException e) {
+                onAuthenticated(null, e); // a wrong proof: counted and answered like a wrong password
+                return;
             }
-            presented = login.provedBy(proved);
         } else {
             presented = login.withPassword(MessageReader.password(message));
         }
@@ -303,14 +327,51 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 .whenComplete((result, error) -> channel.eventLoop().execute(() -> onAuthenticated(result, error)));
     }
 
+    /** The login throttle refused this attempt: answered after a delay, without any password check. */
+    private boolean throttled() {
+        PgException refused = services.limits().beginCheck(ClientLimits.source(channel.remoteAddress()), tenantName());
+        if (refused == null) {
+            return false;
+        }
+        state = State.AUTHENTICATING;
+        channel.config().setAutoRead(false);
+        services.limits().loginFailed(channel.eventLoop(), ClientLimits.source(channel.remoteAddress()),
+                tenantName(), refused, true);
+        throttleRefusal = refused;
+        channel.eventLoop().schedule(() -> fail(refused), services.limits().refusalDelayMillis(),
+                TimeUnit.MILLISECONDS);
+        return true;
+    }
+
+    private String tenantName() {
+        return startup.database() + "/" + startup.schema();
+    }
+
     private void onAuthenticated(TenantRoute result, Throwable error) {
-        if (state != State.AUTHENTICATING) {
+        if (state != State.AUTHENTICATING && !(state == State.PASSWORD && error != null)) {
             return; // the client left meanwhile
         }
+        String source = ClientLimits.source(channel.remoteAddress());
         if (error != null) {
-            fail(asClientError(error));
+            PgException failure = asClientError(error);
+            if (!"28P01".equals(failure.sqlState())) {
+                services.limits().checkSucceeded(source, tenantName()); // not a guess: the token comes back
+                fail(failure);
+                return;
+            }
+            state = State.AUTHENTICATING;
+            services.limits().loginFailed(channel.eventLoop(), source, tenantName(), failure, false);
+            throttleRefusal = failure; // logged already, in the summary
+            long delay = services.limits().checkFailed(source, tenantName());
+            if (delay > 0) {
+                channel.config().setAutoRead(false);
+                channel.eventLoop().schedule(() -> fail(failure), delay, TimeUnit.MILLISECONDS);
+            } else {
+                fail(failure);
+            }
             return;
         }
+        services.limits().checkSucceeded(source, tenantName());
         if (services.clients().draining()) {
             fail(ClientRegistry.shuttingDown());
             return;
@@ -678,8 +739,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!channel.isActive()) {
             return;
         }
-        if (!sessionLog.loggedIn() && state != State.CLOSED) {
-            sessionLog.loginFailed(startup, error, channel.remoteAddress());
+        if (!sessionLog.loggedIn() && state != State.CLOSED && error != throttleRefusal) {
+            sessionLog.loginFailed(startup, error, channel.remoteAddress()); // bad passwords: ClientLimits summarizes
         }
         channel.writeAndFlush(ServerMessages.errorResponse(channel.alloc(), error))
                 .addListener(ChannelFutureListener.CLOSE);

@@ -19,7 +19,7 @@ import java.util.List;
  * SASLResponse → SASLFinal. The exchange itself is {@link ScramExchange}; this only frames it, and finds the
  * channel-binding data (tls-server-end-point: a hash of the proxy's certificate) when the client came over TLS.
  */
-final class SaslSteps {
+public final class SaslSteps {
 
     private final ScramExchange exchange;
     private boolean initial = true;
@@ -29,7 +29,7 @@ final class SaslSteps {
     }
 
     /** Writes AuthenticationSASL and returns the steps that follow. */
-    static SaslSteps start(Channel channel, List<ScramVerifier> verifiers, String user) {
+    public static SaslSteps start(Channel channel, List<ScramVerifier> verifiers, String user) {
         SaslSteps steps = new SaslSteps(new ScramExchange(verifiers, user, channelBinding(channel)));
         channel.writeAndFlush(ServerMessages.authenticationSasl(channel.alloc(), steps.exchange.mechanisms()));
         return steps;
@@ -41,7 +41,7 @@ final class SaslSteps {
      * @return the verifier the client proved (SASLFinal written), or null when the exchange goes on
      * @throws PgException 28P01 for a wrong password, 08P01 for a malformed message
      */
-    ScramVerifier step(Channel channel, PgMessage message) {
+    public ScramVerifier step(Channel channel, PgMessage message) {
         ByteBuf payload = message.payload();
         if (initial) {
             initial = false;

@@ -13,11 +13,21 @@ import java.time.Duration;
  * @param maxMessageBytes the largest message a client may send
  * @param clients         every session of the loop: timeouts and graceful shutdown
  * @param console         the admin console (virtual databases pgbouncer and perseus), or null for none
+ * @param limits          connection limits and the login throttle
  */
 public record SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
                               CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
                               int maxMessageBytes, ClientRegistry clients,
-                              com.perseusproxy.core.admin.AdminConsole console) {
+                              com.perseusproxy.core.admin.AdminConsole console, ClientLimits limits) {
+
+    /** Without connection limits or login throttle. */
+    public SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
+                           CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
+                           int maxMessageBytes, ClientRegistry clients,
+                           com.perseusproxy.core.admin.AdminConsole console) {
+        this(authenticator, pools, cancelKeys, cancelSender, loginTimeout, cleanupTimeout, maxMessageBytes, clients,
+                console, new ClientLimits(() -> ClientLimits.Settings.OFF));
+    }
 
     /** Without an admin console. */
     public SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,

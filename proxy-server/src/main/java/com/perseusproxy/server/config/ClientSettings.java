@@ -18,10 +18,26 @@ import java.time.Duration;
  *                                idle_transaction_timeout
  * @param clientIdleTimeout       {@code ClientIdleTimeoutSecs} (default 0 = off): PgBouncer's client_idle_timeout
  * @param queryTimeout            {@code QueryTimeoutSecs} (default 0 = off): PgBouncer's query_timeout
+ * @param limits                  {@code MaxClientConnections}, {@code MaxClientConnectionsPerTenant} (0 = no limit)
+ *                                and the login throttle ({@code LoginThrottle*}); applied live on reload
  */
 public record ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
                              Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize,
-                             Duration idleInTransactionTimeout, Duration clientIdleTimeout, Duration queryTimeout) {
+                             Duration idleInTransactionTimeout, Duration clientIdleTimeout, Duration queryTimeout,
+                             com.perseusproxy.core.session.ClientLimits.Settings limits) {
+
+    /** PgBouncer has no login throttle; these defaults leave a mistyped password or two alone. */
+    public static final com.perseusproxy.core.auth.LoginThrottle.Settings DEFAULT_THROTTLE =
+            new com.perseusproxy.core.auth.LoginThrottle.Settings(20, 100, 3000, 500);
+
+    /** Without connection limits, with the default login throttle. */
+    public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
+                          Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize,
+                          Duration idleInTransactionTimeout, Duration clientIdleTimeout, Duration queryTimeout) {
+        this(loginTimeout, maxConcurrentHashChecks, maxMessageBytes, verifiedLoginCacheTtl, verifiedLoginCacheSize,
+                idleInTransactionTimeout, clientIdleTimeout, queryTimeout,
+                new com.perseusproxy.core.session.ClientLimits.Settings(0, 0, DEFAULT_THROTTLE));
+    }
 
     /** Without the session timeouts (all off). */
     public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,

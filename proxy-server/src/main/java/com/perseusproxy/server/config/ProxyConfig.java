@@ -42,7 +42,8 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
     static final List<String> LOCAL_KEY_KEYS = List.of("KeyFile");
     static final List<String> CLIENT_KEYS = List.of("LoginTimeoutSecs", "MaxConcurrentHashChecks", "MaxMessageBytes",
             "VerifiedLoginCacheSecs", "VerifiedLoginCacheSize", "IdleInTransactionTimeoutSecs", "ClientIdleTimeoutSecs",
-            "QueryTimeoutSecs");
+            "QueryTimeoutSecs", "MaxClientConnections", "MaxClientConnectionsPerTenant", "LoginThrottleSourceBurst",
+            "LoginThrottleTenantBurst", "LoginThrottleRefillMillis", "LoginThrottleDelayMillis");
     static final List<String> SHUTDOWN_KEYS = List.of("DrainTimeoutSecs");
     static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
 
@@ -219,6 +220,21 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 Duration.ofSeconds(s.integer("ClientIdleTimeoutSecs", 0, 0, 86400,
                         "seconds a logged-in client may stay idle between transactions; 0 = off")),
                 Duration.ofSeconds(s.integer("QueryTimeoutSecs", 0, 0, 86400,
-                        "seconds a query may run before it is cancelled; 0 = off")));
+                        "seconds a query may run before it is cancelled; 0 = off")),
+                new com.perseusproxy.core.session.ClientLimits.Settings(
+                        s.integer("MaxClientConnections", 0, 0, 10_000_000, "client connections; 0 = no limit"),
+                        s.integer("MaxClientConnectionsPerTenant", 0, 0, 10_000_000,
+                                "client connections per tenant; 0 = no limit"),
+                        new com.perseusproxy.core.auth.LoginThrottle.Settings(
+                                s.integer("LoginThrottleSourceBurst", ClientSettings.DEFAULT_THROTTLE.sourceBurst(), 0,
+                                        1_000_000, "failed logins in a row per source address; 0 = off"),
+                                s.integer("LoginThrottleTenantBurst", ClientSettings.DEFAULT_THROTTLE.tenantBurst(), 0,
+                                        1_000_000, "failed logins in a row per tenant; 0 = off"),
+                                s.integer("LoginThrottleRefillMillis",
+                                        (int) ClientSettings.DEFAULT_THROTTLE.refillMillis(), 1, 3_600_000,
+                                        "milliseconds per attempt regained"),
+                                s.integer("LoginThrottleDelayMillis",
+                                        (int) ClientSettings.DEFAULT_THROTTLE.delayMillis(), 0, 60_000,
+                                        "milliseconds a throttled answer waits"))));
     }
 }

@@ -35,6 +35,8 @@ public final class MetricsServer implements AutoCloseable {
     private final byte[] health;
 
     private final Readiness readiness;
+    /** The login throttle's counters, or null; set once the proxy exists. */
+    private volatile com.perseusproxy.core.auth.LoginThrottle throttle;
 
     private MetricsServer(HttpServer http, ExecutorService thread, PoolRegistry pools, BuildInfo build,
                           Readiness readiness) throws IOException {
@@ -82,6 +84,11 @@ public final class MetricsServer implements AutoCloseable {
         }
     }
 
+    /** Adds the login throttle's counters to /metrics. */
+    public void throttle(com.perseusproxy.core.auth.LoginThrottle loginThrottle) {
+        this.throttle = loginThrottle;
+    }
+
     public int port() {
         return http.getAddress().getPort();
     }
@@ -89,6 +96,15 @@ public final class MetricsServer implements AutoCloseable {
     private byte[] metrics() {
         PrometheusText text = new PrometheusText();
         poolMetrics.writeTo(text);
+        com.perseusproxy.core.auth.LoginThrottle t = throttle;
+        if (t != null) {
+            text.family("perseus_login_failures_total", "counter",
+                    "Client logins refused for a wrong password, an unknown tenant or user.");
+            text.sample("perseus_login_failures_total", t.failuresTotal());
+            text.family("perseus_login_throttle_refused_total", "counter",
+                    "Client logins refused by the login throttle, without a password check.");
+            text.sample("perseus_login_throttle_refused_total", t.refusedTotal());
+        }
         return text.toString().getBytes(StandardCharsets.UTF_8);
     }
 
