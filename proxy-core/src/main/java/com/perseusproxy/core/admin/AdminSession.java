@@ -29,6 +29,8 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(AdminSession.class);
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** The login throttle's tenant key for console logins. */
+    private static final String CONSOLE_TENANT = "pgbouncer (admin console)";
 
     private enum State { PASSWORD, AUTHENTICATING, READY, BUSY, CLOSED }
 
@@ -41,6 +43,8 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
     private AdminUsers.Role role;
     /** After an extended-protocol message the console refused, everything up to Sync is skipped, as PostgreSQL does. */
     private boolean skipToSync;
+    /** Counted in the console's session count (SHOW LISTS) until the channel closes. */
+    private boolean counted;
     /** The SCRAM exchange when the console user's hashes include a verifier; null for cleartext. */
     private com.perseusproxy.core.session.SaslSteps sasl;
 
@@ -56,6 +60,7 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
 
     void start() {
         console.stats().opened();
+        counted = true;
         loginTimeout = channel.eventLoop().schedule(() -> fail(new PgException("08P01", "login did not complete"
                 + " within " + console.loginTimeout().toSeconds() + " s (ClientSettings.LoginTimeoutSecs)")),
                 console.loginTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -92,7 +97,8 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (state != State.CLOSED || loginTimeout != null) {
+        if (counted) {
+            counted = false;
             console.stats().closed();
         }
         state = State.CLOSED;
@@ -132,6 +138,18 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
         String hashes = users.hashesOf(user);
         state = State.AUTHENTICATING;
         channel.config().setAutoRead(false);
+        // The console's logins cost scrypt like tenants' do: the same throttle guards them (tenant "pgbouncer").
+        com.perseusproxy.core.session.ClientLimits limits = console.limits();
+        String source = com.perseusproxy.core.session.ClientLimits.source(channel.remoteAddress());
+        if (limits != null) {
+            PgException refused = limits.beginCheck(source, CONSOLE_TENANT);
+            if (refused != null) {
+                limits.loginFailed(channel.eventLoop(), source, CONSOLE_TENANT, refused, true);
+                channel.eventLoop().schedule(() -> fail(refused), limits.refusalDelayMillis(),
+                        TimeUnit.MILLISECONDS);
+                return;
+            }
+        }
         // An unknown user is checked against a dummy hash, so the answer takes as long as for a known one.
         CompletableFuture<Boolean> check = console.verifier().verify(hashes, password);
         check.whenComplete((ok, error) -> channel.eventLoop().execute(() -> {
@@ -141,10 +159,20 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
             if (error != null) {
                 fail(asPgException(error));
             } else if (!ok || hashes == null) {
-                log.info("console login of \"{}\" from {} refused: {}", printable(user), channel.remoteAddress(),
+                log.debug("console login of \"{}\" from {} refused: {}", printable(user), channel.remoteAddress(),
                         hashes == null ? "not in AdminSettings.AdminUsers or StatsUsers" : "wrong password");
-                fail(new PgException("28P01", "password authentication failed for user \"" + user + "\""));
+                PgException wrong = new PgException("28P01", "password authentication failed for user \"" + user
+                        + "\"");
+                long delay = 0;
+                if (limits != null) {
+                    limits.loginFailed(channel.eventLoop(), source, CONSOLE_TENANT, wrong, false);
+                    delay = limits.checkFailed(source, CONSOLE_TENANT);
+                }
+                channel.eventLoop().schedule(() -> fail(wrong), delay, TimeUnit.MILLISECONDS);
             } else {
+                if (limits != null) {
+                    limits.checkSucceeded(source, CONSOLE_TENANT);
+                }
                 loggedIn(user, users.roleOf(user));
             }
         }));

@@ -78,7 +78,7 @@ public final class ClientLimits {
     }
 
     /** Before a password check: null to go ahead (a token taken), or the refusal to send (no check is made). */
-    PgException beginCheck(String source, String tenant) {
+    public PgException beginCheck(String source, String tenant) {
         LoginThrottle.Settings t = settings.get().throttle();
         if (throttle.begin(t, source, tenant) == LoginThrottle.Decision.PROCEED) {
             return null;
@@ -88,21 +88,21 @@ public final class ClientLimits {
                 + " s (ClientSettings.LoginThrottle*)");
     }
 
-    void checkSucceeded(String source, String tenant) {
+    public void checkSucceeded(String source, String tenant) {
         throttle.succeeded(settings.get().throttle(), source, tenant);
     }
 
     /** @return milliseconds to hold the failure's answer */
-    long checkFailed(String source, String tenant) {
+    public long checkFailed(String source, String tenant) {
         return throttle.failed(settings.get().throttle(), source, tenant);
     }
 
     /** How long a refusal waits before it is sent, so a guesser's loop runs slowly. */
-    long refusalDelayMillis() {
+    public long refusalDelayMillis() {
         return settings.get().throttle().delayMillis();
     }
 
-    static String source(SocketAddress remote) {
+    public static String source(SocketAddress remote) {
         return remote instanceof InetSocketAddress inet && inet.getAddress() != null
                 ? inet.getAddress().getHostAddress() : String.valueOf(remote);
     }
@@ -111,7 +111,7 @@ public final class ClientLimits {
      * A failed login (wrong password, unknown tenant, or refused by the throttle), summarized: the first of a source
      * and tenant is logged at once, the rest every 10 s as one line.
      */
-    void loginFailed(EventLoop loop, String source, String tenant, PgException error, boolean refused) {
+    public void loginFailed(EventLoop loop, String source, String tenant, PgException error, boolean refused) {
         String key = source + " " + tenant;
         long[] counts = unreported.get(key);
         if (counts == null) {

@@ -24,7 +24,7 @@ class AdminConsoleTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final List<String> SHOWS = List.of("POOLS", "CLIENTS", "SERVERS", "STATS", "STATS_TOTALS",
             "STATS_AVERAGES", "DATABASES", "USERS", "LISTS", "CONFIG", "VERSION", "STATE", "TENANTS", "CREDENTIALS",
-            "ROTATION");
+            "ROTATION", "THROTTLE", "HELP");
 
     private static AdminBed bed;
 
@@ -160,6 +160,27 @@ class AdminConsoleTest {
                 }
             }
             assertTrue(everything.toString().contains("app_owner/"), "credentials appear as fingerprints");
+        }
+    }
+
+    @Test
+    void noSecretReachesTheLogs() {
+        try (CapturedLogs logs = new CapturedLogs()) {
+            try (PgWire admin = bed.adminWire()) {
+                admin.simpleQuery("SHOW CONFIG");
+                admin.simpleQuery("RELOAD");
+                admin.simpleQuery("SHOW CREDENTIALS");
+            }
+            Target wrong = bed.console(AdminBed.ADMIN, "wrong-console-password");
+            try (PgWire wire = PgWire.open(wrong)) {
+                assertThrows(PgWire.ServerError.class, () -> wire.login(wrong, PgWire.PROTOCOL_3_0,
+                        Map.of("user", AdminBed.ADMIN, "database", "pgbouncer")));
+            }
+            assertTrue(logs.size() > 0, "the console logged something");
+            List<String> secrets = new ArrayList<>(TestPostgres.storedSecrets(Fixtures.postgres()));
+            secrets.addAll(List.of(AdminBed.adminHash(), AdminBed.statsHash(), AdminBed.ADMIN_PASSWORD,
+                    "wrong-console-password", TestPostgres.APP_OWNER.password()));
+            logs.assertNoneContains(secrets);
         }
     }
 

@@ -17,8 +17,9 @@ class AdminShutdownTest {
         try (AdminBed bed = AdminBed.start(2, ""); PgWire tenant = PgWire.open(bed.tenant(Fixtures.TENANT_A));
              PgWire admin = bed.adminWire()) {
             tenant.login(bed.tenant(Fixtures.TENANT_A));
-            List<PgWire.Message> reply = admin.simpleQuery("SHUTDOWN");
-            assertEquals("CZ", PgWire.types(reply), reply.toString());
+            PgTools.Result r = PgTools.run(PgTools.psql(bed.admin(), "-c", "SHUTDOWN"), bed.admin(),
+                    java.time.Duration.ofSeconds(30));
+            assertTrue(r.ok(), "psql runs SHUTDOWN: " + r.describe());
             PgWire.Message error = tenant.awaitErrorOrClose();
             assertNotNull(error, "the idle client is told why it is closed");
             assertEquals("57P01", error.sqlState());
