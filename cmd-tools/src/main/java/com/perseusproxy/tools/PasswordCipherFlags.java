@@ -69,7 +69,7 @@ final class PasswordCipherFlags {
         return kms(settings);
     }
 
-    private static PasswordCipher local(Path keyFile) throws IOException {
+    static PasswordCipher local(Path keyFile) throws IOException {
         LocalKeyCipher cipher = new LocalKeyCipher(LocalKey.readAll(keyFile));
         return new PasswordCipher() {
             @Override
@@ -88,7 +88,7 @@ final class PasswordCipherFlags {
         };
     }
 
-    private static PasswordCipher kms(KmsSettings settings) throws UsageException {
+    static PasswordCipher kms(KmsSettings settings) throws UsageException {
         KmsCipher cipher;
         try {
             cipher = KmsCipher.connect(settings);

@@ -42,6 +42,7 @@ public final class PerseusTools {
                 case "genkey" -> GenkeyCommand.run(args, io);
                 case "encpass" -> EncpassCommand.run(args, io);
                 case "tenant" -> TenantCommand.run(args, io);
+                case "rotate" -> RotateCommand.run(args, io);
                 case "help", "-h", "-help", "--help" -> {
                     out.print(usage());
                     yield OK;
@@ -83,6 +84,15 @@ public final class PerseusTools {
                         backend password (not with -dest_pass_enc), one line each from standard input or prompted;
                         without -auth_dsn, PERSEUS_AUTHDBSETTINGS_AUTHDBDSN is used; -scram stores a SCRAM-SHA-256
                         verifier instead of an easy-scrypt hash
+
+                  rotate -config FILE -dest_host H -dest_db D -admin_dsn DSN [-order row-first|role-first]
+                         [-dest_user U] [-switch_account [-to_user U]] [-replicas HOST:PORT,...] [-timeout SECS] [-password_stdin]
+                        change the backend password of the rows of H/D (or, with -switch_account, move them to the
+                        other account of an x_odd/x_even pair): a new random password (or one line from standard
+                        input), encrypted with the config's key, ALTER ROLE and perseus_auth in the chosen order
+                        (default row-first), NOTIFY; then wait until every replica's /metrics (default: the
+                        config's MetricsAddress) shows it logging in with the new credentials. Prints fingerprints
+                        only; on failure, which step failed and the state left
 
                 Passwords missing from the flags are read from standard input (one line each), or prompted for
                 without echo on a terminal, which keeps them out of shell history and the process list.

@@ -86,7 +86,7 @@ final class ConsoleHost implements AdminHost {
             rows.add(new String[] {key, value, defaultValue, changeable(key) ? "yes" : "no"});
         }
         rows.add(new String[] {"OverrideSettings", String.join(",", current.overrideSettings().keySet()), "", "yes"});
-        rows.add(new String[] {"CredentialCommands", String.join(",", current.credentialCommands().keySet()), "",
+        rows.add(new String[] {"CredentialSources", String.join(",", current.credentialSources().keySet()), "",
                 "no"});
         return rows;
     }

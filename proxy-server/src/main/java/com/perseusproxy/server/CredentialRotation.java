@@ -5,10 +5,11 @@ import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.rotation.ExternalCredentialLogins;
 import com.perseusproxy.core.rotation.ExternalCredentials;
 import com.perseusproxy.core.rotation.ExternalRouting;
-import com.perseusproxy.server.config.CredentialCommandSettings;
-import com.perseusproxy.server.credentials.CommandCredentials;
-import com.perseusproxy.server.credentials.CredentialCommand;
-import java.util.LinkedHashMap;
+import com.perseusproxy.core.backend.Destination;
+import com.perseusproxy.server.config.AwsSettings;
+import com.perseusproxy.server.config.CredentialSourceSettings;
+import com.perseusproxy.server.credentials.CredentialSources;
+import com.perseusproxy.server.credentials.SourceFactory;
 import java.util.Map;
 import com.perseusproxy.core.pool.TenantRoutes;
 import com.perseusproxy.core.rotation.DestinationCredentialReader;
@@ -36,27 +37,38 @@ final class CredentialRotation implements AutoCloseable {
     private final ScheduledThreadPoolExecutor executor;
     private final DestinationCredentialReader credentialSource;
     private final ExternalCredentials external;
+    private final CredentialSources sources;
+    private final SourceFactory factory;
     private volatile RouteRefresher refresher;
     private AuthChangeListener listener;
 
     CredentialRotation(RotationSettings settings, DataSource authDb, int queryTimeoutSecs, TenantDirectory directory,
-                       SecretDecryptor decryptor, Map<String, CredentialCommandSettings> commands) {
+                       SecretDecryptor decryptor, Map<String, CredentialSourceSettings> sourceSettings,
+                       AwsSettings aws) {
         this.settings = settings;
         this.directory = directory;
         this.decryptor = decryptor;
         // Two threads: a destination's re-read after refused logins must not queue behind a long periodic refresh.
         this.executor = new ScheduledThreadPoolExecutor(2, new DefaultThreadFactory("perseus-rotation", true));
         this.executor.setRemoveOnCancelPolicy(true);
-        this.external = commands.isEmpty() ? ExternalCredentials.NONE : commandCredentials(commands);
+        this.factory = new SourceFactory(aws);
+        // New credentials from a source reach the pools through a refresh of the routes in use.
+        this.sources = sourceSettings.isEmpty() ? null
+                : new CredentialSources(factory.providers(sourceSettings), executor, this::refreshNow);
+        this.external = sources == null ? ExternalCredentials.NONE : sources;
         this.credentialSource = new DestinationCredentialReader(new JdbcDestinationRows(authDb, queryTimeoutSecs),
                 decryptor, executor, external, this::refreshNow);
     }
 
-    private ExternalCredentials commandCredentials(Map<String, CredentialCommandSettings> commands) {
-        Map<String, CredentialCommand> byBackend = new LinkedHashMap<>();
-        commands.forEach((name, c) -> byBackend.put(name, new CredentialCommand(c.command(), c.timeout())));
-        // New credentials from a renewal reach the pools through a refresh of the routes in use.
-        return new CommandCredentials(byBackend, executor, this::refreshNow);
+    /** Whether a credential source serves this backend (host, port, database), so its rows need no password. */
+    boolean servesExternally(Destination backend) {
+        return external.covers(backend.host(), backend.port(), backend.database());
+    }
+
+    /** The source's Kind for a backend, or {@code perseus_auth} (for metrics). */
+    String sourceOf(Destination backend) {
+        String kind = sources == null ? null : sources.kindOf(backend.host(), backend.port(), backend.database());
+        return kind == null ? "perseus_auth" : kind;
     }
 
     CredentialSource credentialSource() {
@@ -117,7 +129,15 @@ final class CredentialRotation implements AutoCloseable {
         return Math.max(0, (last + r.periodMillis() - System.currentTimeMillis()) / 1000);
     }
 
-    /** Re-reads the rows in use now (SIGHUP). */
+    /** SIGHUP: re-reads the credential sources in use, then the rows in use. */
+    void reload() {
+        if (sources != null) {
+            sources.refreshAll("SIGHUP");
+        }
+        refreshNow();
+    }
+
+    /** Re-reads the rows in use now (NOTIFY, a source gave new credentials). */
     void refreshNow() {
         RouteRefresher refresher = this.refresher;
         if (refresher != null) {
@@ -131,6 +151,7 @@ final class CredentialRotation implements AutoCloseable {
             listener.close();
         }
         executor.shutdownNow();
+        factory.close();
         try {
             executor.awaitTermination(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -12,7 +12,9 @@ import com.perseusproxy.core.secrets.SecretDecryptors;
 import com.perseusproxy.core.tenant.JdbcTenantDirectory;
 import com.perseusproxy.core.tls.ClientTls;
 import com.perseusproxy.server.config.ProxyConfig;
+import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.server.metrics.BuildInfo;
+import com.perseusproxy.server.metrics.MetricFamilies;
 import com.perseusproxy.server.metrics.MetricsServer;
 import com.perseusproxy.server.metrics.Readiness;
 import com.perseusproxy.core.session.ClientTimeouts;
@@ -106,12 +108,13 @@ public final class PerseusService implements AutoCloseable {
         JdbcTenantDirectory directory = new JdbcTenantDirectory(authDb, config.authDb().queryTimeoutSecs());
         SecretDecryptor decryptor = new SecretDecryptors(decryptors);
         CredentialRotation rotation = new CredentialRotation(config.rotation(), authDb,
-                config.authDb().queryTimeoutSecs(), directory, decryptor, config.credentialCommands());
+                config.authDb().queryTimeoutSecs(), directory, decryptor, config.credentialSources(), config.aws());
         ScryptAuthenticator authenticator = new ScryptAuthenticator(
                 directory,
                 decryptor,
                 AuthLimits.withHashChecks(config.client().effectiveMaxConcurrentHashChecks()),
-                config.client().newVerifiedLoginCache());
+                config.client().newVerifiedLoginCache(),
+                rotation::servesExternally);
         PoolSettingsResolver poolSettings = new PoolSettingsResolver(config.poolSettings(),
                 config.overrideSettings());
         java.util.concurrent.atomic.AtomicReference<ClientTimeouts.Settings> timeouts =
@@ -119,20 +122,26 @@ public final class PerseusService implements AutoCloseable {
         ProxyServer proxy = null;
         Readiness readiness = null;
         ConsoleHost consoleHost = new ConsoleHost(config);
+        // Without a metrics endpoint nobody could read the counters: the data path then reports to nothing.
+        MetricFamilies families = config.metricsEnabled() ? MetricFamilies.create(config.metrics()) : null;
         try {
             proxy = ProxyServer.start(new ProxyServer.Options(
                     config.listenAddress().toSocketAddress(), rotation.logins(authenticator), poolSettings,
                     config.client().loginTimeout(), config.client().maxMessageBytes(),
                     rotation.credentialSource(), clientTls, serverTls, timeouts::get,
+                    config.client().trackExtraParameters(),
+                    families == null ? ProxyEvents.NONE : families.events(),
                     new ProxyServer.ConsoleLogins(authenticator, consoleHost::users),
                     () -> consoleHost.config().client().limits()));
             rotation.start(proxy.pools().routes(), config.authDb().toHikariConfig());
             MetricsServer metrics = null;
             if (config.metricsEnabled()) {
                 readiness = new Readiness(authDb, config.authDb().queryTimeoutSecs());
-                metrics = MetricsServer.start(config.metricsAddress().toSocketAddress(), proxy.pools(),
+                families.registerProxy(proxy.pools(), proxy.clients(), authenticator.verifiedLogins(),
+                        rotation::sourceOf);
+                metrics = MetricsServer.start(config.metricsAddress().toSocketAddress(), families,
                         BuildInfo.current(), readiness);
-                metrics.throttle(proxy.limits().throttle());
+                families.registerThrottle(proxy.limits().throttle());
             } else {
                 readiness = new Readiness();
                 log.info("MetricsAddress is empty: no /metrics, /health or /ready endpoint");
@@ -199,7 +208,7 @@ public final class PerseusService implements AutoCloseable {
             log.warn("changed in the config file but applied only after a restart (the running values stay): {}",
                     String.join(", ", restartOnly));
         }
-        rotation.refreshNow(); // SIGHUP also re-reads the perseus_auth rows in use
+        rotation.reload(); // SIGHUP also re-reads the credential sources and the perseus_auth rows in use
     }
 
     /**

@@ -4,11 +4,13 @@ import com.perseusproxy.core.admin.AdminConsole;
 import com.perseusproxy.core.admin.AdminUsers;
 import com.perseusproxy.core.auth.Authenticator;
 import com.perseusproxy.core.auth.PasswordVerifier;
+import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.core.net.Transport;
 import com.perseusproxy.core.backend.BackendConnector;
 import com.perseusproxy.core.backend.CancelForwarder;
 import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.Destination;
+import com.perseusproxy.core.backend.TrackedSettings;
 import com.perseusproxy.core.pool.PoolRegistry;
 import com.perseusproxy.core.pool.PoolSettings;
 import com.perseusproxy.core.protocol.ClientFrameDecoder;
@@ -55,25 +57,45 @@ public final class ProxyServer implements AutoCloseable {
                           Function<Destination, PoolSettings> poolSettings, Duration loginTimeout,
                           int maxMessageBytes, CredentialSource credentialSource, ClientTls clientTls,
                           Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts,
-                          ConsoleLogins console, Supplier<ClientLimits.Settings> limits) {
+                          TrackedSettings tracked, ProxyEvents events, ConsoleLogins console,
+                          Supplier<ClientLimits.Settings> limits) {
 
         /** Without connection limits or login throttle. */
         public Options(InetSocketAddress listen, Authenticator authenticator,
                        Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
                        CredentialSource credentialSource, ClientTls clientTls,
                        Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts,
-                       ConsoleLogins console) {
+                       TrackedSettings tracked, ProxyEvents events, ConsoleLogins console) {
             this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource, clientTls,
-                    serverTls, timeouts, console, () -> ClientLimits.Settings.OFF);
+                    serverTls, timeouts, tracked, events, console, () -> ClientLimits.Settings.OFF);
         }
 
-        /** Without the admin console. */
+        /** Without the admin console and limits. */
+        public Options(InetSocketAddress listen, Authenticator authenticator,
+                       Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
+                       CredentialSource credentialSource, ClientTls clientTls,
+                       Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts,
+                       TrackedSettings tracked, ProxyEvents events) {
+            this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource, clientTls,
+                    serverTls, timeouts, tracked, events, null);
+        }
+
+        /** With the default tracked settings (ClientSettings.TrackExtraParameters), reporting to no metrics. */
         public Options(InetSocketAddress listen, Authenticator authenticator,
                        Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
                        CredentialSource credentialSource, ClientTls clientTls,
                        Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts) {
             this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource, clientTls,
-                    serverTls, timeouts, null);
+                    serverTls, timeouts, TrackedSettings.DEFAULT, ProxyEvents.NONE);
+        }
+
+        /** Without TLS, with the client timeouts off, reporting to no metrics. */
+        public Options(InetSocketAddress listen, Authenticator authenticator,
+                       Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
+                       CredentialSource credentialSource, TrackedSettings tracked) {
+            this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource,
+                    ClientTls.disabled(), d -> BackendTls.DISABLED, () -> ClientTimeouts.Settings.OFF, tracked,
+                    ProxyEvents.NONE);
         }
 
         /** Without a place to re-read refused credentials from, without TLS, and with the client timeouts off. */
@@ -138,7 +160,7 @@ public final class ProxyServer implements AutoCloseable {
         EventLoop dataLoop = dataGroup.next();
         pools = new PoolRegistry(dataLoop, new BackendConnector(blockingExecutor, options.serverTls()),
                 options.poolSettings(),
-                options.credentialSource());
+                options.credentialSource(), options.events());
         cancelKeys = new CancelKeys();
         clients = new ClientRegistry(dataLoop, options.timeouts());
         Duration cleanupTimeout = Duration.ofSeconds(10);
@@ -150,7 +172,7 @@ public final class ProxyServer implements AutoCloseable {
         }
         SessionServices services = new SessionServices(options.authenticator(), pools, cancelKeys,
                 new CancelForwarder(), options.loginTimeout(), cleanupTimeout, options.maxMessageBytes(), clients,
-                console, limits);
+                options.tracked(), options.events(), console, limits);
         serverChannel = new ServerBootstrap()
                 .group(acceptGroup, dataGroup)
                 .channel(Transport.serverSocketChannel())

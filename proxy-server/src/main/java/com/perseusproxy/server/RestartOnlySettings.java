@@ -30,8 +30,9 @@ final class RestartOnlySettings {
                 next.rotation().notifyChannel());
         check(changed, "AWSSettings", running.aws(), next.aws());
         check(changed, "LocalKeySettings", running.localKey(), next.localKey());
-        check(changed, "CredentialCommands", running.credentialCommands(), next.credentialCommands());
+        check(changed, "CredentialSources", running.credentialSources(), next.credentialSources());
         check(changed, "LogSettings.Json", running.log().json(), next.log().json());
+        check(changed, "MetricsSettings.PerTenant", running.metrics(), next.metrics());
         ClientSettings a = running.client();
         ClientSettings b = next.client();
         check(changed, "ClientSettings.LoginTimeoutSecs", a.loginTimeout(), b.loginTimeout());

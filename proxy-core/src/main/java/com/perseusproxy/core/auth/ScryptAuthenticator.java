@@ -22,6 +22,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -50,6 +51,8 @@ public final class ScryptAuthenticator implements Authenticator, PasswordVerifie
     private final ThreadPoolExecutor hashPool;
     private final VerifiedLoginCache verified;
     private final AtomicLong hashChecks = new AtomicLong();
+    /** Destinations whose credentials come from a credential source: their rows' dest_pass_enc is not decrypted. */
+    private final Predicate<Destination> externallyServed;
 
     /** With the default verified-login cache ({@link VerifiedLoginCache#defaults()}). */
     public ScryptAuthenticator(TenantDirectory directory, SecretDecryptor decryptor, AuthLimits limits) {
@@ -58,6 +61,17 @@ public final class ScryptAuthenticator implements Authenticator, PasswordVerifie
 
     public ScryptAuthenticator(TenantDirectory directory, SecretDecryptor decryptor, AuthLimits limits,
                                VerifiedLoginCache verified) {
+        this(directory, decryptor, limits, verified, d -> false);
+    }
+
+    /**
+     * @param externallyServed destinations (host, port, database; user empty) served by a credential source: their
+     *                         rows need no decryptable dest_pass_enc, and the route's credentials stay null for the
+     *                         source to fill in
+     */
+    public ScryptAuthenticator(TenantDirectory directory, SecretDecryptor decryptor, AuthLimits limits,
+                               VerifiedLoginCache verified, Predicate<Destination> externallyServed) {
+        this.externallyServed = Objects.requireNonNull(externallyServed, "externallyServed");
         this.verified = Objects.requireNonNull(verified, "verified");
         this.directory = Objects.requireNonNull(directory, "directory");
         this.decryptor = Objects.requireNonNull(decryptor, "decryptor");
@@ -269,6 +283,24 @@ public final class ScryptAuthenticator implements Authenticator, PasswordVerifie
 
     private void openRoute(Login login, TenantRecord tenant, int hashPosition, boolean fromCache) {
         Destination destination = destinationOf(login, tenant);
+        if (externallyServed.test(new Destination(destination.host(), destination.port(), destination.database(),
+                ""))) {
+            // A credential source gives this backend's credentials: dest_pass_enc may be empty or anything.
+            TenantRoute route = new TenantRoute(login.request.database(), login.request.schema(),
+                    login.request.user(), destination, null);
+            if (login.result.complete(route)) {
+                log.info("login of {} accepted (perseus_auth row id {}, client password hash #{}{}): destination {},"
+                        + " credentials from its credential source", describe(login.request), tenant.id(),
+                        hashPosition, fromCache ? ", recently verified" : "", destination);
+            }
+            return;
+        }
+        if (isBlank(tenant.destPassEnc())) {
+            throw misconfigured(login, tenant, "its dest_pass_enc is empty and no CredentialSources entry serves"
+                    + " backend " + destination.host() + ":" + destination.port() + "/" + destination.database(),
+                    "store the encrypted backend password ('perseus-tools encpass') or add a CredentialSources"
+                    + " entry for that dest_host/dest_db");
+        }
         String password;
         try {
             password = decryptor.decrypt(tenant.destPassEnc());

@@ -37,6 +37,8 @@ public final class VerifiedLoginCache {
     private final SecretKeySpec key;
     private final AtomicLong hits = new AtomicLong();
     private final AtomicLong misses = new AtomicLong();
+    /** Entries dropped to stay within the size bound (expired and revoked entries are not evictions). */
+    private final AtomicLong evictions = new AtomicLong();
 
     /** Guarded by {@code this}; access order, so the eldest entry is the least recently used. */
     private final LinkedHashMap<ByteBuffer, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
@@ -129,6 +131,7 @@ public final class VerifiedLoginCache {
             }
             while (entries.size() >= maxEntries) {
                 remove(entries.keySet().iterator().next());
+                evictions.incrementAndGet();
             }
             entries.put(mac, new Entry(rowId, expiresAt, hashPosition));
             rows.computeIfAbsent(rowId, id -> new RowState(hashDigest)).entries++;
@@ -141,6 +144,11 @@ public final class VerifiedLoginCache {
 
     public long misses() {
         return misses.get();
+    }
+
+    /** Entries dropped, least recently used first, because the cache was full (VerifiedLoginCacheSize). */
+    public long evictions() {
+        return evictions.get();
     }
 
     public synchronized int size() {

@@ -1,5 +1,6 @@
 package com.perseusproxy.core.backend;
 
+import com.perseusproxy.core.statements.BackendStatements;
 import com.perseusproxy.core.protocol.BackendTag;
 import com.perseusproxy.core.protocol.ClientMessages;
 import com.perseusproxy.core.protocol.FrontendTag;
@@ -7,7 +8,6 @@ import com.perseusproxy.core.protocol.MessageReader;
 import com.perseusproxy.core.protocol.PgException;
 import com.perseusproxy.core.protocol.PgMessage;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -15,7 +15,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -53,9 +52,6 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         CLOSED
     }
 
-    /** What each statement the proxy injects is for, so a failure can be judged. */
-    private enum Injected { RESET, SEARCH_PATH, SETTINGS, ROLLBACK, LIVENESS }
-
     private final Destination destination;
     private final BackendCredentials credentials;
     private final ConnectionOwner owner;
@@ -64,9 +60,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private final long createdAtNanos = System.nanoTime();
     private final long lifetimeNanos;
     private final ServerSessionState session = new ServerSessionState();
-    private final ArrayDeque<Injected> injected = new ArrayDeque<>();
-    /** Replies owed for everything sent during the lease; routes them to the client, or not. */
-    private final ReplyQueue replies = new ReplyQueue(ByteBufAllocator.DEFAULT, this::deliver);
+    /** What the session owes (the proxy's statements, the client's replies) and its protocol state. */
+    private final BackendLedger ledger = new BackendLedger(this::deliver);
     /** The proxy-named prepared statements this session holds. */
     private final BackendStatements statements = new BackendStatements();
 
@@ -76,12 +71,13 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private TenantKey lastTenant;
     /** The last tenant may have changed its own search_path or settings (a SET tag): re-send them next lease. */
     private boolean tenantStateUncertain;
+    /** Learns the client's own changes of unreported tracked settings before its lease ends. */
+    private final SettingsLearner learner = new SettingsLearner();
+    /** The client's last ReadyForQuery, held while the learner's question is answered; null when none is. */
+    private PgMessage heldReady;
     /** A tenant-switch reset is in flight: the client's messages wait for {@link BackendListener#onLeaseReady}. */
     private boolean awaitingReady;
     private BackendListener listener;
-    private boolean clientGroupOpen;
-    private char transactionStatus = 'I';
-    private boolean copyIn;
     private int cancelsInFlight;
     private boolean releaseAfterCancel;
     private long idleSinceNanos = System.nanoTime();
@@ -152,12 +148,12 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     /** Whether a query of the leasing client may be running (a cancel would hit it). */
     public boolean hasClientWorkInFlight() {
-        return !replies.isEmpty();
+        return ledger.owesClient();
     }
 
     /** Whether statements the proxy sent at lease start are still unanswered. */
     public boolean settingUp() {
-        return !injected.isEmpty();
+        return ledger.settingUp();
     }
 
     /** The tenant this session served last, or null for a fresh session. */
@@ -199,7 +195,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      */
     public io.netty.util.concurrent.Future<BackendConnection> checkAlive(Duration timeout) {
         Promise<BackendConnection> result = channel.eventLoop().newPromise();
-        if (state != State.IDLE || !channel.isActive() || !injected.isEmpty()) {
+        if (state != State.IDLE || !channel.isActive() || ledger.settingUp()) {
             result.setFailure(new PgException("08006", "backend " + destination + " is not idle"));
             return result;
         }
@@ -224,19 +220,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     // ---- leasing ---------------------------------------------------------------------------------------------
 
     /**
-     * Starts a lease for {@code tenant}. The policy, and why (see also {@link SessionReset}):
-     * <ul>
-     *   <li><b>Same tenant as last time:</b> nothing is sent, unless the tenant's last transaction visibly changed
-     *   its search_path or settings (then both are re-sent, pipelined). Whatever one client of a tenant leaves in the
-     *   session for the next client of the same tenant is ordinary transaction pooling, as in PgBouncer.</li>
-     *   <li><b>A fresh session:</b> the tenant's search_path and the settings that differ, pipelined ahead of the
-     *   client's messages (no round trip).</li>
-     *   <li><b>Another tenant</b> (or a session whose settings could not be applied): the full reset, the
-     *   search_path and the settings. The client's messages wait for its ReadyForQuery, so that if the reset
-     *   fails they have not run on a session in an unknown state: the connection is closed and the client gets
-     *   another one ({@link BackendListener#onLeaseRetry}), never seeing the error.</li>
-     * </ul>
-     * Replies to all of it are swallowed.
+     * Starts a lease for {@code tenant}: sends what {@link LeasePlan} says the session needs first (replies
+     * swallowed).
      *
      * @return true if the client's messages may follow at once; false if they must wait for
      *         {@link BackendListener#onLeaseReady}
@@ -248,27 +233,26 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
         state = State.LEASED;
         listener = newListener;
-        boolean sameTenant = tenant.equals(lastTenant);
-        boolean resetNeeded = session.takeResetNeeded() || (lastTenant != null && !sameTenant);
-        boolean force = resetNeeded || tenantStateUncertain;
+        learner.leaseStarted(desiredSettings);
+        LeasePlan plan = LeasePlan.decide(session, lastTenant, tenant, tenantStateUncertain, searchPathSql,
+                desiredSettings);
         lastTenant = tenant;
-        if (resetNeeded) {
-            session.resetToLoginValues(); // what RESET ALL leaves: the settings this session logged in with
-            inject(Injected.RESET, SessionReset.forTenant(searchPathSql));
-        } else if (!sameTenant || tenantStateUncertain) {
-            inject(Injected.SEARCH_PATH, searchPathSql);
-        }
         tenantStateUncertain = false;
-        String settingsSql = session.applySettings(desiredSettings, force);
-        if (!settingsSql.isEmpty()) {
-            inject(Injected.SETTINGS, settingsSql);
+        if (plan.resetSql() != null) {
+            inject(Injected.RESET, plan.resetSql());
         }
-        if (!injected.isEmpty()) {
+        if (plan.searchPathSql() != null) {
+            inject(Injected.SEARCH_PATH, plan.searchPathSql());
+        }
+        if (plan.settingsSql() != null) {
+            inject(Injected.SETTINGS, plan.settingsSql());
+        }
+        if (ledger.settingUp()) {
             // Only a lease that sends something needs a deadline; the common same-tenant lease schedules no timer.
             setupDeadline = channel.eventLoop().schedule(() -> setupTimedOut(setupTimeout), setupTimeout.toMillis(),
                     TimeUnit.MILLISECONDS);
         }
-        awaitingReady = resetNeeded;
+        awaitingReady = plan.resetSql() != null;
         channel.config().setAutoRead(true);
         if (awaitingReady) {
             channel.flush();
@@ -288,18 +272,15 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      * null when the proxy answers the message itself) and expects {@code reply} (null: the message gets no reply).
      */
     public void sendForClient(char clientTag, ByteBuf frame, ReplyQueue.Expected reply) {
-        switch (clientTag) {
-            case FrontendTag.SYNC -> clientGroupOpen = false;
-            case FrontendTag.QUERY, FrontendTag.FUNCTION_CALL, FrontendTag.COPY_DATA, FrontendTag.COPY_DONE,
-                 FrontendTag.COPY_FAIL -> {
-            }
-            default -> clientGroupOpen = true; // Parse, Bind, Describe, Execute, Close, Flush, unknown
+        ledger.clientSends(clientTag);
+        if (clientTag == FrontendTag.QUERY) {
+            statements.unnamedDropped(); // a simple Query drops the unnamed statement
         }
         if (frame != null) {
             channel.write(frame, channel.voidPromise()); // a failed write reaches exceptionCaught
         }
         if (reply != null) {
-            replies.expect(reply);
+            ledger.replies().expect(reply);
         }
     }
 
@@ -309,7 +290,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      */
     public void sendOwn(ByteBuf frame, ReplyQueue.Expected reply) {
         channel.write(frame);
-        replies.expect(reply);
+        ledger.replies().expect(reply);
     }
 
     public void flush() {
@@ -342,17 +323,17 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         state = State.CLEANING;
         awaitingReady = false;
         channel.config().setAutoRead(true);
-        if (copyIn) {
+        if (ledger.copyIn()) {
             channel.write(ClientMessages.copyFail(channel.alloc(), "client disconnected"));
-            copyIn = false;
+            ledger.copyAbandoned();
         }
-        if (clientGroupOpen) {
+        if (ledger.clientGroupOpen()) {
             sendOwn(ClientMessages.sync(), ReplyQueue.Expected.swallow(ReplyQueue.Completion.SYNC_POINT, null,
                     ReplyQueue.Outcome.NONE));
-            clientGroupOpen = false;
+            ledger.groupClosedByProxy();
         }
         channel.flush();
-        if (!replies.isEmpty()) {
+        if (ledger.owesClient()) {
             cancelSender.cancel(this);
         }
         cleanupDeadline = channel.eventLoop().schedule(() -> {
@@ -472,6 +453,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         State previous = state;
         state = State.CLOSED;
+        if (heldReady != null) {
+            heldReady.release();
+            heldReady = null;
+        }
         if (setupDeadline != null) {
             setupDeadline.cancel(false);
         }
@@ -523,33 +508,24 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             String[] nameValue = MessageReader.parameterStatus(message);
             session.observe(nameValue[0], nameValue[1]);
         }
-        if (!injected.isEmpty()) {
+        if (ledger.settingUp()) {
             onInjectedReply(message);
             return false;
         }
-        switch (tag) {
-            case BackendTag.READY_FOR_QUERY -> {
-                transactionStatus = message.readyStatus();
-                copyIn = false;
-            }
-            case BackendTag.COPY_IN_RESPONSE -> copyIn = true;
-            case BackendTag.COMMAND_COMPLETE -> {
-                copyIn = false;
-                if (mayConcernSession(message)) { // SELECT, INSERT, ...: no String is made for the common tags
-                    noteCommand(MessageReader.commandTag(message));
-                }
-            }
-            case BackendTag.ERROR_RESPONSE -> copyIn = false;
-            default -> {
-            }
+        ledger.observe(message);
+        if (tag == BackendTag.COMMAND_COMPLETE && mayConcernSession(message)) {
+            noteCommand(MessageReader.commandTag(message)); // SELECT, INSERT, ...: no String for the common tags
         }
         BackendListener current = listener;
-        replies.onReply(message); // to deliver(), or swallowed
+        if (current != null && state == State.LEASED && ledger.endsLease(message) && askBeforeLastReady(message)) {
+            return true; // held until the question is answered
+        }
+        ledger.replies().onReply(message); // to deliver(), or swallowed
         if (state == State.CLEANING) {
             if (tag == BackendTag.READY_FOR_QUERY) {
                 continueCleaning();
             }
-        } else if (current != null && tag == BackendTag.READY_FOR_QUERY && isFree() && listener == current) {
+        } else if (current != null && tag == BackendTag.READY_FOR_QUERY && ledger.isFree() && listener == current) {
             current.onBackendIdle();
         }
         return true;
@@ -558,11 +534,14 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private void noteCommand(String commandTag) {
         if (SessionReset.mayChangeSearchPathOrSettings(commandTag)) {
             tenantStateUncertain = true;
+            if (state == State.LEASED) {
+                learner.clientChangedSettings();
+            }
         }
         if (SessionSettings.dropsPreparedStatements(commandTag)) {
             // Gone, except those that messages sent after this statement are re-creating.
             statements.clear();
-            replies.pendingPreparations().forEach(statements::restore);
+            ledger.replies().pendingPreparations().forEach(statements::restore);
         }
     }
 
@@ -579,6 +558,25 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                 && frame.getByte(at + 1) == 'E' && frame.getByte(at + 2) == 'T');
     }
 
+    /**
+     * The ReadyForQuery that would end the lease has come: if the client changed its settings, ask for them first
+     * ({@link SettingsLearner}) and hold this ReadyForQuery back until the answer is in. Holding it keeps the lease
+     * boundary where the client sees it: a client that waits for ReadyForQuery starts its next transaction on a new
+     * lease, which repairs a search_path its SET changed, exactly as without the question.
+     *
+     * @return true if the question was sent and {@code ready} is held
+     */
+    private boolean askBeforeLastReady(PgMessage ready) {
+        String question = learner.question();
+        if (question == null) {
+            return false;
+        }
+        inject(Injected.LEARN, question);
+        channel.flush();
+        heldReady = ready;
+        return true;
+    }
+
     /** Where the reply queue sends what is for the client: the leasing session, if any (else dropped). */
     private void deliver(PgMessage message) {
         BackendListener current = state == State.LEASED ? listener : null;
@@ -591,8 +589,13 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void onInjectedReply(PgMessage message) {
-        Injected kind = injected.peek();
-        if (message.tag() == BackendTag.ERROR_RESPONSE) {
+        Injected kind = ledger.pendingInjected();
+        if (message.tag() == BackendTag.DATA_ROW && kind == Injected.LEARN) {
+            Map<String, String> learned = learner.answer(message, session);
+            if (listener != null) {
+                listener.onSettingsLearned(learned);
+            }
+        } else if (message.tag() == BackendTag.ERROR_RESPONSE) {
             Map<Character, String> fields = MessageReader.errorFields(message);
             String text = kind + " statement failed on backend " + destination + ": " + fields.get('M');
             if (kind == Injected.LIVENESS) {
@@ -600,7 +603,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                 return;
             }
             log.warn(text);
-            if (kind == Injected.SETTINGS) {
+            if (kind == Injected.SETTINGS || kind == Injected.LEARN) {
                 session.markDirty(); // the settings were rolled back: reset to known values next lease
             }
             if (kind == Injected.RESET) {
@@ -619,8 +622,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                         kind == Injected.SEARCH_PATH || kind == Injected.RESET, null));
             }
         } else if (message.tag() == BackendTag.READY_FOR_QUERY) {
-            Injected answered = injected.poll();
-            transactionStatus = message.readyStatus();
+            Injected answered = ledger.injectedAnswered(message);
             if (answered == Injected.LIVENESS) {
                 Promise<BackendConnection> check = livenessCheck;
                 livenessCheck = null;
@@ -629,7 +631,12 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                 }
                 return;
             }
-            if (injected.isEmpty() && setupDeadline != null) {
+            if (heldReady != null && !ledger.settingUp()) {
+                PgMessage held = heldReady;
+                heldReady = null;
+                ledger.replies().onReply(held); // the client's own, answered now; the checks below may end the lease
+            }
+            if (!ledger.settingUp() && setupDeadline != null) {
                 setupDeadline.cancel(false);
                 setupDeadline = null;
             }
@@ -637,11 +644,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                 continueCleaning();
                 return;
             }
-            if (injected.isEmpty() && awaitingReady && listener != null) {
+            if (!ledger.settingUp() && awaitingReady && listener != null) {
                 awaitingReady = false;
                 listener.onLeaseReady(); // the client's messages may follow now
             }
-            if (injected.isEmpty() && listener != null && isFree()) {
+            if (listener != null && ledger.isFree()) {
                 listener.onBackendIdle(); // a lease with no client traffic yet (the login probe)
             }
         }
@@ -649,7 +656,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     private void setupTimedOut(Duration timeout) {
         setupDeadline = null;
-        if (injected.isEmpty() || state != State.LEASED) {
+        if (!ledger.settingUp() || state != State.LEASED) {
             return;
         }
         String text = "backend " + destination + " pid " + processId() + " did not confirm the tenant's search_path"
@@ -663,19 +670,16 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void inject(Injected kind, String sql) {
-        injected.add(kind);
+        ledger.injected(kind);
+        statements.unnamedDropped(); // a simple Query: PostgreSQL drops the unnamed statement
         channel.write(ClientMessages.query(channel.alloc(), sql));
     }
 
-    private boolean isFree() {
-        return injected.isEmpty() && replies.isEmpty() && !clientGroupOpen && transactionStatus == 'I';
-    }
-
     private void continueCleaning() {
-        if (!injected.isEmpty() || !replies.isEmpty()) {
+        if (ledger.settingUp() || ledger.owesClient()) {
             return;
         }
-        if (transactionStatus != 'I') {
+        if (ledger.inTransaction()) {
             inject(Injected.ROLLBACK, "ROLLBACK");
             channel.flush();
             return;

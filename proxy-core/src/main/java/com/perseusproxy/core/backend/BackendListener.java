@@ -2,12 +2,20 @@ package com.perseusproxy.core.backend;
 
 import com.perseusproxy.core.protocol.PgException;
 import com.perseusproxy.core.protocol.PgMessage;
+import java.util.Map;
 
 /** The client session that currently leases a backend connection hears about its traffic through this. */
 public interface BackendListener {
 
     /** A message for the client. Ownership passes to the listener, which must write or release it. */
     void onBackendMessage(PgMessage message);
+
+    /**
+     * After the client's own SET, RESET or DISCARD ALL, the proxy asked the backend for the current values of the
+     * tracked settings the server does not report; here they are (name to value), to carry to the next backend.
+     */
+    default void onSettingsLearned(Map<String, String> values) {
+    }
 
     /** The backend's socket has no more to read for now: a good moment to flush towards the client. */
     void onBackendReadComplete();

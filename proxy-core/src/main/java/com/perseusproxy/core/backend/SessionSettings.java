@@ -1,6 +1,8 @@
 package com.perseusproxy.core.backend;
 
 import com.perseusproxy.core.protocol.SqlQuoting;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -10,9 +12,27 @@ import java.util.Set;
  */
 public final class SessionSettings {
 
-    /** Settings tracked per client and per backend. All but extra_float_digits are reported by ParameterStatus. */
+    /**
+     * Settings always tracked per client and per backend. All but extra_float_digits are reported by ParameterStatus.
+     * More can be configured ({@link TrackedSettings}, {@code ClientSettings.TrackExtraParameters}).
+     */
     public static final Set<String> TRACKED = Set.of("client_encoding", "DateStyle", "TimeZone", "IntervalStyle",
             "application_name", "extra_float_digits", "standard_conforming_strings");
+
+    /**
+     * The desired value "whatever the server's default is" ({@code RESET name}): what a client that never set a
+     * tracked setting wants, so that a value another client of the backend set does not stay for it. A NUL cannot be
+     * part of any real value (startup packets and queries are NUL-terminated).
+     */
+    public static final String SERVER_DEFAULT = "\0DEFAULT";
+
+    /**
+     * Settings whose changes the server does not report with ParameterStatus; so a session that never SET them since
+     * its login or its last RESET ALL holds the server default.
+     */
+    static boolean unreported(String name) {
+        return !TRACKED.contains(name) || name.equals("extra_float_digits");
+    }
 
     private SessionSettings() {
     }
@@ -27,7 +47,10 @@ public final class SessionSettings {
         return name;
     }
 
-    /** SET statements (one string, ';'-separated) for the settings whose value differs, or "" if none does. */
+    /**
+     * SET (or, for {@link #SERVER_DEFAULT}, RESET) statements, one ';'-separated string, for the settings whose value
+     * differs, or "" if none does.
+     */
     static String statementsToApply(Map<String, String> desired, Map<String, String> current) {
         // Runs at every lease, and almost always finds nothing to do: allocate only once a value differs.
         StringBuilder sql = null;
@@ -38,11 +61,33 @@ public final class SessionSettings {
                 if (sql == null) {
                     sql = new StringBuilder();
                 }
-                sql.append("SET ").append(SqlQuoting.identifier(name)).append(" TO ")
-                        .append(SqlQuoting.literal(value)).append(';');
+                if (value.equals(SERVER_DEFAULT)) {
+                    sql.append("RESET ").append(SqlQuoting.identifier(name)).append(';');
+                } else {
+                    sql.append("SET ").append(SqlQuoting.identifier(name)).append(" TO ")
+                            .append(SqlQuoting.literal(value)).append(';');
+                }
             }
         }
         return sql == null ? "" : sql.toString();
+    }
+
+    /**
+     * One query whose single row holds the session's current value of each setting, in order (NULL for a custom
+     * setting the server does not know); see {@link BackendConnection} for when and why it is asked.
+     */
+    static String currentValuesQuery(List<String> names) {
+        StringBuilder sql = new StringBuilder("SELECT ");
+        for (int i = 0; i < names.size(); i++) {
+            sql.append(i == 0 ? "" : ", ").append("pg_catalog.current_setting(")
+                    .append(SqlQuoting.literal(names.get(i))).append(", true)");
+        }
+        return sql.toString();
+    }
+
+    /** The settings among {@code names} that ParameterStatus does not report, in iteration order. */
+    static List<String> unreportedAmong(Collection<String> names) {
+        return names.stream().filter(SessionSettings::unreported).sorted().toList();
     }
 
     /** Whether a statement with this command tag dropped every prepared statement of the session. */

@@ -41,6 +41,7 @@ final class BackendLoginAttempt {
     private ArrayDeque<BackendCredentials> queue;
     private boolean reloaded;
     private BackendLoginException lastRefusal;
+    private boolean latestFirst;
 
     /**
      * @param connect opens one connection with the given credentials (counted by the pool as one server login)
@@ -55,8 +56,14 @@ final class BackendLoginAttempt {
         this.result = loop.newPromise();
     }
 
+    /** Tries the latest credentials first (a {@link CredentialProbe}); the others follow as usual. */
+    BackendLoginAttempt latestFirst(boolean value) {
+        this.latestFirst = value;
+        return this;
+    }
+
     Future<BackendConnection> run() {
-        queue = new ArrayDeque<>(credentials.candidates());
+        queue = new ArrayDeque<>(credentials.candidates(latestFirst));
         tryNext();
         return result;
     }

@@ -1,11 +1,13 @@
 package com.perseusproxy.core.pool;
 
+import com.perseusproxy.core.statements.KnownStatements;
 import com.perseusproxy.core.backend.BackendConnection;
 import com.perseusproxy.core.backend.BackendConnector;
 import com.perseusproxy.core.backend.BackendCredentials;
 import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.ConnectionOwner;
 import com.perseusproxy.core.backend.Destination;
+import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.core.backend.TenantKey;
 import com.perseusproxy.core.protocol.PgException;
 import io.netty.channel.EventLoop;
@@ -18,6 +20,8 @@ import java.util.List;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -29,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Vocabulary: a client session <em>acquires</em> a connection for one transaction and <em>releases</em> it at the
  * transaction's end. Idle connections are kept most-recently-used first, so the surplus ages out through
- * MaxIdletime. Waiters are served first come, first served, and give up after QueryWaitTimeoutSecs. A connection that
+ * MaxIdletime. Waiters ({@link WaitQueue}) are served first come, first served, and give up after QueryWaitTimeoutSecs. A connection that
  * dies is dropped and never handed out again. Every method runs on the pool's event loop.
  *
  * <p>Credential rotation: new connections log in with the pool's {@link CredentialSet} through a
@@ -45,20 +49,19 @@ public final class BackendPool implements ConnectionOwner {
     /** An idle, stale last connection is closed only after this long unused: the pool is quiet, not between two
      *  transactions. */
     private static final long QUIET_POOL_NANOS = TimeUnit.SECONDS.toNanos(5);
-    /** How long the first waiter may be overtaken by a waiter of the connection's last tenant. */
-    private static final long MAX_OVERTAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-    /** How far into the queue a waiter of the connection's last tenant is looked for. */
-    private static final int SAME_TENANT_SCAN = 16;
 
     private final Destination destination;
     private final EventLoop loop;
     private final BackendConnector connector;
     private final Supplier<PoolSettings> settings;
     private final PoolStats stats = new PoolStats();
+    /** Metrics beyond Perseus's: set once, on the loop, right after the pool is made (see PoolRegistry). */
+    private ProxyEvents events = ProxyEvents.NONE;
+    private ProxyEvents.Pool poolEvents = ProxyEvents.Pool.NONE;
     private final KnownStatements knownStatements = new KnownStatements();
     private final ServerProfile serverProfile = new ServerProfile();
     private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
-    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private final WaitQueue waiters;
     /** The connections counted in {@code open}: those whose login succeeded and that have not closed yet. */
     private final Set<BackendConnection> members = new HashSet<>();
     private final CredentialSet credentials;
@@ -68,25 +71,16 @@ public final class BackendPool implements ConnectionOwner {
     private final PoolPause pause = new PoolPause();
     /** Connections RECONNECT asked to close once their lease ends. */
     private final Set<BackendConnection> closeOnRelease = new HashSet<>();
+    private final CredentialProbe probe = new CredentialProbe();
     /** Logins sent to the server, each candidate counted: what a wrong password costs the database. */
     private final AtomicLong serverLogins = new AtomicLong();
     private ScheduledFuture<?> retryTimer;
-    /** Fires when the oldest waiter's QueryWaitTimeoutSecs runs out; null while nobody waits. */
-    private ScheduledFuture<?> waitTimer;
     /** A stale connection was retired and no login has succeeded since: the next one waits for that proof. */
     private boolean retirementUnproven;
     private long lastRetirementNanos;
     private boolean retired;
     private int open;
     private int creating;
-
-    /**
-     * A session waiting for a connection. {@code atCapacity}: it waits because MaxOpen was reached, which is what
-     * Perseus's wait metrics count (Go's sql.DBStats), as opposed to waiting for a new connection to log in.
-     */
-    private record Waiter(Promise<BackendConnection> promise, long sinceNanos, boolean atCapacity,
-                          TenantKey tenant) {
-    }
 
     public BackendPool(Destination destination, BackendCredentials credentials, EventLoop loop,
                        BackendConnector connector, Supplier<PoolSettings> settings) {
@@ -103,6 +97,7 @@ public final class BackendPool implements ConnectionOwner {
         this.loop = loop;
         this.connector = connector;
         this.settings = settings;
+        this.waiters = new WaitQueue(loop, settings, stats, this::giveUp, wait -> poolEvents.leased(wait));
     }
 
     public Destination destination() {
@@ -111,6 +106,12 @@ public final class BackendPool implements ConnectionOwner {
 
     public PoolStats stats() {
         return stats;
+    }
+
+    /** Reports leases, backend logins and rotation events to {@code events} from now on. */
+    void reportTo(ProxyEvents events) {
+        this.events = events;
+        this.poolEvents = events.pool(destination);
     }
 
     /** Named prepared statements a backend of this pool has parsed successfully. */
@@ -138,10 +139,14 @@ public final class BackendPool implements ConnectionOwner {
     public void updateCredentials(BackendCredentials latest) {
         assert loop.inEventLoop();
         if (credentials.offerLatest(latest)) {
+            events.rotation(ProxyEvents.Rotation.CREDENTIALS_CHANGED);
             log.info("pool {}: perseus_auth now gives credentials {}", destination, latest);
             if (backoff.failing()) {
                 backoff.retryNow(System.nanoTime()); // the fix may have arrived: no need to wait out the backoff
                 probeLogin();
+            } else if (!latest.equals(credentials.current())) {
+                probe.newLatest(System.nanoTime());
+                probeNewCredentials();
             }
         }
     }
@@ -169,6 +174,7 @@ public final class BackendPool implements ConnectionOwner {
         assert loop.inEventLoop();
         if (!retired) {
             retired = true;
+            events.rotation(ProxyEvents.Rotation.POOL_RETIRED);
             log.info("pool {}: no tenant routes here any more; closing its connections as they become idle",
                     destination);
         }
@@ -206,14 +212,12 @@ public final class BackendPool implements ConnectionOwner {
                     return;
                 }
                 stats.leased();
+                poolEvents.leased(0);
                 promise.setSuccess(connection);
                 return;
             }
         }
-        waiters.add(new Waiter(promise, now, open >= settings.get().maxOpen(), tenant));
-        if (waitTimer == null) {
-            scheduleWaitTimer(now);
-        }
+        waiters.add(promise, now, open >= settings.get().maxOpen(), tenant);
         openMoreIfNeeded();
     }
 
@@ -231,6 +235,7 @@ public final class BackendPool implements ConnectionOwner {
         connection.checkAlive(settings.get().connCreateTimeout()).addListener(f -> {
             if (f.isSuccess()) {
                 stats.leased();
+                poolEvents.leased(0);
                 if (!promise.trySuccess(connection)) {
                     release(connection); // the client left meanwhile
                 }
@@ -255,35 +260,6 @@ public final class BackendPool implements ConnectionOwner {
             close(idle.removeLast());
         }
         openMoreIfNeeded();
-    }
-
-    /**
-     * One timer per pool, not one per waiter: waiters join at the tail, so the head always has the nearest deadline.
-     * Scheduling and cancelling a timer for every wait cost a priority-queue insert and removal per transaction, in a
-     * queue as long as the waiting clients (the O(clients) term of the 200-client profile).
-     */
-    private void scheduleWaitTimer(long now) {
-        long timeoutNanos = settings.get().queryWaitTimeout().toNanos();
-        Waiter head = waiters.peek();
-        if (head == null || timeoutNanos <= 0) {
-            return; // QueryWaitTimeoutSecs = 0 means wait as long as it takes
-        }
-        long delay = Math.max(0, head.sinceNanos() + timeoutNanos - now);
-        waitTimer = loop.schedule(this::expireWaiters, delay, TimeUnit.NANOSECONDS);
-    }
-
-    /** Fails the waiters whose QueryWaitTimeoutSecs has run out, then re-arms the timer for the new head. */
-    private void expireWaiters() {
-        waitTimer = null;
-        long now = System.nanoTime();
-        long timeoutNanos = settings.get().queryWaitTimeout().toNanos();
-        Waiter head;
-        while ((head = waiters.peek()) != null
-                && (head.promise().isDone() || (timeoutNanos > 0 && now - head.sinceNanos() >= timeoutNanos))) {
-            waiters.poll();
-            giveUp(head.promise());
-        }
-        scheduleWaitTimer(now);
     }
 
     /** Takes back a connection whose transaction ended cleanly. */
@@ -325,6 +301,10 @@ public final class BackendPool implements ConnectionOwner {
             close(connection); // MaxOpen was lowered by a reload: shrink as connections come back
             return;
         }
+        if (probeWaitsForRoom(now)) {
+            close(connection); // its slot goes to the login that tries the new credentials (onClosed starts it)
+            return;
+        }
         connection.markIdle(now);
         if (handToWaiter(connection, now)) {
             return;
@@ -349,6 +329,7 @@ public final class BackendPool implements ConnectionOwner {
         }
         open--;
         openMoreIfNeeded();
+        probeNewCredentials();
     }
 
     /** Closes idle connections past MaxIdletime or MaxLifetime; called periodically by the registry. */
@@ -372,6 +353,32 @@ public final class BackendPool implements ConnectionOwner {
             stats.closedForMaxIdle();
             close(idle.removeLast());
         }
+        probeNewCredentials();
+    }
+
+    /**
+     * A due {@link CredentialProbe} gets a login: at once if the pool has room, else in the slot of a connection
+     * closed for it (an idle one now, or the next one released), so MaxOpen is never exceeded.
+     */
+    private void probeNewCredentials() {
+        long now = System.nanoTime();
+        if (!probe.due(now) || creating > 0 || backoff.failing() || retired || open == 0) {
+            return; // a pool nobody uses logs in with the latest first at its next login anyway
+        }
+        if (credentials.latest() == null || credentials.latest().equals(credentials.current())) {
+            probe.settled();
+            return;
+        }
+        if (open < settings.get().maxOpen()) {
+            startLogin(settings.get());
+        } else if (!idle.isEmpty()) {
+            close(idle.removeLast()); // the least recently used; onClosed comes back here with room
+        }
+    }
+
+    private boolean probeWaitsForRoom(long now) {
+        return probe.due(now) && creating == 0 && !backoff.failing() && open >= settings.get().maxOpen()
+                && credentials.latest() != null && !credentials.latest().equals(credentials.current());
     }
 
     /** Closes every connection that is idle now (shutdown, or a retired destination). */
@@ -383,6 +390,19 @@ public final class BackendPool implements ConnectionOwner {
 
     public int openCount() {
         return open;
+    }
+
+    /**
+     * Open connections by the fingerprint of the credentials each logged in with, so the metrics can show when a
+     * rotation is complete (no connection of the old credentials left). Fingerprints only: never the secrets.
+     */
+    public Map<String, Integer> openByFingerprint() {
+        assert loop.inEventLoop();
+        Map<String, Integer> counts = new TreeMap<>();
+        for (BackendConnection connection : members) {
+            counts.merge(connection.credentials().fingerprint(), 1, Integer::sum);
+        }
+        return counts;
     }
 
     public int idleCount() {
@@ -430,10 +450,7 @@ public final class BackendPool implements ConnectionOwner {
         Promise<Void> quiet = loop.newPromise();
         pause.pause(quiet);
         // Sessions already queued have not started their transaction either: they wait for RESUME too.
-        Waiter waiter;
-        while ((waiter = waiters.poll()) != null) {
-            holdUntilResumed(waiter.tenant(), waiter.promise());
-        }
+        waiters.takeAll(this::holdUntilResumed);
         if (stats.inUse() == 0) {
             closeIdle();
             pause.quiet();
@@ -475,7 +492,6 @@ public final class BackendPool implements ConnectionOwner {
     public PoolSnapshot snapshot() {
         assert loop.inEventLoop();
         long now = System.nanoTime();
-        Waiter head = waiters.peek();
         BackendCredentials live = credentials.current();
         List<String> retiring = new ArrayList<>();
         for (BackendCredentials c : credentials.candidates()) {
@@ -485,7 +501,7 @@ public final class BackendPool implements ConnectionOwner {
         }
         PgException lastError = backoff.lastError();
         return new PoolSnapshot(destination, settings.get().maxOpen(), open, idle.size(), creating, stats.inUse(),
-                waiters.size(), pause.heldCount(), head == null ? 0 : now - head.sinceNanos(), pause.paused(),
+                waiters.size(), pause.heldCount(), waiters.headWaitedNanos(now), pause.paused(),
                 closeOnRelease.size(), live == null ? "" : live.user() + "/" + live.fingerprint(), retiring,
                 backoff.failing(), lastError == null ? null : lastError.getMessage(),
                 Math.max(0, backoff.waitNanos(now) / 1_000_000), serverLogins.get(), stats.leasesTotal(),
@@ -540,51 +556,13 @@ public final class BackendPool implements ConnectionOwner {
             stats.closedForLifetime();
         } else {
             log.debug("pool {}: retiring a connection logged in with {}", destination, connection.credentials());
+            events.rotation(ProxyEvents.Rotation.CONNECTION_RETIRED);
         }
         close(connection);
     }
 
     private boolean handToWaiter(BackendConnection connection, long now) {
-        Waiter waiter = sameTenantWaiter(connection, now);
-        if (waiter != null && waiter.promise().trySuccess(connection)) {
-            if (waiter.atCapacity()) {
-                stats.waited(now - waiter.sinceNanos());
-            }
-            stats.leased();
-            return true;
-        }
-        while ((waiter = waiters.poll()) != null) {
-            if (waiter.promise().trySuccess(connection)) {
-                if (waiter.atCapacity()) {
-                    stats.waited(now - waiter.sinceNanos());
-                }
-                stats.leased();
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * A waiter of the tenant the connection served last, which saves a session reset, taken out of the queue; null if
-     * none is near the head. Bounded so that no waiter is overtaken for long: the head is skipped only while it has
-     * waited less than {@link #MAX_OVERTAKE_NANOS}, and only the first {@link #SAME_TENANT_SCAN} waiters are looked at.
-     */
-    private Waiter sameTenantWaiter(BackendConnection connection, long now) {
-        Waiter head = waiters.peek();
-        TenantKey last = connection.lastTenant();
-        if (head == null || last == null || last.equals(head.tenant()) || now - head.sinceNanos() > MAX_OVERTAKE_NANOS) {
-            return null; // the head is served anyway (FIFO) below
-        }
-        int scanned = 0;
-        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext() && scanned < SAME_TENANT_SCAN; scanned++) {
-            Waiter candidate = it.next();
-            if (last.equals(candidate.tenant())) {
-                it.remove();
-                return candidate;
-            }
-        }
-        return null;
+        return waiters.handOver(connection, now);
     }
 
     /**
@@ -615,12 +593,25 @@ public final class BackendPool implements ConnectionOwner {
     private void startLogin(PoolSettings current) {
         open++;
         creating++;
+        BackendCredentials latest = credentials.latest();
+        boolean probing = probe.due(System.nanoTime()) && latest != null && !latest.equals(credentials.current());
+        if (probing) {
+            probe.started();
+        }
         new BackendLoginAttempt(destination, loop, credentials, credentialSource, loginWith -> {
             serverLogins.incrementAndGet();
             return connector.connect(loop, destination, loginWith, this, current.connCreateTimeout(),
                     current.maxLifetime());
-        }).run().addListener(f -> {
+        }).latestFirst(probing).run().addListener(f -> {
             creating--;
+            if (probing) {
+                boolean latestWorked = f.isSuccess() && latest.equals(((BackendConnection) f.getNow()).credentials());
+                probe.finished(latestWorked, System.nanoTime());
+                if (latestWorked) {
+                    log.info("pool {}: logs in with the new credentials {} now; connections of older ones retire"
+                            + " when idle", destination, latest);
+                }
+            }
             if (f.isSuccess()) {
                 BackendConnection connection = (BackendConnection) f.getNow();
                 if (backoff.failing()) {
@@ -630,6 +621,7 @@ public final class BackendPool implements ConnectionOwner {
                 backoff.succeeded();
                 retirementUnproven = false;
                 stats.opened();
+                poolEvents.backendLogin(true);
                 log.debug("opened backend pid {} for {}", connection.processId(), destination);
                 if (!handToWaiter(connection, System.nanoTime())) {
                     connection.markIdle(System.nanoTime());
@@ -637,6 +629,7 @@ public final class BackendPool implements ConnectionOwner {
                 }
             } else {
                 open--;
+                poolEvents.backendLogin(false);
                 PgException error = asClientError(f.cause());
                 // 08004: the server answered and refused (credentials, auth method); anything else: not reached.
                 backoff.failed(System.nanoTime(), error, "08004".equals(error.sqlState()));
@@ -686,17 +679,13 @@ public final class BackendPool implements ConnectionOwner {
 
     /** No open connection can serve the sessions waiting now: they get the login's error rather than waiting. */
     private void failWaiters(PgException error) {
-        Waiter waiter;
-        while ((waiter = waiters.poll()) != null) {
-            waiter.promise().tryFailure(error);
-        }
+        waiters.failAll(error);
     }
 
+    /** QueryWaitTimeoutSecs ran out for a waiter ({@link WaitQueue}): the error says why and what to change. */
     private void giveUp(Promise<BackendConnection> promise) {
-        if (promise.isDone()) {
-            return; // its session left (and cancelled the wait) before the timeout
-        }
         PoolSettings current = settings.get();
+        events.timeout(ProxyEvents.Timeout.QUERY_WAIT);
         if (backoff.failing()) {
             promise.tryFailure(new PgException("08004", "no backend connection to " + destination + " became free"
                     + " within " + current.queryWaitTimeout().toSeconds() + " s (PoolSettings.QueryWaitTimeoutSecs),"

@@ -62,9 +62,22 @@ final class CredentialSet {
         return lastWorked != null ? lastWorked : latest;
     }
 
+    /** What perseus_auth (or a credential source) says now. */
+    BackendCredentials latest() {
+        return latest;
+    }
+
     /** Distinct candidates in the order to try them. */
     List<BackendCredentials> candidates() {
+        return candidates(false);
+    }
+
+    /** @param latestFirst probe the latest before the last that worked (see {@link CredentialProbe}) */
+    List<BackendCredentials> candidates(boolean latestFirst) {
         List<BackendCredentials> ordered = new ArrayList<>(2 + others.size());
+        if (latestFirst) {
+            addDistinct(ordered, latest);
+        }
         addDistinct(ordered, lastWorked);
         addDistinct(ordered, latest);
         others.forEach(c -> addDistinct(ordered, c));

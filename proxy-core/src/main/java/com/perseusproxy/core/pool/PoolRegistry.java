@@ -4,6 +4,7 @@ import com.perseusproxy.core.backend.BackendConnector;
 import com.perseusproxy.core.backend.BackendCredentials;
 import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.Destination;
+import com.perseusproxy.core.metrics.ProxyEvents;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.Collection;
@@ -27,6 +28,7 @@ public final class PoolRegistry implements AutoCloseable {
     private final ScheduledFuture<?> housekeeping;
     private final CredentialSource credentialSource;
     private final TenantRoutes routes;
+    private final ProxyEvents events;
 
     /**
      * @param settingsFor the settings of a destination's pool, read afresh at every decision so a reload takes
@@ -39,6 +41,13 @@ public final class PoolRegistry implements AutoCloseable {
     /** @param credentialSource where pools re-read their credentials when every known one is refused */
     public PoolRegistry(EventLoop loop, BackendConnector connector, Function<Destination, PoolSettings> settingsFor,
                         CredentialSource credentialSource) {
+        this(loop, connector, settingsFor, credentialSource, ProxyEvents.NONE);
+    }
+
+    /** @param events where pools report leases, backend logins and rotation events for metrics */
+    public PoolRegistry(EventLoop loop, BackendConnector connector, Function<Destination, PoolSettings> settingsFor,
+                        CredentialSource credentialSource, ProxyEvents events) {
+        this.events = events;
         this.credentialSource = credentialSource;
         this.routes = new TenantRoutes(this, loop);
         this.loop = loop;
@@ -60,6 +69,7 @@ public final class PoolRegistry implements AutoCloseable {
             BackendPool created = new BackendPool(d, credentials, loop, connector, () -> settingsFor.apply(d),
                     credentialSource);
             created.stats().sample(settingsFor.apply(d).maxOpen(), 0, 0);
+            created.reportTo(events);
             if (pauseNewPools) {
                 created.pause(); // a console PAUSE of every database covers pools made while it lasts
             }
@@ -70,6 +80,11 @@ public final class PoolRegistry implements AutoCloseable {
     /** Console PAUSE without a database: pools created from now on start paused (until RESUME). Loop only. */
     public void pauseNewPools(boolean paused) {
         pauseNewPools = paused;
+    }
+
+    /** Where the pools and the routes report for metrics. */
+    ProxyEvents events() {
+        return events;
     }
 
     /** Where each tenant in use is routed now. */
@@ -91,6 +106,8 @@ public final class PoolRegistry implements AutoCloseable {
         for (BackendPool pool : pools.values()) {
             pool.evictIdle();
             pool.stats().sample(settingsFor.apply(pool.destination()).maxOpen(), pool.openCount(), pool.idleCount());
+            BackendCredentials current = pool.currentCredentials();
+            pool.stats().sampleCredentials(current == null ? "" : current.fingerprint(), pool.openByFingerprint());
         }
     }
 

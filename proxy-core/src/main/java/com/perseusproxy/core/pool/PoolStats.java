@@ -24,7 +24,18 @@ public final class PoolStats {
         }
     }
 
+    /**
+     * Which credentials the pool logs in with now and how many open connections logged in with each, by fingerprint
+     * (never the secret); empty before the first sample.
+     */
+    public record CredentialGauges(String current, java.util.Map<String, Integer> openByFingerprint) {
+        public CredentialGauges {
+            openByFingerprint = java.util.Map.copyOf(openByFingerprint);
+        }
+    }
+
     private volatile Gauges gauges = new Gauges(0, 0, 0);
+    private volatile CredentialGauges credentialGauges = new CredentialGauges("", java.util.Map.of());
     private final LongAdder inUse = new LongAdder();
     private final LongAdder leasesTotal = new LongAdder();
     private final LongAdder opened = new LongAdder();
@@ -69,6 +80,16 @@ public final class PoolStats {
     /** Called on the pool's event loop only. */
     void sample(int maxOpen, int open, int idle) {
         gauges = new Gauges(maxOpen, open, idle);
+    }
+
+    /** Called on the pool's event loop only. */
+    void sampleCredentials(String currentFingerprint, java.util.Map<String, Integer> openByFingerprint) {
+        credentialGauges = new CredentialGauges(currentFingerprint, openByFingerprint);
+    }
+
+    /** The latest snapshot of the credentials in use; safe from any thread. */
+    public CredentialGauges credentialGauges() {
+        return credentialGauges;
     }
 
     /** The latest snapshot of the connection counts; safe from any thread. */

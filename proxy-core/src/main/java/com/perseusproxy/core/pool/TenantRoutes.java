@@ -2,6 +2,7 @@ package com.perseusproxy.core.pool;
 
 import com.perseusproxy.core.auth.TenantRoute;
 import com.perseusproxy.core.backend.Destination;
+import com.perseusproxy.core.metrics.ProxyEvents;
 import io.netty.channel.EventLoop;
 import java.util.HashSet;
 import java.util.List;
@@ -113,6 +114,7 @@ public final class TenantRoutes {
             log.info("tenant {}/{} now routed to {} with {} (was {}); its sessions move at their next transaction",
                     route.database(), route.schema(), route.destination(), route.credentials(),
                     previous.destination());
+            pools.events().rotation(ProxyEvents.Rotation.ACCOUNT_SWITCHED);
             retireUnrouted();
         }
         return route;

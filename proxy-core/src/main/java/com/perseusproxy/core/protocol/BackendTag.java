@@ -10,6 +10,7 @@ public final class BackendTag {
     public static final char NOTICE_RESPONSE = 'N';
     public static final char NOTIFICATION_RESPONSE = 'A';
     public static final char COMMAND_COMPLETE = 'C';
+    public static final char DATA_ROW = 'D';
     public static final char COPY_IN_RESPONSE = 'G';
     public static final char COPY_OUT_RESPONSE = 'H';
     public static final char COPY_BOTH_RESPONSE = 'W';

@@ -18,7 +18,9 @@ import java.util.Map;
  * </pre>
  *
  * SSLRequest and GSSENCRequest keep the decoder in STARTUP (the client sends a StartupMessage next, possibly through
- * TLS); bytes that arrive together with one of them are a protocol violation. A StartupMessage switches it to MESSAGES. A startup packet is capped at {@value #MAX_STARTUP_PACKET_BYTES} bytes, as in PostgreSQL.
+ * TLS); bytes that arrive together with one of them are a protocol violation. A StartupMessage switches it to
+ * MESSAGES, where a tag no client may send is refused from the header alone, as PostgreSQL does (it does not wait for
+ * the length it announces). A startup packet is capped at {@value #MAX_STARTUP_PACKET_BYTES} bytes, as in PostgreSQL.
  */
 public class ClientFrameDecoder extends ByteToMessageDecoder {
 
@@ -49,7 +51,7 @@ public class ClientFrameDecoder extends ByteToMessageDecoder {
         try {
             switch (state) {
                 case STARTUP -> decodeStartup(in, out);
-                case MESSAGES -> PgFrameDecoder.decodeTagged(in, out, maxMessageBytes);
+                case MESSAGES -> PgFrameDecoder.decodeTagged(in, out, maxMessageBytes, true);
                 case DONE -> in.skipBytes(in.readableBytes());
             }
         } catch (PgProtocolException e) {

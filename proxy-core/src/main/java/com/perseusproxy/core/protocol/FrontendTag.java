@@ -20,4 +20,16 @@ public final class FrontendTag {
 
     private FrontendTag() {
     }
+
+    /**
+     * Whether a client may send a message of this type (protocol 3.0; PostgreSQL's SocketBackend refuses any other
+     * with 08P01 before reading its body).
+     */
+    public static boolean isKnown(char tag) {
+        return switch (tag) {
+            case QUERY, PARSE, BIND, DESCRIBE, EXECUTE, CLOSE, FLUSH, SYNC, FUNCTION_CALL, COPY_DATA, COPY_DONE,
+                 COPY_FAIL, TERMINATE, PASSWORD -> true;
+            default -> false;
+        };
+    }
 }

@@ -2,7 +2,9 @@ package com.perseusproxy.core.protocol;
 
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /** In-place readers for the few message bodies the proxy must understand. */
@@ -45,6 +47,23 @@ public final class MessageReader {
     /** The command tag of a CommandComplete, e.g. "SELECT 1", "SET". */
     public static String commandTag(PgMessage message) {
         return readCString(message.payload());
+    }
+
+    /** The columns of a DataRow in text format (null for SQL NULL). */
+    public static List<String> dataRowTexts(PgMessage message) {
+        ByteBuf body = message.payload();
+        int columns = body.readUnsignedShort();
+        List<String> values = new ArrayList<>(columns);
+        for (int i = 0; i < columns; i++) {
+            int length = body.readInt();
+            if (length < 0) {
+                values.add(null);
+            } else {
+                values.add(body.toString(body.readerIndex(), length, StandardCharsets.UTF_8));
+                body.skipBytes(length);
+            }
+        }
+        return values;
     }
 
     /** The string of a PasswordMessage. */

@@ -26,7 +26,7 @@ public class PgFrameDecoder extends ByteToMessageDecoder {
             return;
         }
         try {
-            decodeTagged(in, out, maxMessageBytes);
+            decodeTagged(in, out, maxMessageBytes, false);
         } catch (PgProtocolException e) {
             // Report the violation once: the bad bytes must not raise it again on the next read or at close.
             broken = true;
@@ -35,14 +35,27 @@ public class PgFrameDecoder extends ByteToMessageDecoder {
         }
     }
 
-    /** Decodes as many complete tagged messages as {@code in} holds; shared with the client's startup decoder. */
-    static void decodeTagged(ByteBuf in, List<Object> out, int maxMessageBytes) {
+    /**
+     * Decodes as many complete tagged messages as {@code in} holds; shared with the client's startup decoder.
+     *
+     * @param frontendTagsOnly refuse a tag no client may send (from the header alone, before waiting for the body:
+     *                         a second startup packet reads as tag 0x00 with a length of megabytes, and PostgreSQL
+     *                         answers it at once rather than waiting for bytes that never come). The server's
+     *                         stream is not checked: unknown backend messages pass through to the client.
+     */
+    static void decodeTagged(ByteBuf in, List<Object> out, int maxMessageBytes, boolean frontendTagsOnly) {
         for (;;) {
             if (in.readableBytes() < PgMessage.HEADER_LENGTH) {
                 return;
             }
             int start = in.readerIndex();
             char tag = (char) in.getUnsignedByte(start);
+            if (frontendTagsOnly && !FrontendTag.isKnown(tag)) {
+                throw new PgProtocolException("invalid frontend message type " + (int) tag + " ('" + printable(tag)
+                        + "'): not a message of protocol 3.0"
+                        + (tag == 0 ? " (a second startup packet inside a session?)" : "")
+                        + "; the client is out of step with the protocol - reconnect");
+            }
             int length = in.getInt(start + 1);
             if (length < 4) {
                 throw new PgProtocolException("invalid message length " + length + " for message type '"

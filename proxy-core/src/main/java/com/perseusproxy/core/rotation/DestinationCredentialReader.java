@@ -54,10 +54,12 @@ public final class DestinationCredentialReader implements CredentialSource {
 
     private List<BackendCredentials> read(Destination destination) {
         if (external.covers(destination.host(), destination.port(), destination.database())) {
-            BackendCredentials issued = external.renew(destination.host(), destination.port(),
+            List<BackendCredentials> candidates = external.renewCandidates(destination.host(), destination.port(),
                     destination.database());
+            BackendCredentials issued = candidates.get(0);
             if (issued.user().equals(destination.user())) {
-                return List.of(issued);
+                // Another user among the rest belongs to another pool (an account switch the source will announce).
+                return candidates.stream().filter(c -> c.user().equals(destination.user())).distinct().toList();
             }
             log.info("the credential command for {} now issues user {}: moving its tenants there", destination,
                     issued.user());

@@ -1,6 +1,7 @@
 package com.perseusproxy.core.rotation;
 
 import com.perseusproxy.core.backend.BackendCredentials;
+import java.util.List;
 
 /**
  * Backend credentials that come from outside {@code perseus_auth} for some backends (a configured command: Vault
@@ -39,4 +40,12 @@ public interface ExternalCredentials {
 
     /** The server refused the current ones: fetch again now. Same failures as {@link #current}. */
     BackendCredentials renew(String host, int port, String database);
+
+    /**
+     * The server refused the current ones: what to try now, {@link #renew}'s result first, then credentials about to
+     * become current (a secret's AWSPENDING version during a rotation), so a pool logs in before the store finishes.
+     */
+    default List<BackendCredentials> renewCandidates(String host, int port, String database) {
+        return List.of(renew(host, port, database));
+    }
 }

@@ -31,6 +31,23 @@ public final class ClientRegistry implements AutoCloseable {
     private final Set<ClientSession> sessions = new HashSet<>();
     private final ScheduledFuture<?> sweep;
     private volatile boolean draining;
+    private volatile States states = new States(0, 0, 0, 0);
+
+    /**
+     * How many sessions are in each state, counted by the sweep (every {@link #SWEEP_MILLIS}), so the metrics
+     * thread never touches the loop's sessions and no message pays for it.
+     *
+     * @param login   connected, not yet logged in (startup, password, its check, the probe lease)
+     * @param idle    logged in, between transactions
+     * @param waiting a transaction waits for a backend
+     * @param active  a transaction holds a backend
+     */
+    public record States(int login, int idle, int waiting, int active) {
+        static final int LOGIN = 0;
+        static final int IDLE = 1;
+        static final int WAITING = 2;
+        static final int ACTIVE = 3;
+    }
 
     public ClientRegistry(EventLoop loop, Supplier<ClientTimeouts.Settings> timeouts) {
         this.loop = loop;
@@ -93,8 +110,22 @@ public final class ClientRegistry implements AutoCloseable {
         return sessions.size();
     }
 
+    /** The sessions by state at the last sweep; safe from any thread. */
+    public States states() {
+        return states;
+    }
+
     private void sweep() {
         long now = System.nanoTime();
+        int[] counts = new int[4];
+        for (ClientSession session : sessions) {
+            int state = session.metricsState();
+            if (state >= 0) {
+                counts[state]++;
+            }
+        }
+        states = new States(counts[States.LOGIN], counts[States.IDLE], counts[States.WAITING],
+                counts[States.ACTIVE]);
         ClientTimeouts.Settings current = timeouts.get();
         if (current.idleInTransaction().isZero() && current.clientIdle().isZero() && current.query().isZero()) {
             return;

@@ -1,12 +1,15 @@
 package com.perseusproxy.core.session;
 
 import com.perseusproxy.core.admin.AdminConsole;
+import com.perseusproxy.core.statements.PreparedStatementRouter;
+import com.perseusproxy.core.statements.UnnamedStatement;
 import com.perseusproxy.core.auth.LoginRequest;
 import com.perseusproxy.core.auth.TenantRoute;
 import com.perseusproxy.core.backend.BackendConnection;
 import com.perseusproxy.core.backend.BackendListener;
 import com.perseusproxy.core.backend.SessionSettings;
 import com.perseusproxy.core.backend.TenantKey;
+import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.core.pool.BackendPool;
 import com.perseusproxy.core.protocol.BackendTag;
 import com.perseusproxy.core.protocol.FrontendTag;
@@ -25,7 +28,6 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
@@ -94,7 +96,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Tenant-switch resets that failed in a row for this session; a few are retried on other connections. */
     private int failedResets;
     /** The tracked settings this client's session should have, in the server's spelling of their values. */
-    private final Map<String, String> desiredSettings = new HashMap<>();
+    private final DesiredSettings desiredSettings = new DesiredSettings();
     private int[] cancelKey;
     /** When the login's row lookup started: a route read earlier than a refresh's must not override it. */
     private long authStartedNanos;
@@ -113,6 +115,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final ClientTimeouts timeouts = new ClientTimeouts();
     /** The login and logout log lines, and the counts the logout line reports. */
     private final SessionLog sessionLog = new SessionLog();
+    /** Keeps the client's unnamed statement alive across Sync groups and backends. */
+    private UnnamedStatement unnamedStatement;
+    /** Where this session's transactions, queries and bytes are counted; resolved once, at login. */
+    private ProxyEvents.Tenant traffic = ProxyEvents.Tenant.NONE;
+    /** When the backend of the transaction in progress was leased. */
+    private long leasedNanos;
 
     /** The session's number, for the console (SHOW CLIENTS' ptr, KILL_CLIENT). */
     private final long id = NEXT_ID.incrementAndGet();
@@ -130,10 +138,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         services.clients().add(this);
+        unnamedStatement = new UnnamedStatement(channel.alloc());
         long millis = services.loginTimeout().toMillis();
-        loginTimeout = channel.eventLoop().schedule(() -> fail(new PgException("08P01", "login did not complete"
-                + " within " + services.loginTimeout().toSeconds() + " s (ClientSettings.LoginTimeoutSecs)")),
-                millis, TimeUnit.MILLISECONDS);
+        loginTimeout = channel.eventLoop().schedule(() -> {
+            services.events().timeout(ProxyEvents.Timeout.LOGIN);
+            fail(new PgException("08P01", "login did not complete within " + services.loginTimeout().toSeconds()
+                    + " s (ClientSettings.LoginTimeoutSecs)"));
+        }, millis, TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -145,6 +156,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         PgMessage message = (PgMessage) msg;
         timeouts.onClientMessage(System.nanoTime());
         sessionLog.fromClient(message.frame().readableBytes());
+        if (message.tag() == FrontendTag.PASSWORD && state != State.PASSWORD) {
+            // PostgreSQL refuses it after authentication; forwarded, it would make the backend end its session.
+            message.release();
+            throw new PgProtocolException("invalid frontend message type 112 ('p'): a password message after the"
+                    + " login; the client is out of step with the protocol - reconnect");
+        }
         switch (state) {
             case PASSWORD -> {
                 try {
@@ -190,6 +207,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             services.limits().leave(tenantName());
         }
         sessionLog.loggedOut(startup, channel.remoteAddress());
+        sessionLog.reportBytes(traffic);
         if (loginTimeout != null) {
             loginTimeout.cancel(false);
         }
@@ -265,13 +283,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (start.minorVersion() > 0 || !unsupportedOptions.isEmpty()) {
             channel.write(ServerMessages.negotiateProtocolVersion(channel.alloc(), 0, unsupportedOptions));
         }
-        startup = TenantStartup.parse(start.parameters());
+        startup = TenantStartup.parse(start.parameters(), services.tracked());
         PgException full = services.limits().admit(services.clients().size(), tenantName());
         if (full != null) {
             fail(full);
             return;
         }
         admitted = true;
+        startup.logDropped(channel.remoteAddress());
         state = State.PASSWORD;
         // The row decides how to ask (SCRAM when it holds a verifier); it is read once, for the whole login.
         authStartedNanos = System.nanoTime();
@@ -409,14 +428,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void finishProbe() {
         BackendConnection probe = backend;
         backend = null;
-        Map<String, String> spelled = new HashMap<>();
-        startup.settings().forEach((name, requested) -> {
-            String value = probe.currentSettings().getOrDefault(name, requested);
-            spelled.put(name, value);
-            if (probeFailure == null) {
-                pool.serverProfile().recordSpelling(name, requested, value);
-            }
-        });
+        Map<String, String> spelled = DesiredSettings.spelledByProbe(startup.settings(), probe.currentSettings(),
+                probeFailure == null ? pool.serverProfile() : null);
         pool.serverProfile().recordLoginParameters(probe.loginParameters());
         pool.release(probe);
         if (probeFailure != null) {
@@ -432,22 +445,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * server's defaults.
      */
     private void completeLogin(Map<String, String> serverParameters, Map<String, String> clientSettings) {
-        Map<String, String> reported = new HashMap<>(serverParameters);
-        for (String name : SessionSettings.TRACKED) {
-            String value = clientSettings.getOrDefault(name, serverParameters.get(name));
-            if (value != null) {
-                desiredSettings.put(name, value);
-                if (reported.containsKey(name)) {
-                    reported.put(name, value);
-                }
-            }
-        }
+        Map<String, String> reported = desiredSettings.login(serverParameters, clientSettings, services.tracked());
         loginTimeout.cancel(false);
         if (services.clients().draining()) {
             fail(ClientRegistry.shuttingDown());
             return;
         }
         sessionLog.loginSucceeded(startup, route.clientSecret(), channel.remoteAddress());
+        services.events().login(ProxyEvents.LoginResult.OK);
+        traffic = services.events().tenant(route.database(), route.schema());
         cancelKey = services.cancelKeys().register(this);
         channel.write(ServerMessages.authenticationOk());
         reported.forEach((name, value) -> channel.write(ServerMessages.parameterStatus(channel.alloc(), name, value)));
@@ -491,7 +497,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void acquireForTransaction() {
         acquire(leased -> {
             backend = leased;
-            if (backend.lease(this, tenant, searchPathSql, desiredSettings, pool.settings().schemaExecTimeout())) {
+            leasedNanos = System.nanoTime();
+            if (backend.lease(this, tenant, searchPathSql, desiredSettings.values(),
+                    pool.settings().schemaExecTimeout())) {
                 startForwarding();
             } // else the backend changes tenant first: onLeaseReady (or onLeaseRetry) follows
         });
@@ -517,6 +525,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         timeouts.beforeForward(backend, System.nanoTime());
+        if (unnamedStatement.forward(message, backend)) {
+            return;
+        }
         if (preparedStatements != null) {
             preparedStatements.forward(message, backend);
         } else {
@@ -558,15 +569,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void onBackendMessage(PgMessage message) {
         if (message.tag() == BackendTag.PARAMETER_STATUS) {
             String[] nameValue = MessageReader.parameterStatus(message);
-            if (SessionSettings.TRACKED.contains(nameValue[0])) {
-                desiredSettings.put(nameValue[0], nameValue[1]); // the client changed its own session
-            }
+            desiredSettings.reported(nameValue[0], nameValue[1]); // the client changed its own session
         } else if (preparedStatements != null) {
             preparedStatements.onBackendMessage(message);
         }
         sessionLog.toClient(message.frame().readableBytes());
+        long now = System.nanoTime();
+        if (message.tag() == BackendTag.READY_FOR_QUERY) {
+            traffic.query(timeouts.queryNanos(now)); // once per query, not per message
+        }
         // A failed write reaches exceptionCaught: no promise per forwarded message.
-        channel.write(timeouts.onBackendMessage(message, channel.alloc(), System.nanoTime()), channel.voidPromise());
+        channel.write(timeouts.onBackendMessage(message, channel.alloc(), now), channel.voidPromise());
+    }
+
+    @Override
+    public void onSettingsLearned(Map<String, String> values) {
+        desiredSettings.learned(values);
     }
 
     @Override
@@ -586,6 +604,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             channel.config().setAutoRead(true);
             pool.release(done);
             sessionLog.transactionEnded();
+            traffic.transaction(System.nanoTime() - leasedNanos);
+            sessionLog.reportBytes(traffic);
             if (services.clients().draining()) {
                 fail(ClientRegistry.shuttingDown()); // its transaction is over: the drain closes it now
             }
@@ -694,12 +714,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** The registry's sweep: fires a timeout that has passed. */
     void checkTimeouts(long nowNanos, ClientTimeouts.Settings settings) {
         if (state == State.IDLE || state == State.ACTIVE) {
-            timeouts.check(nowNanos, settings, state == State.IDLE, state == State.ACTIVE ? backend : null,
-                    services.cancelSender(), this::expire);
+            if (timeouts.check(nowNanos, settings, state == State.IDLE, state == State.ACTIVE ? backend : null,
+                    services.cancelSender(), this::expire)) {
+                services.events().timeout(ProxyEvents.Timeout.QUERY);
+            }
         }
     }
 
     private void expire(PgException error, boolean closeBackend) {
+        switch (error.sqlState()) {
+            case "25P03" -> services.events().timeout(ProxyEvents.Timeout.IDLE_IN_TRANSACTION);
+            case "57P05" -> services.events().timeout(ProxyEvents.Timeout.CLIENT_IDLE);
+            default -> { } // 57014 after a cancel that did not stop the query: counted when the cancel was sent
+        }
         log.info("closing client {} ({}): {}", channel.remoteAddress(), startup, error.getMessage());
         if (closeBackend && backend != null) {
             // Mid-transaction: it cannot serve anyone else; closing it makes the server roll back.
@@ -723,6 +750,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
+    /** Where the session stands for {@link ClientRegistry.States}: one of its {@code *_STATE} indexes, -1 if closed. */
+    int metricsState() {
+        return switch (state) {
+            case STARTUP, PASSWORD, AUTHENTICATING, PROBING -> ClientRegistry.States.LOGIN;
+            case IDLE -> ClientRegistry.States.IDLE;
+            case WAITING -> ClientRegistry.States.WAITING;
+            case ACTIVE -> ClientRegistry.States.ACTIVE;
+            case CLOSED -> -1;
+        };
+    }
+
     /** Whether the drain must wait for this session: it holds a backend, or its login or lease is under way. */
     boolean busy() {
         return backend != null || state == State.AUTHENTICATING || state == State.PROBING || state == State.WAITING;
@@ -739,8 +777,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!channel.isActive()) {
             return;
         }
-        if (!sessionLog.loggedIn() && state != State.CLOSED && error != throttleRefusal) {
-            sessionLog.loginFailed(startup, error, channel.remoteAddress()); // bad passwords: ClientLimits summarizes
+        if (!sessionLog.loggedIn() && state != State.CLOSED) {
+            if (error != throttleRefusal) {
+                sessionLog.loginFailed(startup, error, channel.remoteAddress()); // bad passwords: ClientLimits summarizes
+            }
+            services.events().login(ProxyEvents.LoginResult.ofSqlState(error.sqlState()));
         }
         channel.writeAndFlush(ServerMessages.errorResponse(channel.alloc(), error))
                 .addListener(ChannelFutureListener.CLOSE);

@@ -98,12 +98,21 @@ public final class ClientTimeouts {
     }
 
     /**
+     * How long the query that a ReadyForQuery now ends has run: since its first message went to the backend (or
+     * since the previous ReadyForQuery, for a query pipelined behind it). Call before {@link #onBackendMessage}.
+     */
+    long queryNanos(long nowNanos) {
+        return nowNanos - workStartedNanos;
+    }
+
+    /**
      * Fires whatever timeout has passed.
      *
      * @param idle    logged in, between transactions (no backend)
      * @param backend the backend leased for a transaction, or null
+     * @return true when the query timeout sent a cancel now (the other timeouts report through {@code expiry})
      */
-    void check(long nowNanos, Settings settings, boolean idle, BackendConnection backend, CancelSender cancels,
+    boolean check(long nowNanos, Settings settings, boolean idle, BackendConnection backend, CancelSender cancels,
                Expiry expiry) {
         if (idle) {
             if (passed(settings.clientIdle(), lastActivityNanos, nowNanos)) {
@@ -111,10 +120,10 @@ public final class ClientTimeouts {
                         + " for " + settings.clientIdle().toSeconds() + " s (ClientSettings.ClientIdleTimeoutSecs);"
                         + " reconnect to continue"), false);
             }
-            return;
+            return false;
         }
         if (backend == null) {
-            return;
+            return false;
         }
         if (!backend.hasClientWorkInFlight()) {
             if (passed(settings.idleInTransaction(), lastActivityNanos, nowNanos)) {
@@ -123,7 +132,7 @@ public final class ClientTimeouts {
                         + " s (ClientSettings.IdleInTransactionTimeoutSecs) and has been rolled back; reconnect, retry"
                         + " it, and commit or roll back without pausing"), true);
             }
-            return;
+            return false;
         }
         if (cancelSentNanos == 0) {
             if (passed(settings.query(), workStartedNanos, nowNanos)) {
@@ -132,12 +141,14 @@ public final class ClientTimeouts {
                 log.info("query on backend {} pid {} ran longer than {} s (ClientSettings.QueryTimeoutSecs):"
                         + " cancelling it", backend.destination(), backend.processId(), cancelledAfterSecs);
                 cancels.cancel(backend);
+                return true;
             }
         } else if (nowNanos - cancelSentNanos >= CANCEL_GRACE.toNanos()) {
             expiry.expire(new PgException(QUERY_CANCELED, "terminating connection due to query timeout: the query ran"
                     + " longer than " + cancelledAfterSecs + " s (ClientSettings.QueryTimeoutSecs) and did not stop"
                     + " when cancelled; reconnect and retry"), true);
         }
+        return false;
     }
 
     private static boolean passed(Duration timeout, long sinceNanos, long nowNanos) {

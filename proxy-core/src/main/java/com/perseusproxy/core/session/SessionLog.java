@@ -1,5 +1,6 @@
 package com.perseusproxy.core.session;
 
+import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.core.protocol.PgException;
 import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +22,9 @@ final class SessionLog {
     private long transactions;
     private long bytesFromClient;
     private long bytesToClient;
+    /** What {@link #reportBytes} has already handed to the metrics. */
+    private long reportedFromClient;
+    private long reportedToClient;
 
     void fromClient(int bytes) {
         bytesFromClient += bytes;
@@ -28,6 +32,20 @@ final class SessionLog {
 
     void toClient(int bytes) {
         bytesToClient += bytes;
+    }
+
+    /**
+     * Hands the bytes counted since the last call to the metrics: once per transaction and at logout, so the
+     * per-message cost stays one field addition.
+     */
+    void reportBytes(ProxyEvents.Tenant traffic) {
+        long in = bytesFromClient - reportedFromClient;
+        long out = bytesToClient - reportedToClient;
+        if (in != 0 || out != 0) {
+            traffic.bytes(in, out);
+            reportedFromClient = bytesFromClient;
+            reportedToClient = bytesToClient;
+        }
     }
 
     void transactionEnded() {

@@ -1,11 +1,12 @@
 package com.perseusproxy.core.session;
 
-import com.perseusproxy.core.backend.SessionSettings;
+import com.perseusproxy.core.backend.TrackedSettings;
 import com.perseusproxy.core.protocol.PgException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,12 +21,28 @@ import org.slf4j.LoggerFactory;
  *       node-postgres.</li>
  * </ul>
  * A search_path list names the tenant by its first element.
+ *
+ * <p>Every other parameter, given directly or in {@code options}, is a session setting: carried if it is tracked
+ * ({@link TrackedSettings}), else listed in {@code dropped} (names only: values may be secrets), except the few that
+ * are harmless to drop, so that the session can say once at login what transaction pooling does not carry.
  */
-public record TenantStartup(String user, String database, String schema, Map<String, String> settings) {
+public record TenantStartup(String user, String database, String schema, Map<String, String> settings,
+                            List<String> dropped) {
 
     private static final Logger log = LoggerFactory.getLogger(TenantStartup.class);
+    /** Startup parameters that change nothing a client could notice if dropped. */
+    private static final Set<String> HARMLESS = Set.of("fallback_application_name");
 
+    public TenantStartup(String user, String database, String schema, Map<String, String> settings) {
+        this(user, database, schema, settings, List.of());
+    }
+
+    /** With the default tracked settings. */
     public static TenantStartup parse(Map<String, String> parameters) {
+        return parse(parameters, TrackedSettings.DEFAULT);
+    }
+
+    public static TenantStartup parse(Map<String, String> parameters, TrackedSettings tracked) {
         String user = parameters.get("user");
         if (user == null || user.isEmpty()) {
             throw new PgException("28000", "no user name in the startup packet; set the connection's user"
@@ -37,6 +54,7 @@ public record TenantStartup(String user, String database, String schema, Map<Str
                     + " (libpq/psql: dbname=, pgjdbc: the URL path)");
         }
         Map<String, String> settings = new LinkedHashMap<>();
+        List<String> dropped = new ArrayList<>();
         String optionsSchema = null;
         for (Map.Entry<String, String> parameter : parameters.entrySet()) {
             String name = parameter.getKey();
@@ -45,12 +63,12 @@ public record TenantStartup(String user, String database, String schema, Map<Str
                     if (setting[0].equalsIgnoreCase("search_path")) {
                         optionsSchema = setting[1];
                     } else {
-                        putSetting(settings, setting[0], setting[1]);
+                        putSetting(tracked, settings, dropped, setting[0], setting[1]);
                     }
                 }
             } else if (!List.of("user", "database", "search_path", "schema_search_path").contains(name)
                     && !name.startsWith("_pq_.")) {
-                putSetting(settings, name, parameter.getValue());
+                putSetting(tracked, settings, dropped, name, parameter.getValue());
             }
         }
         String schemaText = firstNonEmpty(parameters.get("schema_search_path"), parameters.get("search_path"),
@@ -64,15 +82,25 @@ public record TenantStartup(String user, String database, String schema, Map<Str
         if (schema.isEmpty()) {
             throw new PgException("3F000", "the tenant schema given in the startup packet is empty");
         }
-        return new TenantStartup(user, database, schema, settings);
+        return new TenantStartup(user, database, schema, settings, List.copyOf(dropped));
     }
 
-    private static void putSetting(Map<String, String> settings, String name, String value) {
-        String canonical = SessionSettings.canonicalName(name);
-        if (SessionSettings.TRACKED.contains(canonical)) {
+    /** Names, once per login, the startup parameters transaction pooling does not carry (never their values). */
+    void logDropped(java.net.SocketAddress client) {
+        if (!dropped.isEmpty()) {
+            log.info("client {} ({}): startup parameters not carried in transaction pooling, dropped: {}"
+                    + " (ClientSettings.TrackExtraParameters lists those carried)", client, this,
+                    String.join(", ", dropped));
+        }
+    }
+
+    private static void putSetting(TrackedSettings tracked, Map<String, String> settings, List<String> dropped,
+                                   String name, String value) {
+        String canonical = tracked.canonicalName(name);
+        if (tracked.isTracked(canonical)) {
             settings.put(canonical, value);
-        } else {
-            log.debug("ignoring startup parameter {}: transaction pooling cannot carry it", name);
+        } else if (!HARMLESS.contains(canonical) && !dropped.contains(canonical)) {
+            dropped.add(canonical);
         }
     }
 

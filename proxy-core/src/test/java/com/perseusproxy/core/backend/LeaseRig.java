@@ -192,9 +192,13 @@ final class LeaseRig implements AutoCloseable {
         void acceptLogin() {
             received();
             assertTrue(startupSeen, "the proxy sent a StartupMessage");
+            // What PostgreSQL 15 reports at login (the tracked settings among them).
             reply(PgWire.authenticationOk(), PgWire.parameterStatus("server_version", "15.0"),
-                    PgWire.parameterStatus("client_encoding", "UTF8"), PgWire.backendKeyData(processId, 42),
-                    PgWire.readyForQuery('I'));
+                    PgWire.parameterStatus("client_encoding", "UTF8"), PgWire.parameterStatus("DateStyle", "ISO, MDY"),
+                    PgWire.parameterStatus("TimeZone", "UTC"), PgWire.parameterStatus("IntervalStyle", "postgres"),
+                    PgWire.parameterStatus("application_name", "perseus"),
+                    PgWire.parameterStatus("standard_conforming_strings", "on"),
+                    PgWire.backendKeyData(processId, 42), PgWire.readyForQuery('I'));
         }
 
         /** Completes one simple Query with these command tags and a ReadyForQuery of {@code status}. */

@@ -34,6 +34,37 @@ class CredentialSetTest {
     }
 
     @Test
+    void aProbeTriesTheNewRowFirstAndTheOldRightAfter() {
+        CredentialSet set = new CredentialSet(OLD);
+        set.worked(OLD);
+        set.offerLatest(NEW);
+        assertEquals(List.of(NEW, OLD), set.candidates(true));
+        assertEquals(List.of(OLD, NEW), set.candidates(false));
+        assertEquals(NEW, set.latest());
+    }
+
+    @Test
+    void aProbeIsRepeatedWithGrowingDelaysUntilTheNewCredentialsWork() {
+        CredentialProbe probe = new CredentialProbe();
+        long t = 0;
+        assertFalse(probe.due(t));
+        probe.newLatest(t);
+        assertTrue(probe.due(t));
+        probe.started();
+        assertFalse(probe.due(t), "one probe at a time");
+        probe.finished(false, t);
+        assertFalse(probe.due(t + 999_000_000L));
+        assertTrue(probe.due(t + 1_000_000_000L), "1 s after a refused probe");
+        probe.started();
+        probe.finished(false, t + 1_000_000_000L);
+        assertFalse(probe.due(t + 2_999_000_000L));
+        assertTrue(probe.due(t + 3_000_000_000L), "then 2 s");
+        probe.started();
+        probe.finished(true, t + 3_000_000_000L);
+        assertFalse(probe.due(Long.MAX_VALUE / 2), "done once the new credentials worked");
+    }
+
+    @Test
     void reloadedValuesComeAfterTheKnownOnesWithoutDuplicates() {
         CredentialSet set = new CredentialSet(OLD);
         set.worked(OLD);

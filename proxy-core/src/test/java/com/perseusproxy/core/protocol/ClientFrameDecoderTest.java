@@ -51,12 +51,13 @@ class ClientFrameDecoderTest {
     private static final byte[] SYNC = tagged('S', new byte[0]);
     /** Larger than 64 KiB, so it spans many reads and any fixed-size buffer. */
     private static final byte[] COPY_DATA = tagged('d', Wire.pattern(70_000));
+    /** No client may send this type: refused (PostgreSQL's SocketBackend answers 08P01 from the header alone). */
     private static final byte[] UNKNOWN_TAG = tagged('y', bytes().raw("not a message PostgreSQL 3.0 knows"));
     private static final byte[] FLUSH_WITH_EMPTY_PAYLOAD = tagged('H', new byte[0]);
     private static final byte[] TERMINATE = tagged('X', new byte[0]);
 
     private static final List<byte[]> TAGGED = List.of(QUERY, PARSE, BIND, DESCRIBE, EXECUTE, SYNC, COPY_DATA,
-            UNKNOWN_TAG, FLUSH_WITH_EMPTY_PAYLOAD, TERMINATE);
+            FLUSH_WITH_EMPTY_PAYLOAD, TERMINATE);
 
     /** StartupMessage, then every tagged sample. */
     private static final byte[] SESSION_STREAM = sessionStream();
@@ -261,6 +262,42 @@ class ClientFrameDecoderTest {
         byte[] packet = bytes().int32(length).int32(Wire.CANCEL_REQUEST_CODE).raw(new byte[length - 8]).toArray();
         PgProtocolException error = decodeExpectingError(DECODER, packet);
         assertTrue(error.getMessage().contains("invalid length of cancel request: " + length), error.getMessage());
+    }
+
+    @Test
+    void secondStartupPacketInsideTheSessionIsRefusedFromItsFirstFiveBytes() {
+        // A StartupMessage starts with its length (0x00 0x00 0x00 n), so it reads as tag 0x00 with a length of
+        // megabytes: PostgreSQL refuses it at once; waiting for those bytes would hang the client.
+        byte[] secondStartup = Wire.startup(PARAMETERS);
+        for (int available = 5; available <= secondStartup.length; available += secondStartup.length - 5) {
+            byte[] stream = concat(Wire.startup(PARAMETERS), QUERY, java.util.Arrays.copyOf(secondStartup, available));
+            PgProtocolException error = decodeExpectingError(DECODER, stream);
+            assertTrue(error.getMessage().startsWith("invalid frontend message type 0 ('\\x00')"), error.getMessage());
+            assertTrue(error.getMessage().contains("second startup packet"), error.getMessage());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(chars = {'y', 'A', 'R', 'T', 'Z', '1', 0x7f, 0xff})
+    void everyTagNoClientMaySendIsRefusedBeforeItsBodyArrives(char tag) {
+        byte[] headerOnly = bytes().byte1(tag).int32(1_000_000).toArray();
+        PgProtocolException error = decodeExpectingError(DECODER, concat(Wire.startup(PARAMETERS), headerOnly));
+        assertTrue(error.getMessage().startsWith("invalid frontend message type " + (int) tag), error.getMessage());
+    }
+
+    @Test
+    void unknownTagAfterValidMessagesStillDeliversThoseFirst() {
+        TrackingAllocator alloc = new TrackingAllocator();
+        EmbeddedChannel channel = new EmbeddedChannel(DECODER.get());
+        channel.config().setAllocator(alloc);
+        try {
+            channel.writeInbound(alloc.copyOf(concat(Wire.startup(PARAMETERS), QUERY, UNKNOWN_TAG)));
+        } catch (PgProtocolException expected) {
+            // reported once
+        }
+        assertEquals(List.of(new Startup(3, 0, PARAMETERS), Frame.of(QUERY)), readAll(channel));
+        assertFalse(channel.finish());
+        alloc.assertAllReleased();
     }
 
     @Test

@@ -176,10 +176,34 @@ class TenantStartupTest {
     }
 
     @Test
-    void untrackedParametersAreIgnored() {
+    void untrackedParametersAreDroppedAndNamedButHarmlessOnesAreNot() {
         TenantStartup startup = parse("search_path", "tenant_a", "geqo", "off", "replication", "database",
-                "_pq_.some_extension", "1", "options", "-c statement_timeout=5s -c work_mem=64MB");
+                "_pq_.some_extension", "1", "fallback_application_name", "psql",
+                "options", "-c GEQO=on -c enable_seqscan=off --cursor-tuple-fraction=0.5");
+        assertEquals(Map.of(), new TenantStartup(startup.user(), startup.database(), startup.schema(),
+                startup.settings()).settings());
         assertEquals(Map.of(), startup.settings());
+        assertEquals(List.of("geqo", "replication", "enable_seqscan", "cursor_tuple_fraction"), startup.dropped());
+    }
+
+    @Test
+    void extraTrackedSettingsComeFromStartupParametersAndOptionsByDefault() {
+        TenantStartup startup = parse("search_path", "tenant_a", "statement_timeout", "300",
+                "options", "-c lock_timeout=1s --idle-in-transaction-session-timeout=10s -cWORK_MEM=64MB");
+        assertEquals(Map.of("statement_timeout", "300", "lock_timeout", "1s",
+                "idle_in_transaction_session_timeout", "10s", "work_mem", "64MB"), startup.settings());
+        assertEquals(List.of(), startup.dropped());
+    }
+
+    @Test
+    void extraTrackedSettingsAreConfigurable() {
+        Map<String, String> parameters = baseParameters();
+        parameters.put("search_path", "tenant_a");
+        parameters.put("options", "-c statement_timeout=5s -c geqo=off -c myext.mode=fast");
+        TenantStartup startup = TenantStartup.parse(parameters,
+                new com.perseusproxy.core.backend.TrackedSettings(List.of("GEQO", "myext.mode")));
+        assertEquals(Map.of("geqo", "off", "myext.mode", "fast"), startup.settings());
+        assertEquals(List.of("statement_timeout"), startup.dropped());
     }
 
     @Test

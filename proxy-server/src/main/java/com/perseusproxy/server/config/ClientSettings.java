@@ -1,6 +1,7 @@
 package com.perseusproxy.server.config;
 
 import com.perseusproxy.core.auth.VerifiedLoginCache;
+import com.perseusproxy.core.backend.TrackedSettings;
 
 import java.time.Duration;
 
@@ -18,12 +19,16 @@ import java.time.Duration;
  *                                idle_transaction_timeout
  * @param clientIdleTimeout       {@code ClientIdleTimeoutSecs} (default 0 = off): PgBouncer's client_idle_timeout
  * @param queryTimeout            {@code QueryTimeoutSecs} (default 0 = off): PgBouncer's query_timeout
+ * @param trackExtraParameters    {@code TrackExtraParameters} (default statement_timeout, lock_timeout,
+ *                                idle_in_transaction_session_timeout, work_mem): session settings, beyond the ones
+ *                                PostgreSQL reports, that a client's startup packet or SET carries to every backend
  * @param limits                  {@code MaxClientConnections}, {@code MaxClientConnectionsPerTenant} (0 = no limit)
  *                                and the login throttle ({@code LoginThrottle*}); applied live on reload
  */
 public record ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
                              Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize,
                              Duration idleInTransactionTimeout, Duration clientIdleTimeout, Duration queryTimeout,
+                             TrackedSettings trackExtraParameters,
                              com.perseusproxy.core.session.ClientLimits.Settings limits) {
 
     /** PgBouncer has no login throttle; these defaults leave a mistyped password or two alone. */
@@ -33,17 +38,34 @@ public record ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks,
     /** Without connection limits, with the default login throttle. */
     public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
                           Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize,
-                          Duration idleInTransactionTimeout, Duration clientIdleTimeout, Duration queryTimeout) {
+                          Duration idleInTransactionTimeout, Duration clientIdleTimeout, Duration queryTimeout,
+                          TrackedSettings trackExtraParameters) {
         this(loginTimeout, maxConcurrentHashChecks, maxMessageBytes, verifiedLoginCacheTtl, verifiedLoginCacheSize,
-                idleInTransactionTimeout, clientIdleTimeout, queryTimeout,
+                idleInTransactionTimeout, clientIdleTimeout, queryTimeout, trackExtraParameters,
                 new com.perseusproxy.core.session.ClientLimits.Settings(0, 0, DEFAULT_THROTTLE));
+    }
+
+    /** Without the session timeouts (all off) and with the default tracked settings. */
+    public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
+                          Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize) {
+        this(loginTimeout, maxConcurrentHashChecks, maxMessageBytes, verifiedLoginCacheTtl, verifiedLoginCacheSize,
+                TrackedSettings.DEFAULT);
     }
 
     /** Without the session timeouts (all off). */
     public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
-                          Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize) {
+                          Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize,
+                          TrackedSettings trackExtraParameters) {
         this(loginTimeout, maxConcurrentHashChecks, maxMessageBytes, verifiedLoginCacheTtl, verifiedLoginCacheSize,
-                Duration.ZERO, Duration.ZERO, Duration.ZERO);
+                Duration.ZERO, Duration.ZERO, Duration.ZERO, trackExtraParameters);
+    }
+
+    /** With the default tracked settings. */
+    public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
+                          Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize,
+                          Duration idleInTransactionTimeout, Duration clientIdleTimeout, Duration queryTimeout) {
+        this(loginTimeout, maxConcurrentHashChecks, maxMessageBytes, verifiedLoginCacheTtl, verifiedLoginCacheSize,
+                idleInTransactionTimeout, clientIdleTimeout, queryTimeout, TrackedSettings.DEFAULT);
     }
 
     /** The limits before the verified-login cache existed, with its defaults. */

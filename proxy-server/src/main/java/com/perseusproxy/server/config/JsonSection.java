@@ -17,6 +17,8 @@ import java.util.Map;
 final class JsonSection {
 
     private final String path;
+    /** The key path environment variable names are made from; differs from {@code path} only for map entries. */
+    private final String envPath;
     private final List<String> allowed;
     private final Map<String, JsonNode> values = new LinkedHashMap<>();
     private final Map<String, String> env;
@@ -30,13 +32,20 @@ final class JsonSection {
      * @param allowed the section's keys, spelled as documented
      */
     JsonSection(String path, JsonNode node, Map<String, String> env, List<String> allowed) throws ConfigException {
-        this(path, node, env, allowed, new LinkedHashMap<>());
+        this(path, path, node, env, allowed, new LinkedHashMap<>());
     }
 
-    private JsonSection(String path, JsonNode node, Map<String, String> env, List<String> allowed,
+    /** @param envPath the key path that names environment overrides, e.g. {@code CredentialSources.DB1_MM} */
+    JsonSection(String path, String envPath, JsonNode node, Map<String, String> env, List<String> allowed)
+            throws ConfigException {
+        this(path, envPath, node, env, allowed, new LinkedHashMap<>());
+    }
+
+    private JsonSection(String path, String envPath, JsonNode node, Map<String, String> env, List<String> allowed,
                         Map<String, String[]> listing) throws ConfigException {
         this.listing = listing;
         this.path = path;
+        this.envPath = envPath;
         this.allowed = allowed;
         this.env = env;
         if (node == null || node.isNull()) {
@@ -59,7 +68,7 @@ final class JsonSection {
     }
 
     JsonSection section(String key, List<String> keys) throws ConfigException {
-        return new JsonSection(join(key), values.get(key), env, keys, listing);
+        return new JsonSection(join(key), join(key), values.get(key), env, keys, listing);
     }
 
     /** Key path to {value, default} of every key read so far (values as written; secrets not yet masked). */
@@ -127,6 +136,27 @@ final class JsonSection {
         return entries;
     }
 
+    /** The keys given in the file, in their documented spelling. */
+    java.util.Set<String> presentKeys() {
+        java.util.Set<String> present = new java.util.LinkedHashSet<>(values.keySet());
+        for (String key : allowed) {
+            if (env.containsKey(envName(key))) {
+                present.add(key);
+            }
+        }
+        return present;
+    }
+
+    /** The raw value from the file, or null. */
+    JsonNode node(String key) {
+        return values.get(key);
+    }
+
+    /** The overriding environment variable's value, or null. */
+    String fromEnv(String key) {
+        return env.get(envName(key));
+    }
+
     String string(String key, String defaultValue) throws ConfigException {
         return listed(key, readString(key, defaultValue), defaultValue);
     }
@@ -178,6 +208,39 @@ final class JsonSection {
         return (int) value;
     }
 
+    /**
+     * A JSON array of strings; from the environment, comma-separated (envconfig's form for a slice), where an empty
+     * variable means an empty list.
+     */
+    List<String> stringList(String key, List<String> defaultValue) throws ConfigException {
+        String fromEnv = env.get(envName(key));
+        if (fromEnv != null) {
+            List<String> items = new java.util.ArrayList<>();
+            for (String item : fromEnv.split(",")) {
+                if (!item.isBlank()) {
+                    items.add(item.strip());
+                }
+            }
+            return List.copyOf(items);
+        }
+        JsonNode node = values.get(key);
+        if (node == null) {
+            return defaultValue;
+        }
+        if (!node.isArray()) {
+            throw new ConfigException(join(key) + " must be a JSON array of strings, got " + describe(node));
+        }
+        List<String> items = new java.util.ArrayList<>();
+        for (JsonNode item : node) {
+            if (!item.isTextual()) {
+                throw new ConfigException(join(key) + " must be a JSON array of strings, got an element that is "
+                        + describe(item));
+            }
+            items.add(item.textValue());
+        }
+        return List.copyOf(items);
+    }
+
     boolean bool(String key, boolean defaultValue) throws ConfigException {
         return listed(key, readBool(key, defaultValue), defaultValue);
     }
@@ -213,7 +276,8 @@ final class JsonSection {
 
     /** envconfig's name: PERSEUS_ and the key path in upper case, joined by underscores. */
     String envName(String key) {
-        return ("PERSEUS_" + join(key).replace('.', '_')).toUpperCase(Locale.ROOT);
+        String joined = envPath.isEmpty() ? key : envPath + "." + key;
+        return ("PERSEUS_" + joined.replace('.', '_')).toUpperCase(Locale.ROOT);
     }
 
     private String canonical(String key) throws ConfigException {

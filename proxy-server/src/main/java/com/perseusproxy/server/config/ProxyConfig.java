@@ -2,6 +2,7 @@ package com.perseusproxy.server.config;
 
 import com.perseusproxy.core.config.AuthDbDsn;
 import com.perseusproxy.core.auth.VerifiedLoginCache;
+import com.perseusproxy.core.backend.TrackedSettings;
 import com.perseusproxy.core.config.ConfigException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -28,13 +29,14 @@ import java.util.Map;
 public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddress, AuthDbSettings authDb,
                           AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
                           LogSettings log, LocalKeySettings localKey, ClientSettings client,
-                          RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands,
-                          TlsSettings tls, ShutdownSettings shutdown, AdminSettings admin,
+                          RotationSettings rotation, Map<String, CredentialSourceSettings> credentialSources,
+                          TlsSettings tls, ShutdownSettings shutdown, MetricsSettings metrics, AdminSettings admin,
                           Map<String, String[]> listing) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
             "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
-            "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings", "AdminSettings");
+            "CredentialSources", "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings",
+            "MetricsSettings", "AdminSettings");
     static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
             "NotifyChannel");
     static final List<String> AWS_KEYS = List.of("AccessKeyId", "SecretAccessKey", "Region", "Endpoint", "KMSKeyARN");
@@ -42,9 +44,11 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
     static final List<String> LOCAL_KEY_KEYS = List.of("KeyFile");
     static final List<String> CLIENT_KEYS = List.of("LoginTimeoutSecs", "MaxConcurrentHashChecks", "MaxMessageBytes",
             "VerifiedLoginCacheSecs", "VerifiedLoginCacheSize", "IdleInTransactionTimeoutSecs", "ClientIdleTimeoutSecs",
-            "QueryTimeoutSecs", "MaxClientConnections", "MaxClientConnectionsPerTenant", "LoginThrottleSourceBurst",
-            "LoginThrottleTenantBurst", "LoginThrottleRefillMillis", "LoginThrottleDelayMillis");
+            "QueryTimeoutSecs", "TrackExtraParameters", "MaxClientConnections", "MaxClientConnectionsPerTenant",
+            "LoginThrottleSourceBurst", "LoginThrottleTenantBurst", "LoginThrottleRefillMillis",
+            "LoginThrottleDelayMillis");
     static final List<String> SHUTDOWN_KEYS = List.of("DrainTimeoutSecs");
+    static final List<String> METRICS_KEYS = List.of("PerTenant");
     static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
 
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -56,28 +60,9 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
-    /** Without TLS and ShutdownSettings sections (their defaults). */
-    public ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddress, AuthDbSettings authDb,
-                       AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
-                       LogSettings log, LocalKeySettings localKey, ClientSettings client,
-                       RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands) {
-        this(listenAddress, metricsAddress, authDb, aws, poolSettings, overrideSettings, log, localKey, client,
-                rotation, credentialCommands, TlsSettings.DEFAULTS, ShutdownSettings.defaults());
-    }
-
-    /** Without AdminSettings (the console off) and without a key listing. */
-    public ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddress, AuthDbSettings authDb,
-                       AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
-                       LogSettings log, LocalKeySettings localKey, ClientSettings client,
-                       RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands,
-                       TlsSettings tls, ShutdownSettings shutdown) {
-        this(listenAddress, metricsAddress, authDb, aws, poolSettings, overrideSettings, log, localKey, client,
-                rotation, credentialCommands, tls, shutdown, AdminSettings.defaults(), Map.of());
-    }
-
     public ProxyConfig {
         overrideSettings = Map.copyOf(overrideSettings);
-        credentialCommands = Map.copyOf(credentialCommands);
+        credentialSources = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(credentialSources));
         listing = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(listing));
     }
 
@@ -119,22 +104,68 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
         PoolSettings pool = PoolSettingsSection.read(top.section("PoolSettings", PoolSettingsSection.KEYS),
                 PoolSettings.defaults());
         JsonSection authDbSection = top.section("AuthDBSettings", AUTH_DB_KEYS);
+        Map<String, CredentialSourceSettings> sources = CredentialSourceSettings.readAll(top, env);
+        TlsSettings tls = TlsSettingsSection.read(top);
+        requireBackendTlsForRdsIam(sources, tls);
+        AwsSettings aws = aws(top.section("AWSSettings", AWS_KEYS));
+        if (sources.values().stream().anyMatch(c -> c.kind() != CredentialSourceSettings.Kind.COMMAND)
+                && aws.accessKeyId().isBlank() != aws.secretAccessKey().isBlank()) {
+            throw new ConfigException("AWSSettings: only one of AccessKeyId and SecretAccessKey is set (the"
+                    + " secrets-manager and rds-iam credential sources use them): set both, or neither for the AWS"
+                    + " SDK's default credential chain");
+        }
         return new ProxyConfig(
                 ListenAddress.parse(top.string("ListenAddress", ":5433"), "ListenAddress"),
                 metricsAddress(top.string("MetricsAddress", "")),
                 authDb(authDbSection),
-                aws(top.section("AWSSettings", AWS_KEYS)),
+                aws,
                 pool,
                 overrides(top, pool),
                 log(top.section("LogSettings", LOG_KEYS)),
                 localKey(top.section("LocalKeySettings", LOCAL_KEY_KEYS)),
                 client(top.section("ClientSettings", CLIENT_KEYS)),
                 RotationSettings.read(authDbSection),
-                CredentialCommandSettings.readAll(top),
-                TlsSettingsSection.read(top),
+                sources,
+                tls,
                 ShutdownSettings.read(top.section("ShutdownSettings", SHUTDOWN_KEYS)),
+                MetricsSettings.read(top.section("MetricsSettings", METRICS_KEYS)),
                 AdminSettings.read(top.section("AdminSettings", AdminSettings.KEYS)),
                 top.listing());
+    }
+
+    /** The backend SSL modes that encrypt; RDS accepts IAM tokens over TLS connections only. */
+    static final List<String> TLS_SSL_MODES = List.of("require", "verify-ca", "verify-full");
+
+    /**
+     * RDS refuses IAM authentication tokens over connections without TLS, and a token is a bearer credential for 15
+     * minutes, so an rds-iam source needs backend TLS: the ServerTLSSettings.SSLMode in force for its destination
+     * (its OverrideSettings entry's, else the top-level one) must encrypt.
+     */
+    static void requireBackendTlsForRdsIam(Map<String, CredentialSourceSettings> sources, TlsSettings tls)
+            throws ConfigException {
+        requireBackendTlsForRdsIam(sources, name -> tls.serverOverrides().getOrDefault(name, tls.server()).mode()
+                .configName());
+    }
+
+    /** The same check with one backend SSL mode (its config name) for every entry. */
+    static void requireBackendTlsForRdsIam(Map<String, CredentialSourceSettings> sources, String serverSslMode)
+            throws ConfigException {
+        requireBackendTlsForRdsIam(sources, name -> serverSslMode);
+    }
+
+    /** @param serverSslModeOf the backend SSL mode (its config name) for a CredentialSources entry name */
+    static void requireBackendTlsForRdsIam(Map<String, CredentialSourceSettings> sources,
+                                           java.util.function.Function<String, String> serverSslModeOf)
+            throws ConfigException {
+        for (Map.Entry<String, CredentialSourceSettings> e : sources.entrySet()) {
+            String serverSslMode = serverSslModeOf.apply(e.getKey());
+            if (e.getValue().kind() == CredentialSourceSettings.Kind.RDS_IAM
+                    && !TLS_SSL_MODES.contains(serverSslMode.strip().toLowerCase(Locale.ROOT))) {
+                throw new ConfigException("CredentialSources[\"" + e.getKey() + "\"] is of Kind rds-iam, which needs"
+                        + " TLS to the backend (RDS refuses IAM tokens without it): set ServerTLSSettings.SSLMode to"
+                        + " require, verify-ca or verify-full (it is " + serverSslMode + ")");
+            }
+        }
     }
 
     /** The top-level pool settings, for pools without an override. */
@@ -221,6 +252,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                         "seconds a logged-in client may stay idle between transactions; 0 = off")),
                 Duration.ofSeconds(s.integer("QueryTimeoutSecs", 0, 0, 86400,
                         "seconds a query may run before it is cancelled; 0 = off")),
+                trackedSettings(s),
                 new com.perseusproxy.core.session.ClientLimits.Settings(
                         s.integer("MaxClientConnections", 0, 0, 10_000_000, "client connections; 0 = no limit"),
                         s.integer("MaxClientConnectionsPerTenant", 0, 0, 10_000_000,
@@ -236,5 +268,14 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                                 s.integer("LoginThrottleDelayMillis",
                                         (int) ClientSettings.DEFAULT_THROTTLE.delayMillis(), 0, 60_000,
                                         "milliseconds a throttled answer waits"))));
+    }
+
+    private static TrackedSettings trackedSettings(JsonSection s) throws ConfigException {
+        try {
+            return new TrackedSettings(s.stringList("TrackExtraParameters", TrackedSettings.DEFAULT_EXTRA));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(s.join("TrackExtraParameters") + ": " + e.getMessage()
+                    + "; list PostgreSQL parameter names such as \"statement_timeout\"");
+        }
     }
 }

@@ -133,7 +133,7 @@ public final class CredentialCommand {
     }
 
     /** The program only: arguments may carry tokens. */
-    private String program() {
+    String program() {
         return "'" + command.get(0) + "'";
     }
 

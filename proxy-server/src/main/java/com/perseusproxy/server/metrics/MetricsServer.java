@@ -1,19 +1,22 @@
 package com.perseusproxy.server.metrics;
 
+import com.perseusproxy.core.backend.Destination;
+import java.util.function.Function;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.perseusproxy.core.pool.PoolRegistry;
 import com.sun.net.httpserver.HttpExchange;
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import com.sun.net.httpserver.HttpServer;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -21,6 +24,8 @@ import java.util.concurrent.Executors;
  * The HTTP listener on {@code MetricsAddress}: {@code GET /metrics} (Prometheus text, Perseus's metric names) and
  * {@code GET /health} (build information as JSON, Perseus's field names). It runs on its own single thread, so a
  * slow scraper never touches the proxy's data event loop, which it reads only through thread-safe snapshots.
+ * {@code /metrics} is written by the Prometheus Java client's text format writer from the families that
+ * {@link MetricFamilies} registered.
  * Nothing it serves contains a secret: pools are named by host and database only.
  */
 public final class MetricsServer implements AutoCloseable {
@@ -31,22 +36,21 @@ public final class MetricsServer implements AutoCloseable {
 
     private final HttpServer http;
     private final ExecutorService thread;
-    private final PoolMetrics poolMetrics;
+    private final MetricFamilies families;
+    private final PrometheusTextFormatWriter text = PrometheusTextFormatWriter.create();
     private final byte[] health;
 
     private final Readiness readiness;
-    /** The login throttle's counters, or null; set once the proxy exists. */
-    private volatile com.perseusproxy.core.auth.LoginThrottle throttle;
 
-    private MetricsServer(HttpServer http, ExecutorService thread, PoolRegistry pools, BuildInfo build,
+    private MetricsServer(HttpServer http, ExecutorService thread, MetricFamilies families, BuildInfo build,
                           Readiness readiness) throws IOException {
         this.readiness = readiness;
         this.http = http;
         this.thread = thread;
-        this.poolMetrics = new PoolMetrics(pools);
+        this.families = families;
         this.health = JSON.writeValueAsBytes(build);
         http.createContext("/metrics", exchange -> respond(exchange, "/metrics", this::metrics,
-                PrometheusText.CONTENT_TYPE));
+                PrometheusTextFormatWriter.CONTENT_TYPE));
         http.createContext("/health", exchange -> respond(exchange, "/health", () -> health, "application/json"));
         http.createContext("/ready", this::ready);
         http.createContext("/", exchange -> {
@@ -57,22 +61,17 @@ public final class MetricsServer implements AutoCloseable {
     }
 
     /**
-     * Binds and starts serving.
+     * Binds and starts serving, with {@code /ready} answering from {@code readiness}.
      *
      * @throws UncheckedIOException when the address cannot be bound (the message says which key to change)
      */
-    public static MetricsServer start(InetSocketAddress address, PoolRegistry pools, BuildInfo build) {
-        return start(address, pools, build, new Readiness());
-    }
-
-    /** Binds and starts serving, with {@code /ready} answering from {@code readiness}. */
-    public static MetricsServer start(InetSocketAddress address, PoolRegistry pools, BuildInfo build,
+    public static MetricsServer start(InetSocketAddress address, MetricFamilies families, BuildInfo build,
                                       Readiness readiness) {
         ExecutorService thread = Executors.newSingleThreadExecutor(new DefaultThreadFactory("perseus-metrics", true));
         try {
             HttpServer http = HttpServer.create(address, 16);
             http.setExecutor(thread);
-            MetricsServer server = new MetricsServer(http, thread, pools, build, readiness);
+            MetricsServer server = new MetricsServer(http, thread, families, build, readiness);
             http.start();
             log.info("serving /metrics, /health and /ready on {}", http.getAddress());
             return server;
@@ -84,28 +83,15 @@ public final class MetricsServer implements AutoCloseable {
         }
     }
 
-    /** Adds the login throttle's counters to /metrics. */
-    public void throttle(com.perseusproxy.core.auth.LoginThrottle loginThrottle) {
-        this.throttle = loginThrottle;
-    }
-
     public int port() {
         return http.getAddress().getPort();
     }
 
-    private byte[] metrics() {
-        PrometheusText text = new PrometheusText();
-        poolMetrics.writeTo(text);
-        com.perseusproxy.core.auth.LoginThrottle t = throttle;
-        if (t != null) {
-            text.family("perseus_login_failures_total", "counter",
-                    "Client logins refused for a wrong password, an unknown tenant or user.");
-            text.sample("perseus_login_failures_total", t.failuresTotal());
-            text.family("perseus_login_throttle_refused_total", "counter",
-                    "Client logins refused by the login throttle, without a password check.");
-            text.sample("perseus_login_throttle_refused_total", t.refusedTotal());
-        }
-        return text.toString().getBytes(StandardCharsets.UTF_8);
+    private byte[] metrics() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+        // Every name here is a legacy (ASCII) Prometheus name, so no escaping scheme changes any of them.
+        text.write(out, families.registry().scrape(), EscapingScheme.ALLOW_UTF8);
+        return out.toByteArray();
     }
 
     /** 200 when the proxy should get new clients, 503 (with the reason) when not: for load-balancer probes. */

@@ -1,5 +1,6 @@
 package com.perseusproxy.server.config;
 
+import com.perseusproxy.core.backend.TrackedSettings;
 import com.perseusproxy.core.config.ConfigException;
 import com.perseusproxy.core.pool.PoolSettings;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,9 @@ class ProxyConfigTest {
         assertEquals("us-east-1", config.aws().region());
         assertFalse(config.aws().kmsConfigured());
         assertEquals(PoolSettings.defaults(), config.toPoolSettings());
-        assertEquals(Map.of(), config.overrideSettings());
+        // One entry, for the RDS backend whose rds-iam credential source needs TLS: pool settings as the top level.
+        assertEquals(Map.of("mydb.abc123xyz.us-east-1.rds.amazonaws.com:5432/mattermost", PoolSettings.defaults()),
+                config.overrideSettings());
         assertEquals(new LogSettings("INFO", true), config.log());
         assertFalse(config.localKey().configured());
         assertEquals(new ClientSettings(Duration.ofSeconds(60), 0, 64 * 1024 * 1024), config.client());
@@ -199,11 +202,13 @@ class ProxyConfigTest {
         env.put("PERSEUS_SHUTDOWNSETTINGS_DRAINTIMEOUTSECS", "24");
         env.put("PERSEUS_ADMINSETTINGS_ADMINUSERS", "{\"ops\": \"hash-a\"}");
         env.put("PERSEUS_ADMINSETTINGS_STATSUSERS", "{\"grafana\": \"hash-b\"}");
+        env.put("PERSEUS_CLIENTSETTINGS_TRACKEXTRAPARAMETERS", "statement_timeout, GEQO");
+        env.put("PERSEUS_METRICSSETTINGS_PERTENANT", "true");
 
         java.util.Set<String> allKeys = new java.util.TreeSet<>();
         for (String top : ProxyConfig.TOP_KEYS) {
-            // Sections are covered key by key below; envconfig cannot address the entries of a map.
-            if (!top.endsWith("Settings") && !top.equals("CredentialCommands")) {
+            // Sections are covered key by key below; map entries (CredentialSources) in RotationConfigTest.
+            if (!top.endsWith("Settings") && !top.startsWith("Credential")) {
                 allKeys.add("PERSEUS_" + top.toUpperCase(java.util.Locale.ROOT));
             }
         }
@@ -211,7 +216,7 @@ class ProxyConfigTest {
                 "AWSSETTINGS", ProxyConfig.AWS_KEYS, "POOLSETTINGS", PoolSettingsSection.KEYS,
                 "LOGSETTINGS", ProxyConfig.LOG_KEYS, "LOCALKEYSETTINGS", ProxyConfig.LOCAL_KEY_KEYS,
                 "CLIENTSETTINGS", ProxyConfig.CLIENT_KEYS, "SHUTDOWNSETTINGS", ProxyConfig.SHUTDOWN_KEYS,
-                "ADMINSETTINGS", AdminSettings.KEYS);
+                "METRICSSETTINGS", ProxyConfig.METRICS_KEYS, "ADMINSETTINGS", AdminSettings.KEYS);
         sections.forEach((section, keys) -> keys.forEach(key ->
                 allKeys.add("PERSEUS_" + section + "_" + key.toUpperCase(java.util.Locale.ROOT))));
         assertEquals(allKeys, new java.util.TreeSet<>(env.keySet()), "every key has an environment case");
@@ -231,12 +236,48 @@ class ProxyConfigTest {
         assertEquals(new LogSettings("DEBUG", false), config.log());
         assertEquals(Path.of("/env/local.key"), config.localKey().keyFile());
         assertEquals(new ClientSettings(Duration.ofSeconds(17), 3, 65536, Duration.ZERO, 19, Duration.ofSeconds(21),
-                Duration.ofSeconds(22), Duration.ofSeconds(23), new com.perseusproxy.core.session.ClientLimits.Settings(
+                Duration.ofSeconds(22), Duration.ofSeconds(23),
+                new TrackedSettings(java.util.List.of("statement_timeout", "geqo")),
+                new com.perseusproxy.core.session.ClientLimits.Settings(
                         25, 26, new com.perseusproxy.core.auth.LoginThrottle.Settings(27, 28, 29, 30))),
                 config.client());
         assertEquals(Duration.ofSeconds(24), config.shutdown().drainTimeout());
         assertEquals(Map.of("ops", "hash-a"), config.admin().adminUsers());
         assertEquals(Map.of("grafana", "hash-b"), config.admin().statsUsers());
+        assertTrue(config.metrics().perTenant());
+    }
+
+    @Test
+    void perTenantMetricsAreOffByDefault() throws Exception {
+        assertFalse(ProxyConfig.parse(MINIMAL, Map.of()).metrics().perTenant());
+        assertTrue(ProxyConfig.parse(with("\"MetricsSettings\": {\"PerTenant\": true}"), Map.of()).metrics()
+                .perTenant());
+        assertInvalid("{\"MetricsSettings\": {\"PerTenants\": true}}", "PerTenants");
+    }
+
+    @Test
+    void trackExtraParametersIsAListOfParameterNames() throws Exception {
+        assertEquals(TrackedSettings.DEFAULT, ProxyConfig.parse(MINIMAL, Map.of()).client().trackExtraParameters());
+        assertEquals(java.util.List.of("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout",
+                "work_mem"), TrackedSettings.DEFAULT.extra());
+        assertEquals(java.util.List.of("work_mem", "myext.mode"), ProxyConfig.parse(with(
+                "\"ClientSettings\": {\"TrackExtraParameters\": [\"Work_Mem\", \"myext.mode\", \"TimeZone\"]}"),
+                Map.of()).client().trackExtraParameters().extra(), "lower case; always-tracked ones need no entry");
+        assertEquals(java.util.List.of(), ProxyConfig.parse(with(
+                "\"ClientSettings\": {\"TrackExtraParameters\": []}"), Map.of()).client().trackExtraParameters()
+                .extra());
+        assertEquals(java.util.List.of(), ProxyConfig.parse(MINIMAL,
+                Map.of("PERSEUS_CLIENTSETTINGS_TRACKEXTRAPARAMETERS", "")).client().trackExtraParameters().extra());
+        assertInvalid("{\"ClientSettings\": {\"TrackExtraParameters\": \"statement_timeout\"}}",
+                "ClientSettings.TrackExtraParameters must be a JSON array of strings, got a string");
+        assertInvalid("{\"ClientSettings\": {\"TrackExtraParameters\": [5]}}",
+                "ClientSettings.TrackExtraParameters must be a JSON array of strings");
+        assertInvalid("{\"ClientSettings\": {\"TrackExtraParameters\": [\"statement timeout\"]}}",
+                "ClientSettings.TrackExtraParameters: \"statement timeout\" is not a PostgreSQL parameter name");
+        assertInvalid("{\"ClientSettings\": {\"TrackExtraParameters\": [\"search_path\"]}}",
+                "ClientSettings.TrackExtraParameters: search_path cannot be tracked");
+        assertInvalid("{\"ClientSettings\": {\"TrackExtraParameters\": [\"ROLE\"]}}",
+                "role cannot be tracked");
     }
 
     @Test

@@ -36,7 +36,12 @@ class TlsConfigTest {
     @Test
     void exampleConfigHasTheDefaults() throws Exception {
         TlsSettings tls = ProxyConfig.load(Path.of("..", "config.example.json"), Map.of()).tls();
-        assertEquals(TlsSettings.DEFAULTS, tls);
+        assertEquals(TlsSettings.DEFAULTS.client(), tls.client());
+        assertEquals(TlsSettings.DEFAULTS.server(), tls.server());
+        // The example's RDS backend (an rds-iam credential source, which needs TLS) verifies the RDS certificate.
+        assertEquals(Map.of("mydb.abc123xyz.us-east-1.rds.amazonaws.com:5432/mattermost",
+                new ServerTlsSettings(ServerTlsMode.VERIFY_FULL, "/etc/perseus/rds-global-bundle.pem")),
+                tls.serverOverrides());
     }
 
     @Test

@@ -76,8 +76,8 @@ class CredentialCommandTest {
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
         AtomicInteger changes = new AtomicInteger();
         try {
-            CommandCredentials credentials = new CommandCredentials(Map.of("db1:6432/mm",
-                    new CredentialCommand(List.of("cat", file.toString()), Duration.ofSeconds(5))), scheduler,
+            CredentialSources credentials = new CredentialSources(Map.of("db1:6432/mm", new CommandProvider(
+                    new CredentialCommand(List.of("cat", file.toString()), Duration.ofSeconds(5)))), scheduler,
                     changes::incrementAndGet);
             assertTrue(credentials.covers("db1", 6432, "mm"));
             assertFalse(credentials.covers("db1", 5432, "mm"));

@@ -198,6 +198,42 @@ class BadInputTest {
     }
 
     @Test
+    void secondStartupPacketMidSessionIsRefusedAtOnceWith08P01() {
+        // Reads as message type 0x00 with a length of megabytes; PostgreSQL answers 08P01 at once instead of waiting.
+        for (boolean inTransaction : new boolean[] {false, true}) {
+            try (PgWire wire = loggedIn()) {
+                if (inTransaction) {
+                    assertEquals("T", PgWire.transactionStates(wire.simpleQuery("begin")));
+                }
+                long started = System.nanoTime();
+                wire.send(PgWire.startupPacket(PgWire.PROTOCOL_3_0, PgWire.startupParameters(target)));
+                Message error = wire.awaitErrorOrClose();
+                long millis = (System.nanoTime() - started) / 1_000_000;
+                assertNotNull(error, "an ErrorResponse, not a silent close");
+                assertEquals("08P01", error.sqlState(), error.toString());
+                assertTrue(millis < 3000, "answered at once, not after a read timeout: " + millis + " ms");
+                if (Targets.viaProxy()) {
+                    String message = error.fields().get('M');
+                    assertTrue(message.startsWith("invalid frontend message type 0"), message);
+                    assertTrue(message.contains("second startup packet"), message);
+                }
+                assertTrue(wire.closedByServer(), "only this client is closed, and it is");
+            }
+        }
+    }
+
+    @Test
+    void passwordMessageAfterLoginIsAProtocolViolation() {
+        try (PgWire wire = loggedIn()) {
+            wire.send(PgWire.message('p', PgWire.cstring("again")));
+            Message error = wire.awaitErrorOrClose();
+            assertNotNull(error, "an ErrorResponse, not a silent close");
+            assertEquals("08P01", error.sqlState(), error.toString());
+            assertTrue(wire.closedByServer());
+        }
+    }
+
+    @Test
     void hangUpInTheMiddleOfAMessage() {
         try (PgWire wire = loggedIn()) {
             wire.send(new byte[] {'Q', 0, 0, 0, 100, 's', 'e', 'l'});

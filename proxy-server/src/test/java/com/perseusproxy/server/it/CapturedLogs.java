@@ -48,6 +48,13 @@ final class CapturedLogs implements AutoCloseable {
         }
     }
 
+    /** The formatted messages captured so far. */
+    List<String> lines() {
+        synchronized (appender) {
+            return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
+    }
+
     int size() {
         return appender.list.size();
     }

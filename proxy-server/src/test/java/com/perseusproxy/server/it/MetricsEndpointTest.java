@@ -36,8 +36,17 @@ class MetricsEndpointTest {
     static final List<String> COUNTERS = List.of("perseus_wait_count_total", "perseus_wait_duration_seconds_total",
             "perseus_max_idle_closed_total", "perseus_max_idle_time_closed_total",
             "perseus_max_lifetime_closed_total", "perseus_client_parse_count_total", "perseus_server_parse_count_total");
+    /**
+     * A sample of a Perseus pool family. The Prometheus Java client writes labels sorted by name, so {@code dest_db}
+     * comes before {@code dest_host} (Prometheus itself ignores label order), and it writes values as doubles
+     * ({@code 3.0}).
+     */
     static final Pattern SAMPLE = Pattern.compile(
-            "([a-zA-Z_:][a-zA-Z0-9_:]*)\\{dest_host=\"([^\"]*)\",dest_db=\"([^\"]*)\"} (-?[0-9.]+(?:E-?[0-9]+)?)");
+            "([a-zA-Z_:][a-zA-Z0-9_:]*)\\{dest_db=\"([^\"]*)\",dest_host=\"([^\"]*)\"} (-?[0-9.]+(?:E-?[0-9]+)?)");
+    /** Any sample line of the text format: the families beyond Perseus's have other labels, or none. */
+    static final Pattern ANY_SAMPLE = Pattern.compile(
+            "[a-zA-Z_:][a-zA-Z0-9_:]*(\\{[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\]|\\\\.)*\"(?:,[a-zA-Z_][a-zA-Z0-9_]*="
+                    + "\"(?:[^\"\\\\]|\\\\.)*\")*})? (-?[0-9.]+(?:E[-+]?[0-9]+)?|\\+Inf|-Inf|NaN)");
 
     /** The proxy-wide counters (the login throttle's), which have no pool labels. */
     static final Pattern PROXY_SAMPLE = Pattern.compile(
@@ -100,9 +109,14 @@ class MetricsEndpointTest {
             assertTrue(body.contains("# HELP " + counter + " "), counter);
         }
         for (String line : body.split("\n")) {
-            assertTrue(line.startsWith("# HELP ") || line.startsWith("# TYPE ") || SAMPLE.matcher(line).matches()
-                    || PROXY_SAMPLE.matcher(line).matches(), "not a valid exposition line: " + line);
+            assertTrue(line.startsWith("# HELP ") || line.startsWith("# TYPE ") || ANY_SAMPLE.matcher(line).matches(),
+                    "not a valid exposition line: " + line);
+            String name = line.startsWith("#") ? "" : line.split("[{ ]", 2)[0];
+            if (GAUGES.contains(name) || COUNTERS.contains(name)) {
+                assertTrue(SAMPLE.matcher(line).matches(), "a Perseus family with other labels: " + line);
+            }
         }
+        assertFalse(body.contains("perseus_tenant_"), "per-tenant series are off by default");
     }
 
     @Test
@@ -163,7 +177,7 @@ class MetricsEndpointTest {
         Map<String, Double> values = new HashMap<>();
         for (String line : body.split("\n")) {
             Matcher m = SAMPLE.matcher(line);
-            if (m.matches() && m.group(2).equals(destHost) && m.group(3).equals(destDb)) {
+            if (m.matches() && m.group(3).equals(destHost) && m.group(2).equals(destDb)) {
                 values.put(m.group(1), Double.parseDouble(m.group(4)));
             }
         }

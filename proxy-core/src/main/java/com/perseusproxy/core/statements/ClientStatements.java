@@ -1,4 +1,4 @@
-package com.perseusproxy.core.session;
+package com.perseusproxy.core.statements;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

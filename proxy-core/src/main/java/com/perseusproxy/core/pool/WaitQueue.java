@@ -1,0 +1,172 @@
+package com.perseusproxy.core.pool;
+
+import com.perseusproxy.core.backend.BackendConnection;
+import com.perseusproxy.core.backend.TenantKey;
+import com.perseusproxy.core.protocol.PgException;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
+import java.util.function.Supplier;
+
+/**
+ * The sessions waiting for a connection of one pool: first come, first served, with two refinements.
+ * <ul>
+ *   <li><b>Tenant affinity, bounded.</b> A released connection goes to a waiter of the tenant it served last (which
+ *   saves that waiter a session reset) only if one is among the first {@link #SAME_TENANT_SCAN} waiters and the head
+ *   has waited less than {@link #MAX_OVERTAKE_NANOS}: nobody is overtaken for long.</li>
+ *   <li><b>One timer for the whole queue</b>, not one per waiter. Waiters join at the tail, so the head always has
+ *   the nearest QueryWaitTimeoutSecs deadline. A timer scheduled and cancelled per wait cost a priority-queue insert
+ *   and removal per transaction, in a queue as long as the waiting clients (the O(clients) term in the 200-client
+ *   profile of docs/BENCHMARKS.md).</li>
+ * </ul>
+ * A waiter whose session left stays queued with a cancelled promise and is skipped. Lives on the pool's event loop.
+ */
+final class WaitQueue {
+
+    /** How far into the queue a released connection looks for a waiter of the tenant it served last. */
+    static final int SAME_TENANT_SCAN = 16;
+    /** The head may be overtaken by a same-tenant waiter only while it has waited less than this. */
+    static final long MAX_OVERTAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+    /**
+     * @param atCapacity it waits because MaxOpen was reached, which is what Perseus's wait metrics count (Go's
+     *                   sql.DBStats), as opposed to waiting for a new connection to log in
+     */
+    private record Waiter(Promise<BackendConnection> promise, long sinceNanos, boolean atCapacity,
+                          TenantKey tenant) {
+    }
+
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private final EventLoop loop;
+    private final Supplier<PoolSettings> settings;
+    private final PoolStats stats;
+    /** Fails a waiter whose QueryWaitTimeoutSecs ran out (the pool words the error). */
+    private final Consumer<Promise<BackendConnection>> timedOut;
+    /** Told how long each served waiter waited (the pool-wait histogram). */
+    private final LongConsumer leased;
+    /** Fires at the head's deadline; null while no timer is pending. */
+    private ScheduledFuture<?> timer;
+
+    WaitQueue(EventLoop loop, Supplier<PoolSettings> settings, PoolStats stats,
+              Consumer<Promise<BackendConnection>> timedOut, LongConsumer leased) {
+        this.leased = leased;
+        this.loop = loop;
+        this.settings = settings;
+        this.stats = stats;
+        this.timedOut = timedOut;
+    }
+
+    boolean isEmpty() {
+        return waiters.isEmpty();
+    }
+
+    int size() {
+        return waiters.size();
+    }
+
+    void add(Promise<BackendConnection> promise, long now, boolean atCapacity, TenantKey tenant) {
+        waiters.add(new Waiter(promise, now, atCapacity, tenant));
+        if (timer == null) {
+            arm(now);
+        }
+    }
+
+    /** Gives {@code connection} to the waiter it is for; false if nobody (still) waits. */
+    boolean handOver(BackendConnection connection, long now) {
+        Waiter waiter = sameTenantWaiter(connection, now);
+        if (waiter != null && served(waiter, connection, now)) {
+            return true;
+        }
+        while ((waiter = waiters.poll()) != null) {
+            if (served(waiter, connection, now)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Takes every waiter still waiting out of the queue, in order (a console PAUSE holds them elsewhere). */
+    void takeAll(java.util.function.BiConsumer<TenantKey, Promise<BackendConnection>> each) {
+        Waiter waiter;
+        while ((waiter = waiters.poll()) != null) {
+            if (!waiter.promise().isDone()) {
+                each.accept(waiter.tenant(), waiter.promise());
+            }
+        }
+    }
+
+    /** How long the first waiter has waited; 0 when nobody waits. */
+    long headWaitedNanos(long now) {
+        Waiter head = waiters.peek();
+        return head == null ? 0 : now - head.sinceNanos();
+    }
+
+    /** No open connection can serve them: every waiter gets {@code error} now. */
+    void failAll(PgException error) {
+        Waiter waiter;
+        while ((waiter = waiters.poll()) != null) {
+            waiter.promise().tryFailure(error);
+        }
+    }
+
+    private boolean served(Waiter waiter, BackendConnection connection, long now) {
+        if (!waiter.promise().trySuccess(connection)) {
+            return false; // its session left meanwhile
+        }
+        if (waiter.atCapacity()) {
+            stats.waited(now - waiter.sinceNanos());
+        }
+        stats.leased();
+        leased.accept(now - waiter.sinceNanos());
+        return true;
+    }
+
+    /** A waiter of the connection's last tenant near the head, taken out of the queue; null if none may go first. */
+    private Waiter sameTenantWaiter(BackendConnection connection, long now) {
+        Waiter head = waiters.peek();
+        TenantKey last = connection.lastTenant();
+        if (head == null || last == null || last.equals(head.tenant()) || now - head.sinceNanos() > MAX_OVERTAKE_NANOS) {
+            return null; // the head is served anyway (FIFO)
+        }
+        int scanned = 0;
+        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext() && scanned < SAME_TENANT_SCAN; scanned++) {
+            Waiter candidate = it.next();
+            if (last.equals(candidate.tenant())) {
+                it.remove();
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    private void arm(long now) {
+        long timeoutNanos = settings.get().queryWaitTimeout().toNanos();
+        Waiter head = waiters.peek();
+        if (head == null || timeoutNanos <= 0) {
+            return; // QueryWaitTimeoutSecs = 0 means wait as long as it takes
+        }
+        long delay = Math.max(0, head.sinceNanos() + timeoutNanos - now);
+        timer = loop.schedule(this::expire, delay, TimeUnit.NANOSECONDS);
+    }
+
+    /** Fails the waiters whose QueryWaitTimeoutSecs has run out (and drops departed ones), then re-arms. */
+    private void expire() {
+        timer = null;
+        long now = System.nanoTime();
+        long timeoutNanos = settings.get().queryWaitTimeout().toNanos();
+        Waiter head;
+        while ((head = waiters.peek()) != null
+                && (head.promise().isDone() || (timeoutNanos > 0 && now - head.sinceNanos() >= timeoutNanos))) {
+            waiters.poll();
+            if (!head.promise().isDone()) {
+                timedOut.accept(head.promise());
+            }
+        }
+        arm(now);
+    }
+}
