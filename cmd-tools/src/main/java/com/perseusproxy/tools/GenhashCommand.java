@@ -15,8 +15,27 @@ final class GenhashCommand {
     private GenhashCommand() {
     }
 
+    /**
+     * A PostgreSQL-format SCRAM-SHA-256 verifier. {@code -salt_of V} reuses an existing verifier's salt and iteration
+     * count, so that the proxy can check both in one exchange while a password is rotated (SCRAM sends one salt).
+     */
+    static String scramVerifier(GoFlags flags, String password) throws UsageException {
+        byte[] salt = null;
+        int iterations = com.perseusproxy.core.auth.ScramVerifier.DEFAULT_ITERATIONS;
+        if (flags.has("salt_of")) {
+            String existing = flags.get("salt_of").orElse("");
+            com.perseusproxy.core.auth.ScramVerifier old = com.perseusproxy.core.auth.ScramVerifier.parse(existing)
+                    .orElseThrow(() -> new UsageException("-salt_of must be a SCRAM-SHA-256$<iterations>:<salt>$..."
+                            + " verifier"));
+            salt = old.salt();
+            iterations = old.iterations();
+        }
+        return com.perseusproxy.core.auth.ScramVerifier.create(password, iterations, salt).encode();
+    }
+
     static int run(String[] args, Io io) throws UsageException, IOException {
-        GoFlags flags = GoFlags.parse(args, 1, List.of("password", "verify", "hash"), List.of("verify"));
+        GoFlags flags = GoFlags.parse(args, 1, List.of("password", "verify", "hash", "scram", "salt_of"),
+                List.of("verify", "scram"));
         if (flags.helpRequested()) {
             io.err().print(PerseusTools.usage());
             return PerseusTools.OK;
@@ -24,6 +43,13 @@ final class GenhashCommand {
         if (!flags.isSet("verify")) {
             if (flags.has("hash")) {
                 throw new UsageException("-hash is only used with -verify: genhash -verify -hash H [-password P]");
+            }
+            if (flags.isSet("scram")) {
+                io.out().println(scramVerifier(flags, password(flags, io)));
+                return PerseusTools.OK;
+            }
+            if (flags.has("salt_of")) {
+                throw new UsageException("-salt_of is only used with -scram");
             }
             io.out().println(EasyScrypt.hash(password(flags, io)));
             return PerseusTools.OK;

@@ -65,6 +65,10 @@ public final class PerseusTools {
 
                   genhash [-password P]
                         print the easy-scrypt hash of P for perseus_auth.source_pass_hashed
+                  genhash -scram [-salt_of VERIFIER] [-password P]
+                        print a SCRAM-SHA-256 verifier of P (PostgreSQL's format): clients then log in with SCRAM and
+                        the password never crosses the wire; -salt_of reuses a verifier's salt, so both verifiers work
+                        side by side while the password is rotated
                   genhash -verify -hash H [-password P]
                         check P against a stored hash: exit 0 if it matches, 1 if not
                   genkey -out FILE
@@ -75,10 +79,11 @@ public final class PerseusTools {
                   encpass -key_file FILE [-passwd P]
                         print P encrypted with a local key (local:v1:...) for perseus_auth.dest_pass_enc
                   tenant -auth_dsn DSN -source_db D -schema S -user U -dest_host H -dest_db DB -dest_user DU
-                         (-key_arn ARN [KMS flags as encpass] | -key_file FILE | -dest_pass_enc CIPHERTEXT)
+                         (-key_arn ARN [KMS flags as encpass] | -key_file FILE | -dest_pass_enc CIPHERTEXT) [-scram]
                         insert or update the perseus_auth row of (D, S): reads the tenant's password, then the
                         backend password (not with -dest_pass_enc), one line each from standard input or prompted;
-                        without -auth_dsn, PERSEUS_AUTHDBSETTINGS_AUTHDBDSN is used
+                        without -auth_dsn, PERSEUS_AUTHDBSETTINGS_AUTHDBDSN is used; -scram stores a SCRAM-SHA-256
+                        verifier instead of an easy-scrypt hash
 
                   rotate -config FILE -dest_host H -dest_db D -admin_dsn DSN [-order row-first|role-first]
                          [-dest_user U] [-switch_account [-to_user U]] [-replicas HOST:PORT,...] [-timeout SECS] [-password_stdin]

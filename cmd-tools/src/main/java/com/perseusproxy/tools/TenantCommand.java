@@ -35,7 +35,7 @@ final class TenantCommand {
 
     static final String DSN_ENV = "PERSEUS_AUTHDBSETTINGS_AUTHDBDSN";
     private static final List<String> OWN_FLAGS = List.of("auth_dsn", "source_db", "schema", "user", "dest_host",
-            "dest_db", "dest_user", "dest_pass_enc");
+            "dest_db", "dest_user", "dest_pass_enc", "scram");
 
     /** Column widths of Perseus's perseus_auth; checked first so a long value gets a clear message. */
     private record Column(String name, String flag, int width) {
@@ -49,7 +49,7 @@ final class TenantCommand {
     static int run(String[] args, Io io) throws UsageException, IOException, ToolFailure {
         List<String> known = new ArrayList<>(OWN_FLAGS);
         known.addAll(PasswordCipherFlags.ALL);
-        GoFlags flags = GoFlags.parse(args, 1, known);
+        GoFlags flags = GoFlags.parse(args, 1, known, List.of("scram"));
         if (flags.helpRequested()) {
             io.err().print(PerseusTools.usage());
             return PerseusTools.OK;
@@ -80,12 +80,12 @@ final class TenantCommand {
                             + "stored as given): drop one of them");
                 }
             }
-            hash = hashTenantPassword(io, tenant);
+            hash = hashTenantPassword(io, tenant, flags.isSet("scram"));
             destPassEnc = reusedCiphertext.get().strip();
             encryptedWith = "the given dest_pass_enc";
         } else {
             try (PasswordCipherFlags.PasswordCipher cipher = PasswordCipherFlags.open(flags)) {
-                hash = hashTenantPassword(io, tenant);
+                hash = hashTenantPassword(io, tenant, flags.isSet("scram"));
                 String backendPassword = io.passwords().read(Optional.empty(), "Backend password for " + backend,
                         null, true);
                 destPassEnc = cipher.encrypt(backendPassword);
@@ -121,8 +121,12 @@ final class TenantCommand {
         }
     }
 
-    private static String hashTenantPassword(Io io, String tenant) throws UsageException, IOException {
-        return EasyScrypt.hash(io.passwords().read(Optional.empty(), "Tenant password for " + tenant, null, true));
+    private static String hashTenantPassword(Io io, String tenant, boolean scram)
+            throws UsageException, IOException {
+        String password = io.passwords().read(Optional.empty(), "Tenant password for " + tenant, null, true);
+        // -scram: a SCRAM-SHA-256 verifier, so clients log in without sending the password; else easy-scrypt.
+        return scram ? com.perseusproxy.core.auth.ScramVerifier.create(password,
+                com.perseusproxy.core.auth.ScramVerifier.DEFAULT_ITERATIONS, null).encode() : EasyScrypt.hash(password);
     }
 
     private static void checkWidths(List<Column> columns, List<String> values) throws UsageException {

@@ -98,6 +98,37 @@ final class CredentialRotation implements AutoCloseable {
         }
     }
 
+    /** SHOW ROTATION: how routes and credentials are kept fresh, and how the last re-read went. No secret. */
+    java.util.List<String[]> consoleRows() {
+        java.util.List<String[]> rows = new java.util.ArrayList<>();
+        RouteRefresher r = this.refresher;
+        long period = r == null ? settings.refreshInterval().toMillis() : r.periodMillis();
+        rows.add(new String[] {"refresh_interval_s", String.valueOf(period / 1000)});
+        rows.add(new String[] {"notify_channel", settings.notifyChannel().isEmpty() ? "(off)"
+                : settings.notifyChannel() + (listener != null ? " (listening)" : "")});
+        long last = r == null ? 0 : r.lastRefreshMillis();
+        rows.add(new String[] {"last_refresh", last == 0 ? "none yet" : java.time.Instant.ofEpochMilli(last).toString()});
+        int[] counts = r == null ? new int[2] : r.lastRefreshCounts();
+        rows.add(new String[] {"last_refresh_rows", String.valueOf(counts[0])});
+        rows.add(new String[] {"last_refresh_failures", String.valueOf(counts[1])});
+        rows.add(new String[] {"next_refresh_s", String.valueOf(nextRefreshSeconds())});
+        rows.add(new String[] {"credential_commands", external == ExternalCredentials.NONE ? "(none)" : "configured"});
+        return rows;
+    }
+
+    /** Seconds until the next periodic re-read, or -1 when there is none. */
+    long nextRefreshSeconds() {
+        RouteRefresher r = this.refresher;
+        if (r == null || r.periodMillis() == 0) {
+            return -1;
+        }
+        long last = r.lastRefreshMillis();
+        if (last == 0) {
+            return r.periodMillis() / 1000;
+        }
+        return Math.max(0, (last + r.periodMillis() - System.currentTimeMillis()) / 1000);
+    }
+
     /** SIGHUP: re-reads the credential sources in use, then the rows in use. */
     void reload() {
         if (sources != null) {

@@ -74,6 +74,7 @@ public final class Main {
             System.exit(1);
             return;
         }
+        service.configSource(() -> ProxyConfig.load(configFile)); // the console's RELOAD, as SIGHUP
         synchronized (reloadPending) {
             started.set(service);
             if (reloadPending.getAndSet(false)) {
@@ -86,6 +87,7 @@ public final class Main {
         }
         // The hook still stops the service if the JVM exits some other way; close() runs once.
         Runtime.getRuntime().addShutdownHook(new Thread(service::close, "perseus-shutdown"));
+        service.stopRequest(stopRequested::countDown); // the console's SHUTDOWN, as SIGTERM
         stopRequested.await();
         service.shutdown();
         System.exit(0); // a clean shutdown, whatever non-daemon threads a library left behind

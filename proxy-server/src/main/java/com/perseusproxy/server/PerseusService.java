@@ -55,6 +55,8 @@ public final class PerseusService implements AutoCloseable {
     private volatile ProxyConfig current;
     private final AtomicBoolean forceStop = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The admin console's view of this service (config, reload, shutdown). */
+    private ConsoleHost consoleHost;
 
     private PerseusService(HikariDataSource authDb, KmsDecryptor kms, ScryptAuthenticator authenticator,
                            ProxyServer proxy, PoolSettingsResolver poolSettings, MetricsServer metrics,
@@ -119,6 +121,7 @@ public final class PerseusService implements AutoCloseable {
                 new java.util.concurrent.atomic.AtomicReference<>(config.client().timeouts());
         ProxyServer proxy = null;
         Readiness readiness = null;
+        ConsoleHost consoleHost = new ConsoleHost(config);
         // Without a metrics endpoint nobody could read the counters: the data path then reports to nothing.
         MetricFamilies families = config.metricsEnabled() ? MetricFamilies.create(config.metrics()) : null;
         try {
@@ -127,7 +130,9 @@ public final class PerseusService implements AutoCloseable {
                     config.client().loginTimeout(), config.client().maxMessageBytes(),
                     rotation.credentialSource(), clientTls, serverTls, timeouts::get,
                     config.client().trackExtraParameters(),
-                    families == null ? ProxyEvents.NONE : families.events()));
+                    families == null ? ProxyEvents.NONE : families.events(),
+                    new ProxyServer.ConsoleLogins(authenticator, consoleHost::users),
+                    () -> consoleHost.config().client().limits()));
             rotation.start(proxy.pools().routes(), config.authDb().toHikariConfig());
             MetricsServer metrics = null;
             if (config.metricsEnabled()) {
@@ -136,12 +141,20 @@ public final class PerseusService implements AutoCloseable {
                         rotation::sourceOf);
                 metrics = MetricsServer.start(config.metricsAddress().toSocketAddress(), families,
                         BuildInfo.current(), readiness);
+                families.registerThrottle(proxy.limits().throttle());
             } else {
                 readiness = new Readiness();
                 log.info("MetricsAddress is empty: no /metrics, /health or /ready endpoint");
             }
-            return new PerseusService(authDb, kms, authenticator, proxy, poolSettings, metrics, rotation, readiness,
-                    config, timeouts, clientTls, serverTls);
+            PerseusService service = new PerseusService(authDb, kms, authenticator, proxy, poolSettings, metrics,
+                    rotation, readiness, config, timeouts, clientTls, serverTls);
+            service.consoleHost = consoleHost;
+            consoleHost.attach(service);
+            proxy.console().host(consoleHost);
+            if (!config.admin().adminUsers().isEmpty() || !config.admin().statsUsers().isEmpty()) {
+                log.info("admin console on the client port (databases pgbouncer, perseus): {}", config.admin());
+            }
+            return service;
         } catch (RuntimeException e) {
             if (readiness != null) {
                 readiness.close();
@@ -183,6 +196,9 @@ public final class PerseusService implements AutoCloseable {
         }
         reloadTls(config); // certificate files are re-read here, on the signal thread, never on an event loop
         current = config;
+        if (consoleHost != null) {
+            consoleHost.configChanged(config); // console users and SHOW CONFIG
+        }
         log.info("reloaded pool settings: {} (+{} overrides); client timeouts {}; log level {}; refresh every {} s;"
                         + " drain timeout {} s", config.poolSettings(), config.overrideSettings().size(),
                 config.client().timeouts(), config.log().level(), config.rotation().refreshInterval().toSeconds(),
@@ -265,6 +281,32 @@ public final class PerseusService implements AutoCloseable {
         close();
         log.info("shut down{}", clean ? " cleanly: every transaction finished" : "");
         return clean;
+    }
+
+    /** Where the console's RELOAD re-reads the config from (Main: the -config file). */
+    public void configSource(java.util.concurrent.Callable<ProxyConfig> source) {
+        consoleHost.configSource(() -> {
+            try {
+                return source.call();
+            } catch (com.perseusproxy.core.config.ConfigException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new com.perseusproxy.core.config.ConfigException(e.getMessage());
+            }
+        });
+    }
+
+    /** What the console's SHUTDOWN triggers instead of {@link #shutdown()} itself (Main's stop path). */
+    public void stopRequest(Runnable request) {
+        consoleHost.stopRequest(request);
+    }
+
+    java.util.List<String[]> rotationRows() {
+        return rotation.consoleRows();
+    }
+
+    long nextRefreshSeconds() {
+        return rotation.nextRefreshSeconds();
     }
 
     /** The port clients connect to (useful when the config asked for port 0). */

@@ -1,6 +1,9 @@
 package com.perseusproxy.server;
 
+import com.perseusproxy.core.admin.AdminConsole;
+import com.perseusproxy.core.admin.AdminUsers;
 import com.perseusproxy.core.auth.Authenticator;
+import com.perseusproxy.core.auth.PasswordVerifier;
 import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.core.net.Transport;
 import com.perseusproxy.core.backend.BackendConnector;
@@ -12,6 +15,7 @@ import com.perseusproxy.core.pool.PoolRegistry;
 import com.perseusproxy.core.pool.PoolSettings;
 import com.perseusproxy.core.protocol.ClientFrameDecoder;
 import com.perseusproxy.core.session.CancelKeys;
+import com.perseusproxy.core.session.ClientLimits;
 import com.perseusproxy.core.session.ClientRegistry;
 import com.perseusproxy.core.session.ClientSession;
 import com.perseusproxy.core.session.ClientTimeouts;
@@ -53,7 +57,28 @@ public final class ProxyServer implements AutoCloseable {
                           Function<Destination, PoolSettings> poolSettings, Duration loginTimeout,
                           int maxMessageBytes, CredentialSource credentialSource, ClientTls clientTls,
                           Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts,
-                          TrackedSettings tracked, ProxyEvents events) {
+                          TrackedSettings tracked, ProxyEvents events, ConsoleLogins console,
+                          Supplier<ClientLimits.Settings> limits) {
+
+        /** Without connection limits or login throttle. */
+        public Options(InetSocketAddress listen, Authenticator authenticator,
+                       Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
+                       CredentialSource credentialSource, ClientTls clientTls,
+                       Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts,
+                       TrackedSettings tracked, ProxyEvents events, ConsoleLogins console) {
+            this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource, clientTls,
+                    serverTls, timeouts, tracked, events, console, () -> ClientLimits.Settings.OFF);
+        }
+
+        /** Without the admin console and limits. */
+        public Options(InetSocketAddress listen, Authenticator authenticator,
+                       Function<Destination, PoolSettings> poolSettings, Duration loginTimeout, int maxMessageBytes,
+                       CredentialSource credentialSource, ClientTls clientTls,
+                       Function<Destination, BackendTls> serverTls, Supplier<ClientTimeouts.Settings> timeouts,
+                       TrackedSettings tracked, ProxyEvents events) {
+            this(listen, authenticator, poolSettings, loginTimeout, maxMessageBytes, credentialSource, clientTls,
+                    serverTls, timeouts, tracked, events, null);
+        }
 
         /** With the default tracked settings (ClientSettings.TrackExtraParameters), reporting to no metrics. */
         public Options(InetSocketAddress listen, Authenticator authenticator,
@@ -105,12 +130,22 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Who may log in to the admin console and how their passwords are checked.
+     *
+     * @param users read at each console login, so a reload applies to the next one
+     */
+    public record ConsoleLogins(PasswordVerifier verifier, Supplier<AdminUsers> users) {
+    }
+
     private final EventLoopGroup acceptGroup;
     private final EventLoopGroup dataGroup;
     private final ExecutorService blockingExecutor;
     private final PoolRegistry pools;
     private final CancelKeys cancelKeys;
     private final ClientRegistry clients;
+    private final AdminConsole console;
+    private final ClientLimits limits;
     private final Channel serverChannel;
 
     private ProxyServer(Options options) throws InterruptedException {
@@ -129,9 +164,15 @@ public final class ProxyServer implements AutoCloseable {
         cancelKeys = new CancelKeys();
         clients = new ClientRegistry(dataLoop, options.timeouts());
         Duration cleanupTimeout = Duration.ofSeconds(10);
+        limits = new ClientLimits(options.limits());
+        console = options.console() == null ? null : new AdminConsole(options.console().verifier(),
+                options.console().users(), pools, clients::sessions, options.loginTimeout());
+        if (console != null) {
+            console.limits(limits);
+        }
         SessionServices services = new SessionServices(options.authenticator(), pools, cancelKeys,
                 new CancelForwarder(), options.loginTimeout(), cleanupTimeout, options.maxMessageBytes(), clients,
-                options.tracked(), options.events());
+                options.tracked(), options.events(), console, limits);
         serverChannel = new ServerBootstrap()
                 .group(acceptGroup, dataGroup)
                 .channel(Transport.serverSocketChannel())
@@ -171,6 +212,16 @@ public final class ProxyServer implements AutoCloseable {
 
     public PoolRegistry pools() {
         return pools;
+    }
+
+    /** Connection limits and the login throttle (its counters are for the metrics). */
+    public ClientLimits limits() {
+        return limits;
+    }
+
+    /** The admin console, or null when it is off. */
+    public AdminConsole console() {
+        return console;
     }
 
     /** Every client session: the graceful shutdown drains them. */

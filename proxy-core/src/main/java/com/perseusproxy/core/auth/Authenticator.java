@@ -13,4 +13,12 @@ public interface Authenticator {
      *     carrying the SQLSTATE and message to send to the client
      */
     CompletableFuture<TenantRoute> authenticate(LoginRequest request);
+
+    /**
+     * Decides, before the client is asked for its password, how to ask: SCRAM when the tenant's row holds a
+     * verifier, else cleartext. The request has no password yet.
+     */
+    default CompletableFuture<LoginMethod> prepare(LoginRequest request) {
+        return CompletableFuture.completedFuture(LoginMethod.CLEARTEXT);
+    }
 }

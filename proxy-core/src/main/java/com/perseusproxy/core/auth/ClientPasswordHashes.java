@@ -38,6 +38,9 @@ final class ClientPasswordHashes {
                 if (hash.isEmpty() && parts.length > 1) {
                     continue; // a stray comma (e.g. left over after dropping a hash) is harmless
                 }
+                if (ScramVerifier.looksLikeVerifier(hash)) {
+                    continue; // checked by the SCRAM exchange, not here (see verifiers())
+                }
                 if (EasyScrypt.isWellFormed(hash)) {
                     usable.add(hash);
                     positions.add(i + 1);
@@ -47,6 +50,36 @@ final class ClientPasswordHashes {
             }
         }
         return new ClientPasswordHashes(List.copyOf(usable), List.copyOf(positions), unusable);
+    }
+
+    /**
+     * The SCRAM verifiers of the row that one exchange can check: the first one and those sharing its salt and
+     * iteration count (SCRAM tells the client one salt), with their 1-based positions. Others are ignored until the
+     * ones before them are removed; the tenant tool writes new verifiers with the existing salt for that reason.
+     */
+    static java.util.LinkedHashMap<ScramVerifier, Integer> verifiers(String sourcePassHashed) {
+        java.util.LinkedHashMap<ScramVerifier, Integer> usable = new java.util.LinkedHashMap<>();
+        if (sourcePassHashed == null) {
+            return usable;
+        }
+        String[] parts = sourcePassHashed.split(",", -1);
+        ScramVerifier first = null;
+        for (int i = 0; i < parts.length; i++) {
+            if (!ScramVerifier.looksLikeVerifier(parts[i].strip())) {
+                continue;
+            }
+            java.util.Optional<ScramVerifier> parsed = ScramVerifier.parse(parts[i]);
+            if (parsed.isEmpty()) {
+                continue;
+            }
+            if (first == null) {
+                first = parsed.get();
+            }
+            if (first.sameSalt(parsed.get())) {
+                usable.putIfAbsent(parsed.get(), i + 1);
+            }
+        }
+        return usable;
     }
 
     /** Whether at least one hash can be checked; if not, nobody can log in until the row is fixed. */

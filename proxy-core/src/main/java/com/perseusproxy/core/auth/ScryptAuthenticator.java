@@ -40,7 +40,7 @@ import java.util.function.Supplier;
  * skips scrypt (the row is still looked up every time, since it may have changed). Only successes are cached, so a
  * first attempt, a wrong password and an unknown tenant all cost one scrypt run as before.
  */
-public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
+public final class ScryptAuthenticator implements Authenticator, PasswordVerifier, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ScryptAuthenticator.class);
 
@@ -90,6 +90,58 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
         return login.result;
     }
 
+    /**
+     * Reads the row (on a lookup thread) to decide how to ask for the password. The row read goes with the login
+     * to {@link #authenticate}, so a login still costs one lookup.
+     */
+    @Override
+    public CompletableFuture<LoginMethod> prepare(LoginRequest request) {
+        CompletableFuture<LoginMethod> result = new CompletableFuture<>();
+        try {
+            lookupPool.execute(() -> {
+                try {
+                    Optional<TenantRecord> row = directory.find(request.database(), request.schema());
+                    TenantRecord tenant = row.orElse(null);
+                    java.util.List<ScramVerifier> verifiers = tenant == null
+                            || !Objects.equals(request.user(), tenant.sourceUser()) ? java.util.List.of()
+                            : java.util.List.copyOf(ClientPasswordHashes.verifiers(tenant.sourcePassHashed()).keySet());
+                    result.complete(new LoginMethod(verifiers, tenant, true));
+                } catch (TenantLookupException e) {
+                    log.warn("login of {} failed: {}", describe(request), e.getMessage());
+                    result.completeExceptionally(AuthErrors.authDbUnavailable());
+                } catch (RuntimeException e) {
+                    log.error("login of {} failed with an unexpected error", describe(request), e);
+                    result.completeExceptionally(AuthErrors.internal());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(lookupPool.isShutdown() ? AuthErrors.shuttingDown()
+                    : AuthErrors.lookupQueueFull());
+        }
+        return result;
+    }
+
+    /** Console logins (AdminSettings): the same hash pool, queue and deadline as tenant logins. */
+    @Override
+    public CompletableFuture<Boolean> verify(String storedHashes, String password) {
+        CompletableFuture<Boolean> result = new CompletableFuture<>();
+        try {
+            hashPool.execute(() -> {
+                try {
+                    hashChecks.incrementAndGet();
+                    ClientPasswordHashes hashes = ClientPasswordHashes.parse(storedHashes);
+                    int matched = hashes.anyUsable() ? hashes.match(password) : dummyCheck(password);
+                    result.complete(matched != ClientPasswordHashes.NO_MATCH);
+                } catch (RuntimeException e) {
+                    result.completeExceptionally(AuthErrors.internal());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(hashPool.isShutdown() ? AuthErrors.shuttingDown() : AuthErrors.hashQueueFull());
+        }
+        return result;
+    }
+
     /** The verified-login cache (its hit and miss counters are for metrics). */
     public VerifiedLoginCache verifiedLogins() {
         return verified;
@@ -122,11 +174,24 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
         LoginRequest request = login.request;
         Optional<TenantRecord> tenant;
         try {
-            tenant = directory.find(request.database(), request.schema());
+            tenant = request.method().looked() ? Optional.ofNullable(request.method().row())
+                    : directory.find(request.database(), request.schema());
         } catch (TenantLookupException e) {
             // The message is redacted by contract; the stack trace is left out because driver causes may not be.
             log.warn("login of {} failed: {}", describe(request), e.getMessage());
             login.fail(AuthErrors.authDbUnavailable());
+            return;
+        }
+        if (request.proved() != null) {
+            // The client proved the password with SCRAM against a verifier of this very row (prepare read it).
+            TenantRecord row = tenant.orElse(null);
+            Integer position = row == null || !Objects.equals(request.user(), row.sourceUser()) ? null
+                    : ClientPasswordHashes.verifiers(row.sourcePassHashed()).get(request.proved());
+            if (position == null) {
+                login.fail(AuthErrors.passwordFailed(request.user()));
+                return;
+            }
+            openRoute(login, row, position, false);
             return;
         }
         int cached = cachedMatch(request, tenant.orElse(null));
@@ -156,7 +221,8 @@ public final class ScryptAuthenticator implements Authenticator, AutoCloseable {
             if (failure == LoginFailure.UNUSABLE_STORED_HASH) {
                 log.warn("login of {} refused: {}{}", describe(login.request), failure.description, row);
             } else {
-                log.info("login of {} refused: {}{}", describe(login.request), failure.description, row);
+                // DEBUG: a guessing flood would write a line per attempt; the session's summary line counts them.
+                log.debug("login of {} refused: {}{}", describe(login.request), failure.description, row);
             }
             login.fail(AuthErrors.passwordFailed(login.request.user()));
             return;

@@ -166,6 +166,27 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         return statements;
     }
 
+    /** PgBouncer's name for where this connection stands, for the console's SHOW SERVERS (read on the loop). */
+    public String consoleState() {
+        return switch (state) {
+            case LOGGING_IN -> "login";
+            case IDLE -> "idle";
+            case LEASED -> "active";
+            case CANCEL_HOLD -> "being_canceled";
+            case CLEANING -> "used";
+            case CLOSED -> "closed";
+        };
+    }
+
+    public long createdAtNanos() {
+        return createdAtNanos;
+    }
+
+    /** The session leasing this connection now, or null: only for the console's link column. */
+    public BackendListener leaseHolder() {
+        return state == State.LEASED ? listener : null;
+    }
+
     /**
      * Checks, before the pool hands this idle connection out, that the server still answers: an empty query, which
      * PostgreSQL answers with EmptyQueryResponse and ReadyForQuery without parsing or planning anything (PgBouncer's

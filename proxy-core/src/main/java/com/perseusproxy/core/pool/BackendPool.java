@@ -15,6 +15,8 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.Iterator;
@@ -65,6 +67,10 @@ public final class BackendPool implements ConnectionOwner {
     private final CredentialSet credentials;
     private final CredentialSource credentialSource;
     private final LoginBackoff backoff = new LoginBackoff();
+    /** PAUSE / RESUME from the admin console. */
+    private final PoolPause pause = new PoolPause();
+    /** Connections RECONNECT asked to close once their lease ends. */
+    private final Set<BackendConnection> closeOnRelease = new HashSet<>();
     private final CredentialProbe probe = new CredentialProbe();
     /** Logins sent to the server, each candidate counted: what a wrong password costs the database. */
     private final AtomicLong serverLogins = new AtomicLong();
@@ -186,6 +192,9 @@ public final class BackendPool implements ConnectionOwner {
      */
     public Future<BackendConnection> acquire(TenantKey tenant) {
         assert loop.inEventLoop();
+        if (pause.paused()) {
+            return holdWhilePaused(tenant);
+        }
         retired = false;
         Promise<BackendConnection> promise = loop.newPromise();
         serve(promise, tenant);
@@ -257,6 +266,14 @@ public final class BackendPool implements ConnectionOwner {
     @Override
     public void release(BackendConnection connection) {
         assert loop.inEventLoop();
+        takeBack(connection);
+        if (pause.paused() && stats.inUse() == 0) {
+            closeIdle(); // PAUSE: the servers are left alone, as PgBouncer's PAUSE disconnects them
+            pause.quiet();
+        }
+    }
+
+    private void takeBack(BackendConnection connection) {
         connection.endLease();
         if (connection.holdForCancel()) {
             return; // comes back through release() once the cancel has been delivered
@@ -266,8 +283,9 @@ public final class BackendPool implements ConnectionOwner {
         if (!connection.isUsable()) {
             return; // onClosed does the accounting
         }
-        if (retired) {
+        if (retired || closeOnRelease.remove(connection)) {
             close(connection);
+            openMoreIfNeeded();
             return;
         }
         if (isStale(connection, now) && mayRetire(now)) {
@@ -302,6 +320,7 @@ public final class BackendPool implements ConnectionOwner {
     @Override
     public void onClosed(BackendConnection connection) {
         assert loop.inEventLoop();
+        closeOnRelease.remove(connection);
         if (!members.remove(connection)) {
             return; // its login failed: already uncounted when the attempt failed
         }
@@ -396,6 +415,97 @@ public final class BackendPool implements ConnectionOwner {
 
     private void close(BackendConnection connection) {
         connection.close(settings.get().connCloseTimeout());
+    }
+
+    // ---- admin console: PAUSE, RESUME, RECONNECT, KILL and a read-only snapshot ---------------------------------
+
+    /** A lease asked for while paused waits for RESUME; a client that leaves meanwhile cancels it. */
+    private Future<BackendConnection> holdWhilePaused(TenantKey tenant) {
+        Promise<BackendConnection> held = loop.newPromise();
+        holdUntilResumed(tenant, held);
+        return held;
+    }
+
+    private void holdUntilResumed(TenantKey tenant, Promise<BackendConnection> held) {
+        pause.hold(() -> {
+            if (held.isDone()) {
+                return;
+            }
+            acquire(tenant).addListener(f -> {
+                if (!f.isSuccess()) {
+                    held.tryFailure(f.cause());
+                } else if (!held.trySuccess((BackendConnection) f.getNow())) {
+                    release((BackendConnection) f.getNow()); // its client left while it was opened
+                }
+            });
+        });
+    }
+
+    /**
+     * PAUSE: new leases wait from now on; the future completes once every lease in flight has been returned (the
+     * idle connections are then closed, so a failover finds no session open on the old server).
+     */
+    public Future<Void> pause() {
+        assert loop.inEventLoop();
+        Promise<Void> quiet = loop.newPromise();
+        pause.pause(quiet);
+        // Sessions already queued have not started their transaction either: they wait for RESUME too.
+        waiters.takeAll(this::holdUntilResumed);
+        if (stats.inUse() == 0) {
+            closeIdle();
+            pause.quiet();
+        }
+        return quiet;
+    }
+
+    /** RESUME: the held leases are served in the order they were asked for. */
+    public void resume() {
+        assert loop.inEventLoop();
+        pause.resume().forEach(Runnable::run);
+    }
+
+    public boolean paused() {
+        return pause.paused();
+    }
+
+    /** RECONNECT: idle connections close now, leased ones when their lease ends; new ones log in afresh. */
+    public void reconnect() {
+        assert loop.inEventLoop();
+        closeIdle();
+        closeOnRelease.addAll(members);
+    }
+
+    /** KILL: holds new leases (until RESUME) and closes every connection now, in use or not. */
+    public void kill() {
+        assert loop.inEventLoop();
+        pause.pause(loop.newPromise());
+        closeIdle();
+        new ArrayList<>(members).forEach(BackendConnection::close);
+    }
+
+    /** Connections RECONNECT marked that are still open (WAIT_CLOSE waits for none). */
+    public int closeNeededCount() {
+        return closeOnRelease.size();
+    }
+
+    /** What the console shows of this pool; fingerprints only. */
+    public PoolSnapshot snapshot() {
+        assert loop.inEventLoop();
+        long now = System.nanoTime();
+        BackendCredentials live = credentials.current();
+        List<String> retiring = new ArrayList<>();
+        for (BackendCredentials c : credentials.candidates()) {
+            if (!c.equals(live)) {
+                retiring.add(c.user() + "/" + c.fingerprint());
+            }
+        }
+        PgException lastError = backoff.lastError();
+        return new PoolSnapshot(destination, settings.get().maxOpen(), open, idle.size(), creating, stats.inUse(),
+                waiters.size(), pause.heldCount(), waiters.headWaitedNanos(now), pause.paused(),
+                closeOnRelease.size(), live == null ? "" : live.user() + "/" + live.fingerprint(), retiring,
+                backoff.failing(), lastError == null ? null : lastError.getMessage(),
+                Math.max(0, backoff.waitNanos(now) / 1_000_000), serverLogins.get(), stats.leasesTotal(),
+                stats.waitSeconds(), members.stream().map(ServerInfo::of).toList());
     }
 
     private BackendConnection pollIdle(long now, TenantKey tenant) {

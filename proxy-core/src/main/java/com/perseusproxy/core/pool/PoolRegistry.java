@@ -19,6 +19,8 @@ import java.util.function.Function;
  */
 public final class PoolRegistry implements AutoCloseable {
 
+    private boolean pauseNewPools;
+
     private final EventLoop loop;
     private final BackendConnector connector;
     private final Function<Destination, PoolSettings> settingsFor;
@@ -68,8 +70,16 @@ public final class PoolRegistry implements AutoCloseable {
                     credentialSource);
             created.stats().sample(settingsFor.apply(d).maxOpen(), 0, 0);
             created.reportTo(events);
+            if (pauseNewPools) {
+                created.pause(); // a console PAUSE of every database covers pools made while it lasts
+            }
             return created;
         });
+    }
+
+    /** Console PAUSE without a database: pools created from now on start paused (until RESUME). Loop only. */
+    public void pauseNewPools(boolean paused) {
+        pauseNewPools = paused;
     }
 
     /** Where the pools and the routes report for metrics. */

@@ -37,6 +37,7 @@ public final class PoolStats {
     private volatile Gauges gauges = new Gauges(0, 0, 0);
     private volatile CredentialGauges credentialGauges = new CredentialGauges("", java.util.Map.of());
     private final LongAdder inUse = new LongAdder();
+    private final LongAdder leasesTotal = new LongAdder();
     private final LongAdder opened = new LongAdder();
     private final LongAdder waitCount = new LongAdder();
     private final LongAdder waitNanos = new LongAdder();
@@ -48,6 +49,7 @@ public final class PoolStats {
 
     void leased() {
         inUse.increment();
+        leasesTotal.increment();
     }
 
     void returned() {
@@ -97,6 +99,11 @@ public final class PoolStats {
 
     public long inUse() {
         return inUse.sum();
+    }
+
+    /** Leases handed out since the pool was made: the console's transaction count. */
+    public long leasesTotal() {
+        return leasesTotal.sum();
     }
 
     public long openedTotal() {

@@ -73,6 +73,14 @@ public final class TenantRoutes {
         return pools.existingOrNew(current.destination(), current.credentials());
     }
 
+    /** Each tenant in use and its route now, for the console's SHOW TENANTS. */
+    public Map<Key, TenantRoute> snapshot() {
+        Map<Key, TenantRoute> copy = new java.util.TreeMap<>(java.util.Comparator.comparing(Key::database)
+                .thenComparing(Key::schema));
+        routes.forEach((key, entry) -> copy.put(key, entry.route()));
+        return copy;
+    }
+
     /** The tenants in use, for the refresher to re-read. */
     public List<Key> inUse() {
         return List.copyOf(routes.keySet());

@@ -90,6 +90,22 @@ final class WaitQueue {
         return false;
     }
 
+    /** Takes every waiter still waiting out of the queue, in order (a console PAUSE holds them elsewhere). */
+    void takeAll(java.util.function.BiConsumer<TenantKey, Promise<BackendConnection>> each) {
+        Waiter waiter;
+        while ((waiter = waiters.poll()) != null) {
+            if (!waiter.promise().isDone()) {
+                each.accept(waiter.tenant(), waiter.promise());
+            }
+        }
+    }
+
+    /** How long the first waiter has waited; 0 when nobody waits. */
+    long headWaitedNanos(long now) {
+        Waiter head = waiters.peek();
+        return head == null ? 0 : now - head.sinceNanos();
+    }
+
     /** No open connection can serve them: every waiter gets {@code error} now. */
     void failAll(PgException error) {
         Waiter waiter;

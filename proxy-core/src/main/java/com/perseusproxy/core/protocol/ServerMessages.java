@@ -28,6 +28,23 @@ public final class ServerMessages {
     }
 
     /** The single byte 'N' that refuses an SSLRequest or GSSENCRequest. */
+    /** AuthenticationSASL: the mechanisms offered, preferred first. */
+    public static ByteBuf authenticationSasl(ByteBufAllocator alloc, java.util.List<String> mechanisms) {
+        ByteBuf buf = begin(alloc, 'R');
+        buf.writeInt(10);
+        mechanisms.forEach(m -> writeCString(buf, m));
+        buf.writeByte(0);
+        return finish(buf);
+    }
+
+    /** AuthenticationSASLContinue (11) or AuthenticationSASLFinal (12) with the server's SCRAM message. */
+    public static ByteBuf authenticationSaslData(ByteBufAllocator alloc, int code, String data) {
+        ByteBuf buf = begin(alloc, 'R');
+        buf.writeInt(code);
+        buf.writeBytes(data.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return finish(buf);
+    }
+
     public static ByteBuf encryptionRefused() {
         return SSL_REFUSED.duplicate();
     }

@@ -29,6 +29,11 @@ public final class ExternalCredentialLogins implements Authenticator {
     }
 
     @Override
+    public CompletableFuture<com.perseusproxy.core.auth.LoginMethod> prepare(LoginRequest request) {
+        return delegate.prepare(request);
+    }
+
+    @Override
     public CompletableFuture<TenantRoute> authenticate(LoginRequest request) {
         return delegate.authenticate(request).thenApplyAsync(route -> {
             try {

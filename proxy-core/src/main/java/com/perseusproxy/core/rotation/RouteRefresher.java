@@ -31,6 +31,11 @@ public final class RouteRefresher {
     private final ScheduledExecutorService executor;
     private final AtomicBoolean queued = new AtomicBoolean();
     private final UnaryOperator<TenantRoute> rewrite;
+    /** The last re-read, for the console's SHOW ROTATION: when it ended (epoch ms, 0 = none yet), rows, failures. */
+    private volatile long lastRefreshMillis;
+    private volatile int lastRefreshRows;
+    private volatile int lastRefreshFailures;
+    private volatile long periodMillis;
 
     /** @param executor runs the refreshes (blocking JDBC and KMS); owned by the caller */
     public RouteRefresher(TenantDirectory directory, SecretDecryptor decryptor, TenantRoutes routes,
@@ -55,6 +60,7 @@ public final class RouteRefresher {
             periodic.cancel(false);
             periodic = null;
         }
+        periodMillis = Math.max(0, interval.toMillis());
         if (!interval.isZero() && !interval.isNegative()) {
             periodic = executor.scheduleWithFixedDelay(this::refreshNow, interval.toMillis(), interval.toMillis(),
                     TimeUnit.MILLISECONDS);
@@ -74,31 +80,64 @@ public final class RouteRefresher {
         }
     }
 
+    /** When the last re-read ended (epoch milliseconds; 0 = none yet). */
+    public long lastRefreshMillis() {
+        return lastRefreshMillis;
+    }
+
+    /** Rows the last re-read looked at, and how many of them failed. */
+    public int[] lastRefreshCounts() {
+        return new int[] {lastRefreshRows, lastRefreshFailures};
+    }
+
+    /** The periodic interval in force (0 = none). */
+    public long periodMillis() {
+        return periodMillis;
+    }
+
     private void refresh() {
         queued.set(false);
-        for (TenantRoutes.Key key : routes.inUse()) {
-            try {
-                long readStarted = System.nanoTime();
-                Optional<TenantRecord> row = directory.find(key.database(), key.schema());
-                if (row.isEmpty()) {
-                    continue; // a deleted tenant: new logins are refused; sessions already in keep their route
+        int rows = 0;
+        int failures = 0;
+        try {
+            for (TenantRoutes.Key key : routes.inUse()) {
+                rows++;
+                if (!refreshOne(key)) {
+                    failures++;
                 }
-                TenantRecord r = row.get();
-                TenantRoute route = new TenantRoute(key.database(), key.schema(), r.sourceUser(),
-                        decoder.destination(r), null);
-                route = rewrite.apply(route);
-                if (route.credentials() == null) {
-                    route = new TenantRoute(route.database(), route.schema(), route.user(), route.destination(),
-                            decoder.credentials(r));
-                }
-                routes.offer(route, readStarted);
-            } catch (TenantLookupException | IllegalArgumentException | IllegalStateException e) {
-                log.warn("refreshing the route of tenant {}/{} failed (kept as it was): {}", key.database(),
-                        key.schema(), e.getMessage());
-            } catch (RuntimeException e) {
-                log.warn("refreshing the route of tenant {}/{} failed unexpectedly (kept as it was): {}",
-                        key.database(), key.schema(), e.toString());
             }
+        } finally {
+            lastRefreshRows = rows;
+            lastRefreshFailures = failures;
+            lastRefreshMillis = System.currentTimeMillis();
         }
+    }
+
+    /** @return false if the row could not be re-read (the route stays as it was) */
+    private boolean refreshOne(TenantRoutes.Key key) {
+        try {
+            long readStarted = System.nanoTime();
+            Optional<TenantRecord> row = directory.find(key.database(), key.schema());
+            if (row.isEmpty()) {
+                return true; // a deleted tenant: new logins are refused; sessions already in keep their route
+            }
+            TenantRecord r = row.get();
+            TenantRoute route = new TenantRoute(key.database(), key.schema(), r.sourceUser(),
+                    decoder.destination(r), null);
+            route = rewrite.apply(route);
+            if (route.credentials() == null) {
+                route = new TenantRoute(route.database(), route.schema(), route.user(), route.destination(),
+                        decoder.credentials(r));
+            }
+            routes.offer(route, readStarted);
+            return true;
+        } catch (TenantLookupException | IllegalArgumentException | IllegalStateException e) {
+            log.warn("refreshing the route of tenant {}/{} failed (kept as it was): {}", key.database(),
+                    key.schema(), e.getMessage());
+        } catch (RuntimeException e) {
+            log.warn("refreshing the route of tenant {}/{} failed unexpectedly (kept as it was): {}",
+                    key.database(), key.schema(), e.toString());
+        }
+        return false;
     }
 }

@@ -100,6 +100,11 @@ public final class ClientRegistry implements AutoCloseable {
         });
     }
 
+    /** Every session, for the admin console (loop only; read, never kept). */
+    public java.util.Collection<ClientSession> sessions() {
+        return java.util.Collections.unmodifiableSet(sessions);
+    }
+
     /** Client sessions open now. */
     public int size() {
         return sessions.size();

@@ -1,5 +1,6 @@
 package com.perseusproxy.core.session;
 
+import com.perseusproxy.core.admin.AdminConsole;
 import com.perseusproxy.core.statements.PreparedStatementRouter;
 import com.perseusproxy.core.statements.UnnamedStatement;
 import com.perseusproxy.core.auth.LoginRequest;
@@ -56,6 +57,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
     /** A reset that fails again and again points at the server, not at one broken connection. */
     private static final int MAX_FAILED_RESETS = 3;
+    private static final java.util.concurrent.atomic.AtomicLong NEXT_ID = new java.util.concurrent.atomic.AtomicLong();
 
     /** Where the session stands. */
     private enum State {
@@ -100,6 +102,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private long authStartedNanos;
     /** Renames named prepared statements for the backends; null when PoolSettings.MaxPreparedStatements is 0. */
     private PreparedStatementRouter preparedStatements;
+    /** The login being asked for: how (cleartext or SCRAM) and the row read to decide. */
+    private LoginRequest login;
+    /** The SCRAM exchange, when the row holds a verifier. */
+    private SaslSteps sasl;
+    private boolean saslFinal;
+    /** Counted in ClientLimits' per-tenant connections. */
+    private boolean admitted;
+    /** A failed login already logged by ClientLimits' summary, so fail() does not log it again. */
+    private PgException throttleRefusal;
     /** Idle, idle-in-transaction and query timeouts; checked by {@link ClientRegistry}'s sweep. */
     private final ClientTimeouts timeouts = new ClientTimeouts();
     /** The login and logout log lines, and the counts the logout line reports. */
@@ -110,6 +121,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ProxyEvents.Tenant traffic = ProxyEvents.Tenant.NONE;
     /** When the backend of the transaction in progress was leased. */
     private long leasedNanos;
+
+    /** The session's number, for the console (SHOW CLIENTS' ptr, KILL_CLIENT). */
+    private final long id = NEXT_ID.incrementAndGet();
+    private final long connectedNanos = System.nanoTime();
+    /** When the current (or last) transaction began, and when this session started waiting for a backend. */
+    private long requestNanos = connectedNanos;
 
     public ClientSession(SessionServices services) {
         this.services = services;
@@ -185,6 +202,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void channelInactive(ChannelHandlerContext ctx) {
         state = State.CLOSED;
         services.clients().remove(this);
+        if (admitted) {
+            admitted = false;
+            services.limits().leave(tenantName());
+        }
         sessionLog.loggedOut(startup, channel.remoteAddress());
         sessionLog.reportBytes(traffic);
         if (loginTimeout != null) {
@@ -244,6 +265,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             fail(ClientRegistry.shuttingDown());
             return;
         }
+        if (services.console() != null && AdminConsole.claims(start.parameters().get("database"))) {
+            // The console session has its own login timeout and is no tenant session: SHOW CLIENTS, the timeouts
+            // and the drain do not count it.
+            loginTimeout.cancel(false);
+            services.clients().remove(this);
+            services.console().takeOver(channel, this, start);
+            return;
+        }
         if (start.majorVersion() != 3) {
             fail(new PgException("0A000", "unsupported frontend protocol " + start.majorVersion() + "."
                     + start.minorVersion() + ": the proxy supports protocol 3.0"));
@@ -255,32 +284,113 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             channel.write(ServerMessages.negotiateProtocolVersion(channel.alloc(), 0, unsupportedOptions));
         }
         startup = TenantStartup.parse(start.parameters(), services.tracked());
+        PgException full = services.limits().admit(services.clients().size(), tenantName());
+        if (full != null) {
+            fail(full);
+            return;
+        }
+        admitted = true;
         startup.logDropped(channel.remoteAddress());
         state = State.PASSWORD;
-        channel.writeAndFlush(ServerMessages.authenticationCleartextPassword());
+        // The row decides how to ask (SCRAM when it holds a verifier); it is read once, for the whole login.
+        authStartedNanos = System.nanoTime();
+        channel.config().setAutoRead(false);
+        LoginRequest asked = new LoginRequest(startup.database(), startup.schema(), startup.user(), null);
+        services.authenticator().prepare(asked).whenComplete((method, error) -> channel.eventLoop().execute(() -> {
+            if (state != State.PASSWORD) {
+                return; // the client left meanwhile
+            }
+            if (error != null) {
+                fail(asClientError(error));
+                return;
+            }
+            login = asked.withMethod(method);
+            if (method.scram()) {
+                sasl = SaslSteps.start(channel, method.verifiers(), startup.user());
+            } else {
+                channel.writeAndFlush(ServerMessages.authenticationCleartextPassword());
+            }
+            channel.config().setAutoRead(true);
+        }));
     }
 
     private void onPassword(PgMessage message) {
         if (message.tag() != FrontendTag.PASSWORD) {
             throw new PgException("08P01", "expected a password message, got message type '" + message.tag() + "'");
         }
-        String password = MessageReader.password(message);
+        if (login == null) {
+            throw new PgException("08P01", "a password message came before the server asked for one");
+        }
+        LoginRequest presented;
+        if (sasl != null && !saslFinal) {
+            saslFinal = true;
+            sasl.step(channel, message); // SASLContinue sent; the client-final-message comes next
+            return;
+        }
+        if (throttled()) {
+            return;
+        }
+        if (sasl != null) {
+            try {
+                presented = login.provedBy(sasl.step(channel, message));
+            } catch (PgException e) {
+                onAuthenticated(null, e); // a wrong proof: counted and answered like a wrong password
+                return;
+            }
+        } else {
+            presented = login.withPassword(MessageReader.password(message));
+        }
         state = State.AUTHENTICATING;
-        authStartedNanos = System.nanoTime();
         channel.config().setAutoRead(false);
-        services.authenticator()
-                .authenticate(new LoginRequest(startup.database(), startup.schema(), startup.user(), password))
+        services.authenticator().authenticate(presented)
                 .whenComplete((result, error) -> channel.eventLoop().execute(() -> onAuthenticated(result, error)));
     }
 
+    /** The login throttle refused this attempt: answered after a delay, without any password check. */
+    private boolean throttled() {
+        PgException refused = services.limits().beginCheck(ClientLimits.source(channel.remoteAddress()), tenantName());
+        if (refused == null) {
+            return false;
+        }
+        state = State.AUTHENTICATING;
+        channel.config().setAutoRead(false);
+        services.limits().loginFailed(channel.eventLoop(), ClientLimits.source(channel.remoteAddress()),
+                tenantName(), refused, true);
+        throttleRefusal = refused;
+        channel.eventLoop().schedule(() -> fail(refused), services.limits().refusalDelayMillis(),
+                TimeUnit.MILLISECONDS);
+        return true;
+    }
+
+    private String tenantName() {
+        return startup.database() + "/" + startup.schema();
+    }
+
     private void onAuthenticated(TenantRoute result, Throwable error) {
-        if (state != State.AUTHENTICATING) {
+        if (state != State.AUTHENTICATING && !(state == State.PASSWORD && error != null)) {
             return; // the client left meanwhile
         }
+        String source = ClientLimits.source(channel.remoteAddress());
         if (error != null) {
-            fail(asClientError(error));
+            PgException failure = asClientError(error);
+            if (!"28P01".equals(failure.sqlState())) {
+                services.limits().checkSucceeded(source, tenantName()); // not a guess: the token comes back
+                fail(failure);
+                return;
+            }
+            state = State.AUTHENTICATING;
+            services.limits().loginFailed(channel.eventLoop(), source, tenantName(), failure, false);
+            throttleRefusal = failure; // logged already, in the summary
+            long delay = services.limits().checkFailed(source, tenantName());
+            if (delay > 0) {
+                channel.config().setAutoRead(false);
+                channel.eventLoop().schedule(() -> fail(failure), delay, TimeUnit.MILLISECONDS);
+            } else {
+                fail(failure);
+            }
             return;
         }
+        services.limits().checkSucceeded(source, tenantName());
         if (services.clients().draining()) {
             fail(ClientRegistry.shuttingDown());
             return;
@@ -373,6 +483,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         queued.addFirst(first);
+        requestNanos = System.nanoTime();
         state = State.WAITING;
         pool = services.pools().routes().poolFor(route); // a changed route (account switch) applies from here
         acquireForTransaction();
@@ -568,6 +679,36 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
+    // ---- admin console (read on the loop) --------------------------------------------------------------------
+
+    /** What SHOW CLIENTS shows of this session. */
+    public ClientInfo info() {
+        String shown = switch (state) {
+            case IDLE, ACTIVE -> "active";
+            case WAITING -> "waiting";
+            case CLOSED -> "closed";
+            default -> "login";
+        };
+        long now = System.nanoTime();
+        return new ClientInfo(id, startup == null ? null : startup.user(), startup == null ? null : startup.database(),
+                startup == null ? null : startup.schema(), shown, channel.remoteAddress(), channel.localAddress(),
+                connectedNanos, requestNanos, state == State.WAITING ? now - requestNanos : 0,
+                pool == null ? null : pool.destination(), backend == null ? 0 : backend.processId(),
+                channel.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null,
+                startup == null ? null : startup.settings().get("application_name"));
+    }
+
+    /** Whether this session holds the given backend's lease (SHOW SERVERS' link column). */
+    public boolean leases(Object backendListener) {
+        return backendListener == this;
+    }
+
+    /** KILL_CLIENT, KILL: ends this session with the error; a transaction in flight is rolled back. */
+    public void kill(PgException error) {
+        log.info("closing client {} ({}): {}", channel.remoteAddress(), startup, error.getMessage());
+        fail(error);
+    }
+
     // ---- timeouts and shutdown (see ClientTimeouts, ClientRegistry) -----------------------------------------
 
     /** The registry's sweep: fires a timeout that has passed. */
@@ -637,7 +778,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         if (!sessionLog.loggedIn() && state != State.CLOSED) {
-            sessionLog.loginFailed(startup, error, channel.remoteAddress());
+            if (error != throttleRefusal) {
+                sessionLog.loginFailed(startup, error, channel.remoteAddress()); // bad passwords: ClientLimits summarizes
+            }
             services.events().login(ProxyEvents.LoginResult.ofSqlState(error.sqlState()));
         }
         channel.writeAndFlush(ServerMessages.errorResponse(channel.alloc(), error))

@@ -16,17 +16,29 @@ import java.time.Duration;
  * @param clients         every session of the loop: timeouts and graceful shutdown
  * @param tracked         the session settings carried from backend to backend (ClientSettings.TrackExtraParameters)
  * @param events          where logins, timeouts, transactions, queries and bytes are reported for metrics
+ * @param console         the admin console (virtual databases pgbouncer and perseus), or null for none
+ * @param limits          connection limits and the login throttle
  */
 public record SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
                               CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
                               int maxMessageBytes, ClientRegistry clients, TrackedSettings tracked,
-                              ProxyEvents events) {
+                              ProxyEvents events, com.perseusproxy.core.admin.AdminConsole console,
+                              ClientLimits limits) {
 
-    /** With the default tracked settings, reporting to no metrics. */
+    /** With the default tracked settings, reporting to no metrics, without connection limits or login throttle. */
+    public SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
+                           CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
+                           int maxMessageBytes, ClientRegistry clients,
+                           com.perseusproxy.core.admin.AdminConsole console) {
+        this(authenticator, pools, cancelKeys, cancelSender, loginTimeout, cleanupTimeout, maxMessageBytes, clients,
+                TrackedSettings.DEFAULT, ProxyEvents.NONE, console, new ClientLimits(() -> ClientLimits.Settings.OFF));
+    }
+
+    /** Without an admin console, with the default tracked settings, reporting to no metrics. */
     public SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
                            CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
                            int maxMessageBytes, ClientRegistry clients) {
         this(authenticator, pools, cancelKeys, cancelSender, loginTimeout, cleanupTimeout, maxMessageBytes, clients,
-                TrackedSettings.DEFAULT, ProxyEvents.NONE);
+                (com.perseusproxy.core.admin.AdminConsole) null);
     }
 }

@@ -22,11 +22,28 @@ import java.time.Duration;
  * @param trackExtraParameters    {@code TrackExtraParameters} (default statement_timeout, lock_timeout,
  *                                idle_in_transaction_session_timeout, work_mem): session settings, beyond the ones
  *                                PostgreSQL reports, that a client's startup packet or SET carries to every backend
+ * @param limits                  {@code MaxClientConnections}, {@code MaxClientConnectionsPerTenant} (0 = no limit)
+ *                                and the login throttle ({@code LoginThrottle*}); applied live on reload
  */
 public record ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
                              Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize,
                              Duration idleInTransactionTimeout, Duration clientIdleTimeout, Duration queryTimeout,
-                             TrackedSettings trackExtraParameters) {
+                             TrackedSettings trackExtraParameters,
+                             com.perseusproxy.core.session.ClientLimits.Settings limits) {
+
+    /** PgBouncer has no login throttle; these defaults leave a mistyped password or two alone. */
+    public static final com.perseusproxy.core.auth.LoginThrottle.Settings DEFAULT_THROTTLE =
+            new com.perseusproxy.core.auth.LoginThrottle.Settings(20, 100, 3000, 500);
+
+    /** Without connection limits, with the default login throttle. */
+    public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
+                          Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize,
+                          Duration idleInTransactionTimeout, Duration clientIdleTimeout, Duration queryTimeout,
+                          TrackedSettings trackExtraParameters) {
+        this(loginTimeout, maxConcurrentHashChecks, maxMessageBytes, verifiedLoginCacheTtl, verifiedLoginCacheSize,
+                idleInTransactionTimeout, clientIdleTimeout, queryTimeout, trackExtraParameters,
+                new com.perseusproxy.core.session.ClientLimits.Settings(0, 0, DEFAULT_THROTTLE));
+    }
 
     /** Without the session timeouts (all off) and with the default tracked settings. */
     public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,

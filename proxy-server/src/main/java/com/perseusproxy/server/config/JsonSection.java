@@ -22,6 +22,8 @@ final class JsonSection {
     private final List<String> allowed;
     private final Map<String, JsonNode> values = new LinkedHashMap<>();
     private final Map<String, String> env;
+    /** Every key read, with its effective value and default, for the console's SHOW CONFIG (shared by sections). */
+    private final Map<String, String[]> listing;
 
     /**
      * @param path    the section's key path for messages, "" for the top level
@@ -30,12 +32,18 @@ final class JsonSection {
      * @param allowed the section's keys, spelled as documented
      */
     JsonSection(String path, JsonNode node, Map<String, String> env, List<String> allowed) throws ConfigException {
-        this(path, path, node, env, allowed);
+        this(path, path, node, env, allowed, new LinkedHashMap<>());
     }
 
     /** @param envPath the key path that names environment overrides, e.g. {@code CredentialSources.DB1_MM} */
     JsonSection(String path, String envPath, JsonNode node, Map<String, String> env, List<String> allowed)
             throws ConfigException {
+        this(path, envPath, node, env, allowed, new LinkedHashMap<>());
+    }
+
+    private JsonSection(String path, String envPath, JsonNode node, Map<String, String> env, List<String> allowed,
+                        Map<String, String[]> listing) throws ConfigException {
+        this.listing = listing;
         this.path = path;
         this.envPath = envPath;
         this.allowed = allowed;
@@ -60,7 +68,53 @@ final class JsonSection {
     }
 
     JsonSection section(String key, List<String> keys) throws ConfigException {
-        return new JsonSection(join(key), values.get(key), env, keys);
+        return new JsonSection(join(key), join(key), values.get(key), env, keys, listing);
+    }
+
+    /** Key path to {value, default} of every key read so far (values as written; secrets not yet masked). */
+    Map<String, String[]> listing() {
+        return listing;
+    }
+
+    private <T> T listed(String key, T value, Object defaultValue) {
+        listing.put(join(key), new String[] {String.valueOf(value), String.valueOf(defaultValue)});
+        return value;
+    }
+
+    /**
+     * A map of names to strings (e.g. AdminSettings.AdminUsers: user -> hashes). The environment variable, if set,
+     * holds the whole map as a JSON object, since envconfig's {@code k:v,k:v} form cannot carry values with commas
+     * and colons such as hash lists.
+     */
+    Map<String, String> stringMap(String key) throws ConfigException {
+        JsonNode node = values.get(key);
+        String fromEnv = env.get(envName(key));
+        if (fromEnv != null) {
+            try {
+                node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(fromEnv);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new ConfigException("environment variable " + envName(key) + " (overriding " + join(key)
+                        + ") must be a JSON object such as {\"name\": \"hash,hash\"}; it is not valid JSON");
+            }
+        }
+        Map<String, String> map = new LinkedHashMap<>();
+        if (node == null || node.isNull()) {
+            listing.put(join(key), new String[] {"", ""});
+            return map;
+        }
+        if (!node.isObject()) {
+            throw new ConfigException(join(key) + " must be a JSON object (name -> string), got " + describe(node));
+        }
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            if (!e.getValue().isTextual()) {
+                throw new ConfigException(join(key) + "[\"" + e.getKey() + "\"] must be a JSON string, got "
+                        + describe(e.getValue()));
+            }
+            map.put(e.getKey(), e.getValue().textValue());
+        }
+        // Names only: the values of such maps are password hashes.
+        listing.put(join(key), new String[] {String.join(",", map.keySet()), ""});
+        return map;
     }
 
     /** Whether the file gave this section no keys (environment overrides aside). */
@@ -104,6 +158,10 @@ final class JsonSection {
     }
 
     String string(String key, String defaultValue) throws ConfigException {
+        return listed(key, readString(key, defaultValue), defaultValue);
+    }
+
+    private String readString(String key, String defaultValue) throws ConfigException {
         String fromEnv = env.get(envName(key));
         if (fromEnv != null) {
             return fromEnv;
@@ -120,6 +178,10 @@ final class JsonSection {
 
     /** A whole number in [min, max]; {@code rule} says what the value means when the range alone does not. */
     int integer(String key, int defaultValue, int min, int max, String rule) throws ConfigException {
+        return listed(key, readInteger(key, defaultValue, min, max, rule), defaultValue);
+    }
+
+    private int readInteger(String key, int defaultValue, int min, int max, String rule) throws ConfigException {
         String allowedText = "a whole number from " + min + " to " + max + (rule.isEmpty() ? "" : " (" + rule + ")");
         long value;
         String fromEnv = env.get(envName(key));
@@ -180,6 +242,10 @@ final class JsonSection {
     }
 
     boolean bool(String key, boolean defaultValue) throws ConfigException {
+        return listed(key, readBool(key, defaultValue), defaultValue);
+    }
+
+    private boolean readBool(String key, boolean defaultValue) throws ConfigException {
         String fromEnv = env.get(envName(key));
         if (fromEnv != null) {
             // Go's strconv.ParseBool, which envconfig uses.

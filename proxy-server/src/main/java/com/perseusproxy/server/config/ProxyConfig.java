@@ -30,12 +30,13 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                           AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
                           LogSettings log, LocalKeySettings localKey, ClientSettings client,
                           RotationSettings rotation, Map<String, CredentialSourceSettings> credentialSources,
-                          TlsSettings tls, ShutdownSettings shutdown, MetricsSettings metrics) {
+                          TlsSettings tls, ShutdownSettings shutdown, MetricsSettings metrics, AdminSettings admin,
+                          Map<String, String[]> listing) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
             "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
             "CredentialSources", "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings",
-            "MetricsSettings");
+            "MetricsSettings", "AdminSettings");
     static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
             "NotifyChannel");
     static final List<String> AWS_KEYS = List.of("AccessKeyId", "SecretAccessKey", "Region", "Endpoint", "KMSKeyARN");
@@ -43,7 +44,9 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
     static final List<String> LOCAL_KEY_KEYS = List.of("KeyFile");
     static final List<String> CLIENT_KEYS = List.of("LoginTimeoutSecs", "MaxConcurrentHashChecks", "MaxMessageBytes",
             "VerifiedLoginCacheSecs", "VerifiedLoginCacheSize", "IdleInTransactionTimeoutSecs", "ClientIdleTimeoutSecs",
-            "QueryTimeoutSecs", "TrackExtraParameters");
+            "QueryTimeoutSecs", "TrackExtraParameters", "MaxClientConnections", "MaxClientConnectionsPerTenant",
+            "LoginThrottleSourceBurst", "LoginThrottleTenantBurst", "LoginThrottleRefillMillis",
+            "LoginThrottleDelayMillis");
     static final List<String> SHUTDOWN_KEYS = List.of("DrainTimeoutSecs");
     static final List<String> METRICS_KEYS = List.of("PerTenant");
     static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
@@ -60,6 +63,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
     public ProxyConfig {
         overrideSettings = Map.copyOf(overrideSettings);
         credentialSources = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(credentialSources));
+        listing = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(listing));
     }
 
     /** Reads the file and applies {@code PERSEUS_*} overrides from the process environment. */
@@ -124,7 +128,9 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 sources,
                 tls,
                 ShutdownSettings.read(top.section("ShutdownSettings", SHUTDOWN_KEYS)),
-                MetricsSettings.read(top.section("MetricsSettings", METRICS_KEYS)));
+                MetricsSettings.read(top.section("MetricsSettings", METRICS_KEYS)),
+                AdminSettings.read(top.section("AdminSettings", AdminSettings.KEYS)),
+                top.listing());
     }
 
     /** The backend SSL modes that encrypt; RDS accepts IAM tokens over TLS connections only. */
@@ -246,7 +252,22 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                         "seconds a logged-in client may stay idle between transactions; 0 = off")),
                 Duration.ofSeconds(s.integer("QueryTimeoutSecs", 0, 0, 86400,
                         "seconds a query may run before it is cancelled; 0 = off")),
-                trackedSettings(s));
+                trackedSettings(s),
+                new com.perseusproxy.core.session.ClientLimits.Settings(
+                        s.integer("MaxClientConnections", 0, 0, 10_000_000, "client connections; 0 = no limit"),
+                        s.integer("MaxClientConnectionsPerTenant", 0, 0, 10_000_000,
+                                "client connections per tenant; 0 = no limit"),
+                        new com.perseusproxy.core.auth.LoginThrottle.Settings(
+                                s.integer("LoginThrottleSourceBurst", ClientSettings.DEFAULT_THROTTLE.sourceBurst(), 0,
+                                        1_000_000, "failed logins in a row per source address; 0 = off"),
+                                s.integer("LoginThrottleTenantBurst", ClientSettings.DEFAULT_THROTTLE.tenantBurst(), 0,
+                                        1_000_000, "failed logins in a row per tenant; 0 = off"),
+                                s.integer("LoginThrottleRefillMillis",
+                                        (int) ClientSettings.DEFAULT_THROTTLE.refillMillis(), 1, 3_600_000,
+                                        "milliseconds per attempt regained"),
+                                s.integer("LoginThrottleDelayMillis",
+                                        (int) ClientSettings.DEFAULT_THROTTLE.delayMillis(), 0, 60_000,
+                                        "milliseconds a throttled answer waits"))));
     }
 
     private static TrackedSettings trackedSettings(JsonSection s) throws ConfigException {

@@ -37,6 +37,16 @@ public final class MetricFamilies {
         return events;
     }
 
+    /** The login throttle's counters (the admin issue's limits), read at scrape time. */
+    public void registerThrottle(com.perseusproxy.core.auth.LoginThrottle throttle) {
+        CounterWithCallback.builder().name("perseus_login_failures_total")
+                .help("Client logins refused for a wrong password, an unknown tenant or user.")
+                .callback(callback -> callback.call(throttle.failuresTotal())).register(registry);
+        CounterWithCallback.builder().name("perseus_login_throttle_refused_total")
+                .help("Client logins refused by the login throttle, without a password check.")
+                .callback(callback -> callback.call(throttle.refusedTotal())).register(registry);
+    }
+
     /** The families read at scrape time from the running proxy. */
     public void registerProxy(PoolRegistry pools, ClientRegistry clients, VerifiedLoginCache verifiedLogins) {
         registerProxy(pools, clients, verifiedLogins, d -> "perseus_auth");

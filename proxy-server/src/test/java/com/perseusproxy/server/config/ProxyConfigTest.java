@@ -193,7 +193,15 @@ class ProxyConfigTest {
         env.put("PERSEUS_CLIENTSETTINGS_IDLEINTRANSACTIONTIMEOUTSECS", "21");
         env.put("PERSEUS_CLIENTSETTINGS_CLIENTIDLETIMEOUTSECS", "22");
         env.put("PERSEUS_CLIENTSETTINGS_QUERYTIMEOUTSECS", "23");
+        env.put("PERSEUS_CLIENTSETTINGS_MAXCLIENTCONNECTIONS", "25");
+        env.put("PERSEUS_CLIENTSETTINGS_MAXCLIENTCONNECTIONSPERTENANT", "26");
+        env.put("PERSEUS_CLIENTSETTINGS_LOGINTHROTTLESOURCEBURST", "27");
+        env.put("PERSEUS_CLIENTSETTINGS_LOGINTHROTTLETENANTBURST", "28");
+        env.put("PERSEUS_CLIENTSETTINGS_LOGINTHROTTLEREFILLMILLIS", "29");
+        env.put("PERSEUS_CLIENTSETTINGS_LOGINTHROTTLEDELAYMILLIS", "30");
         env.put("PERSEUS_SHUTDOWNSETTINGS_DRAINTIMEOUTSECS", "24");
+        env.put("PERSEUS_ADMINSETTINGS_ADMINUSERS", "{\"ops\": \"hash-a\"}");
+        env.put("PERSEUS_ADMINSETTINGS_STATSUSERS", "{\"grafana\": \"hash-b\"}");
         env.put("PERSEUS_CLIENTSETTINGS_TRACKEXTRAPARAMETERS", "statement_timeout, GEQO");
         env.put("PERSEUS_METRICSSETTINGS_PERTENANT", "true");
 
@@ -208,7 +216,7 @@ class ProxyConfigTest {
                 "AWSSETTINGS", ProxyConfig.AWS_KEYS, "POOLSETTINGS", PoolSettingsSection.KEYS,
                 "LOGSETTINGS", ProxyConfig.LOG_KEYS, "LOCALKEYSETTINGS", ProxyConfig.LOCAL_KEY_KEYS,
                 "CLIENTSETTINGS", ProxyConfig.CLIENT_KEYS, "SHUTDOWNSETTINGS", ProxyConfig.SHUTDOWN_KEYS,
-                "METRICSSETTINGS", ProxyConfig.METRICS_KEYS);
+                "METRICSSETTINGS", ProxyConfig.METRICS_KEYS, "ADMINSETTINGS", AdminSettings.KEYS);
         sections.forEach((section, keys) -> keys.forEach(key ->
                 allKeys.add("PERSEUS_" + section + "_" + key.toUpperCase(java.util.Locale.ROOT))));
         assertEquals(allKeys, new java.util.TreeSet<>(env.keySet()), "every key has an environment case");
@@ -229,8 +237,13 @@ class ProxyConfigTest {
         assertEquals(Path.of("/env/local.key"), config.localKey().keyFile());
         assertEquals(new ClientSettings(Duration.ofSeconds(17), 3, 65536, Duration.ZERO, 19, Duration.ofSeconds(21),
                 Duration.ofSeconds(22), Duration.ofSeconds(23),
-                new TrackedSettings(java.util.List.of("statement_timeout", "geqo"))), config.client());
+                new TrackedSettings(java.util.List.of("statement_timeout", "geqo")),
+                new com.perseusproxy.core.session.ClientLimits.Settings(
+                        25, 26, new com.perseusproxy.core.auth.LoginThrottle.Settings(27, 28, 29, 30))),
+                config.client());
         assertEquals(Duration.ofSeconds(24), config.shutdown().drainTimeout());
+        assertEquals(Map.of("ops", "hash-a"), config.admin().adminUsers());
+        assertEquals(Map.of("grafana", "hash-b"), config.admin().statsUsers());
         assertTrue(config.metrics().perTenant());
     }
 

@@ -48,6 +48,10 @@ class MetricsEndpointTest {
             "[a-zA-Z_:][a-zA-Z0-9_:]*(\\{[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\]|\\\\.)*\"(?:,[a-zA-Z_][a-zA-Z0-9_]*="
                     + "\"(?:[^\"\\\\]|\\\\.)*\")*})? (-?[0-9.]+(?:E[-+]?[0-9]+)?|\\+Inf|-Inf|NaN)");
 
+    /** The proxy-wide counters (the login throttle's), which have no pool labels. */
+    static final Pattern PROXY_SAMPLE = Pattern.compile(
+            "perseus_login_(failures|throttle_refused)_total [0-9]+");
+
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @Test

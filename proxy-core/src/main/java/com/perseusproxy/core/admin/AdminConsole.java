@@ -1,0 +1,157 @@
+package com.perseusproxy.core.admin;
+
+import com.perseusproxy.core.auth.PasswordVerifier;
+import com.perseusproxy.core.pool.PoolRegistry;
+import com.perseusproxy.core.protocol.StartupPacket;
+import com.perseusproxy.core.session.ClientSession;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The admin console: the virtual databases {@code pgbouncer} and {@code perseus} on the client port, as in PgBouncer.
+ * A client session whose StartupMessage names one of them hands its channel over here ({@link #takeOver}); from then
+ * on an {@link AdminSession} speaks to it. Everything runs on the data loop, the pools' loop, so the console reads
+ * pool state directly and never blocks: the password check and the reload run elsewhere.
+ */
+public final class AdminConsole {
+
+    /** The database names that reach the console instead of a tenant. */
+    public static final Set<String> DATABASES = Set.of("pgbouncer", "perseus");
+    /** What SHOW VERSION answers; it names PgBouncer's version so that tools parsing it keep working. */
+    public static final String VERSION = ServiceShows.VERSION;
+
+    private final PasswordVerifier verifier;
+    private final Supplier<AdminUsers> users;
+    private final PoolRegistry pools;
+    private final Supplier<Collection<ClientSession>> clients;
+    private final Duration loginTimeout;
+    private final ConsoleStats stats = new ConsoleStats();
+    private volatile AdminHost host = AdminHost.NONE;
+    private volatile com.perseusproxy.core.session.ClientLimits limits;
+
+    /**
+     * @param users   who may log in; read at each login, so a reload applies to the next one
+     * @param clients every client session of the data loop (read on the loop)
+     */
+    public AdminConsole(PasswordVerifier verifier, Supplier<AdminUsers> users, PoolRegistry pools,
+                        Supplier<Collection<ClientSession>> clients, Duration loginTimeout) {
+        this.verifier = verifier;
+        this.users = users;
+        this.pools = pools;
+        this.clients = clients;
+        this.loginTimeout = loginTimeout;
+    }
+
+    /** Whether a StartupMessage naming this database is for the console. */
+    public static boolean claims(String database) {
+        return database != null && DATABASES.contains(database.toLowerCase(Locale.ROOT));
+    }
+
+    /** The service behind the console (config, reload, shutdown); set once the service is assembled. */
+    public void host(AdminHost newHost) {
+        this.host = newHost;
+    }
+
+    /**
+     * Replaces {@code current} (the client session that read the StartupMessage) with a console session and starts
+     * its login.
+     */
+    public void takeOver(Channel channel, ChannelHandler current, StartupPacket.Startup startup) {
+        AdminSession session = new AdminSession(this, startup.parameters());
+        channel.pipeline().replace(current, "admin-console", session);
+        session.start();
+    }
+
+    /** The login throttle and connection limits, for SHOW THROTTLE. */
+    public void limits(com.perseusproxy.core.session.ClientLimits clientLimits) {
+        this.limits = clientLimits;
+    }
+
+    com.perseusproxy.core.session.ClientLimits limits() {
+        return limits;
+    }
+
+    PasswordVerifier verifier() {
+        return verifier;
+    }
+
+    AdminUsers users() {
+        return users.get();
+    }
+
+    PoolRegistry pools() {
+        return pools;
+    }
+
+    Collection<ClientSession> clients() {
+        return clients.get();
+    }
+
+    AdminHost host() {
+        return host;
+    }
+
+    Duration loginTimeout() {
+        return loginTimeout;
+    }
+
+    ConsoleStats stats() {
+        return stats;
+    }
+
+    /** The console's own sessions, for SHOW LISTS and SHOW POOLS' pgbouncer row. */
+    static final class ConsoleStats {
+        /** PgBouncer's stats_period: the averages are per second over about this long. */
+        private static final long PERIOD_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+        private int sessions;
+        private long sampleNanos;
+        private java.util.Map<String, long[]> sample = java.util.Map.of();
+
+        /** Per-second rates of each total since the last sample (taken at most every 15 s); loop only. */
+        java.util.Map<String, long[]> averages(java.util.Map<String, long[]> totals) {
+            long now = System.nanoTime();
+            java.util.Map<String, long[]> rates = new java.util.HashMap<>();
+            double seconds = (now - sampleNanos) / 1e9;
+            if (sampleNanos != 0 && seconds >= 1) {
+                totals.forEach((db, t) -> {
+                    long[] before = sample.getOrDefault(db, new long[t.length]);
+                    long[] rate = new long[t.length];
+                    for (int i = 0; i < t.length; i++) {
+                        rate[i] = Math.round((t[i] - before[i]) / seconds);
+                    }
+                    rates.put(db, rate);
+                });
+            }
+            if (sampleNanos == 0 || now - sampleNanos >= PERIOD_NANOS) {
+                java.util.Map<String, long[]> copy = new java.util.HashMap<>();
+                totals.forEach((db, t) -> copy.put(db, t.clone()));
+                sample = copy;
+                sampleNanos = now;
+            }
+            return rates;
+        }
+
+        void opened() {
+            sessions++;
+        }
+
+        void closed() {
+            sessions--;
+        }
+
+        int sessions() {
+            return sessions;
+        }
+    }
+
+    /** Every client session's pool and state, for the SHOWs that count them. */
+    List<com.perseusproxy.core.session.ClientInfo> clientInfos() {
+        return clients().stream().map(ClientSession::info).toList();
+    }
+}
