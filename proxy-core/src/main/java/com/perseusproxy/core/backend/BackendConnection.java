@@ -75,6 +75,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private final SettingsLearner learner = new SettingsLearner();
     /** The client's last ReadyForQuery, held while the learner's question is answered; null when none is. */
     private PgMessage heldReady;
+    /** The reset counted statements made with SQL PREPARE: they are deallocated before the lease goes on. */
+    private boolean sqlPreparedLeft;
     /** A tenant-switch reset is in flight: the client's messages wait for {@link BackendListener#onLeaseReady}. */
     private boolean awaitingReady;
     private BackendListener listener;
@@ -590,7 +592,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     private void onInjectedReply(PgMessage message) {
         Injected kind = ledger.pendingInjected();
-        if (message.tag() == BackendTag.DATA_ROW && kind == Injected.LEARN) {
+        if (message.tag() == BackendTag.DATA_ROW && kind == Injected.RESET) {
+            sqlPreparedLeft |= SessionReset.sqlPreparedLeft(message);
+        } else if (message.tag() == BackendTag.DATA_ROW && kind == Injected.LEARN) {
             Map<String, String> learned = learner.answer(message, session);
             if (listener != null) {
                 listener.onSettingsLearned(learned);
@@ -629,6 +633,14 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                 if (check != null && !check.trySuccess(this)) {
                     close(); // timed out meanwhile
                 }
+                return;
+            }
+            if (answered == Injected.RESET && sqlPreparedLeft) {
+                // The previous tenant left SQL-prepared statements: deallocate them before this tenant's first
+                // message, which still waits (a failure here is a failed reset like any other).
+                sqlPreparedLeft = false;
+                inject(Injected.RESET, SessionReset.DEALLOCATE_SQL_PREPARED);
+                channel.flush();
                 return;
             }
             if (heldReady != null && !ledger.settingUp()) {

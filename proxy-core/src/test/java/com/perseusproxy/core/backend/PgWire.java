@@ -101,6 +101,16 @@ final class PgWire {
         return message('Z', new Body().byte1(status));
     }
 
+    /** A DataRow of text values ("" is an empty value, not NULL). */
+    static byte[] dataRow(String... values) {
+        Body body = new Body().byte1(values.length >>> 8).byte1(values.length);
+        for (String value : values) {
+            byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+            body.int32(bytes.length).raw(bytes);
+        }
+        return message('D', body);
+    }
+
     static byte[] commandComplete(String tag) {
         return message('C', new Body().cstring(tag));
     }
