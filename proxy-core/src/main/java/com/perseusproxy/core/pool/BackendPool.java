@@ -98,6 +98,7 @@ public final class BackendPool implements ConnectionOwner {
         this.connector = connector;
         this.settings = settings;
         this.waiters = new WaitQueue(loop, settings, stats, this::giveUp, wait -> poolEvents.leased(wait));
+        waiters.onUnclaimed(this::keepIdle);
     }
 
     public Destination destination() {
@@ -204,6 +205,11 @@ public final class BackendPool implements ConnectionOwner {
     /** An idle connection for the promise now (checked first if idle long), else a place in the queue. */
     private void serve(Promise<BackendConnection> promise, TenantKey tenant) {
         long now = System.nanoTime();
+        BackendConnection lingering = waiters.takeLingering(tenant);
+        if (lingering != null) {
+            promise.setSuccess(lingering); // its tenant is back in time: no reset (see WaitQueue)
+            return;
+        }
         if (waiters.isEmpty()) {
             BackendConnection connection = pollIdle(now, tenant);
             if (connection != null) {
@@ -309,6 +315,14 @@ public final class BackendPool implements ConnectionOwner {
         if (handToWaiter(connection, now)) {
             return;
         }
+        keepIdle(connection);
+    }
+
+    /** A connection nobody waits for: into the idle list, or closed if MaxIdle are idle already. */
+    private void keepIdle(BackendConnection connection) {
+        if (!connection.isUsable()) {
+            return; // closed meanwhile (a lingering one): onClosed did the accounting
+        }
         if (idle.size() >= settings.get().maxIdle()) {
             stats.closedForMaxIdle();
             close(connection);
@@ -321,6 +335,7 @@ public final class BackendPool implements ConnectionOwner {
     public void onClosed(BackendConnection connection) {
         assert loop.inEventLoop();
         closeOnRelease.remove(connection);
+        waiters.closed(connection);
         if (!members.remove(connection)) {
             return; // its login failed: already uncounted when the attempt failed
         }
@@ -383,6 +398,7 @@ public final class BackendPool implements ConnectionOwner {
 
     /** Closes every connection that is idle now (shutdown, or a retired destination). */
     public void closeIdle() {
+        waiters.drainLingering(this::close);
         while (!idle.isEmpty()) {
             close(idle.poll());
         }

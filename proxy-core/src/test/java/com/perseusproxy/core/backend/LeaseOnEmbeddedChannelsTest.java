@@ -217,4 +217,29 @@ class LeaseOnEmbeddedChannelsTest {
         rig.server(0).complete('I', "COMMIT");
         assertEquals(List.of("select 'next'"), rig.server(0).queries());
     }
+
+    @Test
+    void aReleasedConnectionLingersForItsTenantBeforeAnotherTenantsWaiterGetsIt() throws InterruptedException {
+        LeaseRig.Client alice = loggedIn("alice", "tenant_a");
+        runStatement(alice, "begin", false);
+        rig.server(0).complete('T', "BEGIN");
+        alice.received();
+        LeaseRig.Client bob = loggedIn("bob", "tenant_b");
+        bob.send(PgWire.query("select 'bob'"));
+
+        runStatement(alice, "commit", false);
+        rig.server(0).complete('I', "COMMIT");
+        alice.received();
+        assertEquals(List.of(), rig.server(0).queries(), "the connection lingers for tenant_a: no reset for bob yet");
+        assertEquals(List.of("select 'alice again'"), runStatement(alice, "select 'alice again'", false),
+                "alice's next transaction takes it back at once, with no reset");
+        rig.server(0).complete('I', "SELECT 1");
+        assertEquals("[C(SELECT 1), Z]", alice.received().toString());
+
+        Thread.sleep(2); // longer than the linger, and alice sends nothing more
+        rig.settle();
+        List<String> forBob = rig.server(0).queries();
+        assertTrue(forBob.size() >= 1 && forBob.get(0).contains("RESET ALL"),
+                "then bob's waiter gets it, reset first: " + forBob);
+    }
 }
