@@ -28,8 +28,10 @@ import java.util.function.Supplier;
  * client that just released it usually sends its next transaction within that time (pgbench's next query comes tens
  * of microseconds after its ReadyForQuery), and then takes it back with no session reset, where handing it to
  * another tenant would cost a reset now and another one for that client's next transaction. Measured with 8 tenants
- * of 2 clients on a pool of 10, without it about half the transactions paid a reset. Bounded like the affinity: no
- * linger once the head has waited {@link #MAX_OVERTAKE_NANOS}.</li>
+ * of 2 clients on a pool of 10 (`SCENARIOS=tenants bash bench/run.sh`): without it about half the transactions paid a
+ * reset and the 8-tenant run reached 0.43 of the 1-tenant run; with 0.5 ms 0.56, with 2 ms 0.70. The price: when the
+ * tenant does not come back, the head waiter waits up to this much longer. Bounded like the affinity: no linger once
+ * the head has waited {@link #MAX_OVERTAKE_NANOS}.</li>
  * </ul>
  * A waiter whose session left stays queued with a cancelled promise and is skipped. Lives on the pool's event loop.
  */
@@ -40,7 +42,7 @@ final class WaitQueue {
     /** The head may be overtaken by a same-tenant waiter only while it has waited less than this. */
     static final long MAX_OVERTAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     /** How long a released connection waits for its last tenant while other tenants' sessions wait. */
-    static final long LINGER_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+    static final long LINGER_NANOS = TimeUnit.MICROSECONDS.toNanos(2000);
 
     /**
      * @param atCapacity it waits because MaxOpen was reached, which is what Perseus's wait metrics count (Go's
