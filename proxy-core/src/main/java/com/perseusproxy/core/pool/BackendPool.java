@@ -67,10 +67,8 @@ public final class BackendPool implements ConnectionOwner {
     private final CredentialSet credentials;
     private final CredentialSource credentialSource;
     private final LoginBackoff backoff = new LoginBackoff();
-    /** PAUSE / RESUME from the admin console. */
-    private final PoolPause pause = new PoolPause();
-    /** Connections RECONNECT asked to close once their lease ends. */
-    private final Set<BackendConnection> closeOnRelease = new HashSet<>();
+    /** PAUSE, RESUME, RECONNECT and KILL from the admin console. */
+    private final PoolConsole console;
     private final CredentialProbe probe = new CredentialProbe();
     /** Logins sent to the server, each candidate counted: what a wrong password costs the database. */
     private final AtomicLong serverLogins = new AtomicLong();
@@ -98,6 +96,7 @@ public final class BackendPool implements ConnectionOwner {
         this.connector = connector;
         this.settings = settings;
         this.waiters = new WaitQueue(loop, settings, stats, this::giveUp, wait -> poolEvents.leased(wait));
+        this.console = new PoolConsole(this, loop, waiters, stats, members);
     }
 
     public Destination destination() {
@@ -192,8 +191,8 @@ public final class BackendPool implements ConnectionOwner {
      */
     public Future<BackendConnection> acquire(TenantKey tenant) {
         assert loop.inEventLoop();
-        if (pause.paused()) {
-            return holdWhilePaused(tenant);
+        if (console.paused()) {
+            return console.holdWhilePaused(tenant);
         }
         retired = false;
         Promise<BackendConnection> promise = loop.newPromise();
@@ -267,10 +266,7 @@ public final class BackendPool implements ConnectionOwner {
     public void release(BackendConnection connection) {
         assert loop.inEventLoop();
         takeBack(connection);
-        if (pause.paused() && stats.inUse() == 0) {
-            closeIdle(); // PAUSE: the servers are left alone, as PgBouncer's PAUSE disconnects them
-            pause.quiet();
-        }
+        console.afterRelease();
     }
 
     private void takeBack(BackendConnection connection) {
@@ -283,7 +279,7 @@ public final class BackendPool implements ConnectionOwner {
         if (!connection.isUsable()) {
             return; // onClosed does the accounting
         }
-        if (retired || closeOnRelease.remove(connection)) {
+        if (retired || console.takeCloseOnRelease(connection)) {
             close(connection);
             openMoreIfNeeded();
             return;
@@ -320,7 +316,7 @@ public final class BackendPool implements ConnectionOwner {
     @Override
     public void onClosed(BackendConnection connection) {
         assert loop.inEventLoop();
-        closeOnRelease.remove(connection);
+        console.closed(connection);
         if (!members.remove(connection)) {
             return; // its login failed: already uncounted when the attempt failed
         }
@@ -419,73 +415,40 @@ public final class BackendPool implements ConnectionOwner {
 
     // ---- admin console: PAUSE, RESUME, RECONNECT, KILL and a read-only snapshot ---------------------------------
 
-    /** A lease asked for while paused waits for RESUME; a client that leaves meanwhile cancels it. */
-    private Future<BackendConnection> holdWhilePaused(TenantKey tenant) {
-        Promise<BackendConnection> held = loop.newPromise();
-        holdUntilResumed(tenant, held);
-        return held;
-    }
-
-    private void holdUntilResumed(TenantKey tenant, Promise<BackendConnection> held) {
-        pause.hold(() -> {
-            if (held.isDone()) {
-                return;
-            }
-            acquire(tenant).addListener(f -> {
-                if (!f.isSuccess()) {
-                    held.tryFailure(f.cause());
-                } else if (!held.trySuccess((BackendConnection) f.getNow())) {
-                    release((BackendConnection) f.getNow()); // its client left while it was opened
-                }
-            });
-        });
-    }
-
     /**
      * PAUSE: new leases wait from now on; the future completes once every lease in flight has been returned (the
      * idle connections are then closed, so a failover finds no session open on the old server).
      */
     public Future<Void> pause() {
         assert loop.inEventLoop();
-        Promise<Void> quiet = loop.newPromise();
-        pause.pause(quiet);
-        // Sessions already queued have not started their transaction either: they wait for RESUME too.
-        waiters.takeAll(this::holdUntilResumed);
-        if (stats.inUse() == 0) {
-            closeIdle();
-            pause.quiet();
-        }
-        return quiet;
+        return console.pause();
     }
 
     /** RESUME: the held leases are served in the order they were asked for. */
     public void resume() {
         assert loop.inEventLoop();
-        pause.resume().forEach(Runnable::run);
+        console.resume();
     }
 
     public boolean paused() {
-        return pause.paused();
+        return console.paused();
     }
 
     /** RECONNECT: idle connections close now, leased ones when their lease ends; new ones log in afresh. */
     public void reconnect() {
         assert loop.inEventLoop();
-        closeIdle();
-        closeOnRelease.addAll(members);
+        console.reconnect();
     }
 
     /** KILL: holds new leases (until RESUME) and closes every connection now, in use or not. */
     public void kill() {
         assert loop.inEventLoop();
-        pause.pause(loop.newPromise());
-        closeIdle();
-        new ArrayList<>(members).forEach(BackendConnection::close);
+        console.kill();
     }
 
     /** Connections RECONNECT marked that are still open (WAIT_CLOSE waits for none). */
     public int closeNeededCount() {
-        return closeOnRelease.size();
+        return console.closeNeededCount();
     }
 
     /** What the console shows of this pool; fingerprints only. */
@@ -501,8 +464,8 @@ public final class BackendPool implements ConnectionOwner {
         }
         PgException lastError = backoff.lastError();
         return new PoolSnapshot(destination, settings.get().maxOpen(), open, idle.size(), creating, stats.inUse(),
-                waiters.size(), pause.heldCount(), waiters.headWaitedNanos(now), pause.paused(),
-                closeOnRelease.size(), live == null ? "" : live.user() + "/" + live.fingerprint(), retiring,
+                waiters.size(), console.heldCount(), waiters.headWaitedNanos(now), console.paused(),
+                console.closeNeededCount(), live == null ? "" : live.user() + "/" + live.fingerprint(), retiring,
                 backoff.failing(), lastError == null ? null : lastError.getMessage(),
                 Math.max(0, backoff.waitNanos(now) / 1_000_000), serverLogins.get(), stats.leasesTotal(),
                 stats.waitSeconds(), members.stream().map(ServerInfo::of).toList());
