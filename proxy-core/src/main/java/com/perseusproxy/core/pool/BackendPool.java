@@ -46,9 +46,6 @@ import org.slf4j.LoggerFactory;
 public final class BackendPool implements ConnectionOwner {
 
     private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
-    /** An idle, stale last connection is closed only after this long unused: the pool is quiet, not between two
-     *  transactions. */
-    private static final long QUIET_POOL_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final Destination destination;
     private final EventLoop loop;
@@ -73,9 +70,8 @@ public final class BackendPool implements ConnectionOwner {
     /** Logins sent to the server, each candidate counted: what a wrong password costs the database. */
     private final AtomicLong serverLogins = new AtomicLong();
     private ScheduledFuture<?> retryTimer;
-    /** A stale connection was retired and no login has succeeded since: the next one waits for that proof. */
-    private boolean retirementUnproven;
-    private long lastRetirementNanos;
+    /** Whether a stale connection may be retired now. */
+    private final StaleRetirement retirement;
     private boolean retired;
     private int open;
     private int creating;
@@ -97,6 +93,7 @@ public final class BackendPool implements ConnectionOwner {
         this.settings = settings;
         this.waiters = new WaitQueue(loop, settings, stats, this::giveUp, wait -> poolEvents.leased(wait));
         this.console = new PoolConsole(this, loop, waiters, stats, members);
+        this.retirement = new StaleRetirement(destination, this.credentials, backoff, stats);
     }
 
     public Destination destination() {
@@ -284,7 +281,7 @@ public final class BackendPool implements ConnectionOwner {
             openMoreIfNeeded();
             return;
         }
-        if (isStale(connection, now) && mayRetire(now)) {
+        if (retirement.isStale(connection, now) && retirement.mayRetire(now, creating)) {
             if (open > 1 || settings.get().maxOpen() == 1) {
                 retireStale(connection, now);
                 openMoreIfNeeded();
@@ -335,8 +332,8 @@ public final class BackendPool implements ConnectionOwner {
         long maxIdleNanos = current.maxIdleTime().toNanos();
         for (Iterator<BackendConnection> it = idle.iterator(); it.hasNext(); ) {
             BackendConnection connection = it.next();
-            if (isStale(connection, now) && mayRetire(now)
-                    && (open > 1 || now - connection.idleSinceNanos() >= QUIET_POOL_NANOS)) {
+            if (retirement.isStale(connection, now) && retirement.mayRetire(now, creating)
+                    && (open > 1 || now - connection.idleSinceNanos() >= StaleRetirement.QUIET_POOL_NANOS)) {
                 it.remove();
                 retireStale(connection, now);
             } else if (maxIdleNanos > 0 && now - connection.idleSinceNanos() >= maxIdleNanos) {
@@ -476,7 +473,7 @@ public final class BackendPool implements ConnectionOwner {
             // At most MaxIdle entries, most recently used first: the same tenant's connection saves a reset.
             for (Iterator<BackendConnection> it = idle.iterator(); it.hasNext(); ) {
                 BackendConnection candidate = it.next();
-                if (tenant.equals(candidate.lastTenant()) && candidate.isUsable() && !isStale(candidate, now)) {
+                if (tenant.equals(candidate.lastTenant()) && candidate.isUsable() && !retirement.isStale(candidate, now)) {
                     it.remove();
                     return candidate;
                 }
@@ -487,7 +484,7 @@ public final class BackendPool implements ConnectionOwner {
             if (!connection.isUsable()) {
                 continue;
             }
-            if (isStale(connection, now) && mayRetire(now) && open > 1) {
+            if (retirement.isStale(connection, now) && retirement.mayRetire(now, creating) && open > 1) {
                 retireStale(connection, now);
                 continue;
             }
@@ -496,31 +493,8 @@ public final class BackendPool implements ConnectionOwner {
         return null;
     }
 
-    /** Past MaxLifetime, or logged in with credentials that are no longer the ones that work. */
-    private boolean isStale(BackendConnection connection, long now) {
-        return connection.isExpired(now) || !connection.credentials().equals(credentials.current());
-    }
-
-    /**
-     * Whether a stale connection may be closed now. Not while logins fail (it may be all the pool has), and not while
-     * one is in flight: during {@code ALTER ROLE} the pool learns that the password changed only when a login fails,
-     * so stale connections are retired one at a time, each followed by a login that proves a replacement works (or,
-     * in a pool too quiet to log in again, a few seconds apart).
-     */
-    private boolean mayRetire(long now) {
-        return !backoff.failing() && creating == 0
-                && (!retirementUnproven || now - lastRetirementNanos >= QUIET_POOL_NANOS);
-    }
-
     private void retireStale(BackendConnection connection, long now) {
-        retirementUnproven = true;
-        lastRetirementNanos = now;
-        if (connection.isExpired(now)) {
-            stats.closedForLifetime();
-        } else {
-            log.debug("pool {}: retiring a connection logged in with {}", destination, connection.credentials());
-            events.rotation(ProxyEvents.Rotation.CONNECTION_RETIRED);
-        }
+        retirement.retiring(connection, now, events);
         close(connection);
     }
 
@@ -582,7 +556,7 @@ public final class BackendPool implements ConnectionOwner {
                 }
                 members.add(connection);
                 backoff.succeeded();
-                retirementUnproven = false;
+                retirement.proven();
                 stats.opened();
                 poolEvents.backendLogin(true);
                 log.debug("opened backend pid {} for {}", connection.processId(), destination);
