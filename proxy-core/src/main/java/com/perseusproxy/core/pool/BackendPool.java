@@ -473,7 +473,8 @@ public final class BackendPool implements ConnectionOwner {
             // At most MaxIdle entries, most recently used first: the same tenant's connection saves a reset.
             for (Iterator<BackendConnection> it = idle.iterator(); it.hasNext(); ) {
                 BackendConnection candidate = it.next();
-                if (tenant.equals(candidate.lastTenant()) && candidate.isUsable() && !retirement.isStale(candidate, now)) {
+                if (tenant.equals(candidate.lastTenant()) && candidate.isUsable()
+                        && !retirement.isStale(candidate, now)) {
                     it.remove();
                     return candidate;
                 }
