@@ -86,8 +86,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> cleanupDeadline;
     /** Bounds the per-lease statements by SchemaExecTimeoutSecs. */
     private ScheduledFuture<?> setupDeadline;
-    /** A liveness check before hand-out (PoolSettings.ServerCheckDelaySecs) in flight; null when none. */
-    private Promise<BackendConnection> livenessCheck;
+    /** The liveness check before hand-out (PoolSettings.ServerCheckDelaySecs). */
+    private final LivenessCheck liveness = new LivenessCheck(this);
 
     BackendConnection(Destination destination, BackendCredentials credentials, ConnectionOwner owner,
                       Promise<BackendConnection> loginPromise, long lifetimeNanos) {
@@ -201,22 +201,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             result.setFailure(new PgException("08006", "backend " + destination + " is not idle"));
             return result;
         }
-        livenessCheck = result;
-        inject(Injected.LIVENESS, "");
-        channel.flush();
-        ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> livenessFailed("no answer within "
-                + timeout.toMillis() + " ms"), timeout.toMillis(), TimeUnit.MILLISECONDS);
-        result.addListener(f -> deadline.cancel(false));
+        liveness.start(result, timeout, () -> {
+            inject(Injected.LIVENESS, "");
+            channel.flush();
+        });
         return result;
-    }
-
-    private void livenessFailed(String why) {
-        Promise<BackendConnection> check = livenessCheck;
-        livenessCheck = null;
-        if (check != null && check.tryFailure(new PgException("08006", "liveness check of backend " + destination
-                + " pid " + processId() + " failed: " + why))) {
-            close();
-        }
     }
 
     // ---- leasing ---------------------------------------------------------------------------------------------
@@ -469,8 +458,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             loginPromise.tryFailure(new PgException("08006", "backend " + destination
                     + " closed the connection during login"));
         }
-        if (livenessCheck != null) {
-            livenessFailed("the server closed the connection");
+        if (liveness.inFlight()) {
+            liveness.failed("the server closed the connection");
         }
         BackendListener lost = listener;
         listener = null;
@@ -603,7 +592,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             Map<Character, String> fields = MessageReader.errorFields(message);
             String text = kind + " statement failed on backend " + destination + ": " + fields.get('M');
             if (kind == Injected.LIVENESS) {
-                livenessFailed(fields.get('M'));
+                liveness.failed(fields.get('M'));
                 return;
             }
             log.warn(text);
@@ -628,11 +617,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         } else if (message.tag() == BackendTag.READY_FOR_QUERY) {
             Injected answered = ledger.injectedAnswered(message);
             if (answered == Injected.LIVENESS) {
-                Promise<BackendConnection> check = livenessCheck;
-                livenessCheck = null;
-                if (check != null && !check.trySuccess(this)) {
-                    close(); // timed out meanwhile
-                }
+                liveness.answered();
                 return;
             }
             if (answered == Injected.RESET && sqlPreparedLeft) {

@@ -46,9 +46,6 @@ import org.slf4j.LoggerFactory;
 public final class BackendPool implements ConnectionOwner {
 
     private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
-    /** An idle, stale last connection is closed only after this long unused: the pool is quiet, not between two
-     *  transactions. */
-    private static final long QUIET_POOL_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final Destination destination;
     private final EventLoop loop;
@@ -67,17 +64,14 @@ public final class BackendPool implements ConnectionOwner {
     private final CredentialSet credentials;
     private final CredentialSource credentialSource;
     private final LoginBackoff backoff = new LoginBackoff();
-    /** PAUSE / RESUME from the admin console. */
-    private final PoolPause pause = new PoolPause();
-    /** Connections RECONNECT asked to close once their lease ends. */
-    private final Set<BackendConnection> closeOnRelease = new HashSet<>();
+    /** PAUSE, RESUME, RECONNECT and KILL from the admin console. */
+    private final PoolConsole console;
     private final CredentialProbe probe = new CredentialProbe();
     /** Logins sent to the server, each candidate counted: what a wrong password costs the database. */
     private final AtomicLong serverLogins = new AtomicLong();
     private ScheduledFuture<?> retryTimer;
-    /** A stale connection was retired and no login has succeeded since: the next one waits for that proof. */
-    private boolean retirementUnproven;
-    private long lastRetirementNanos;
+    /** Whether a stale connection may be retired now. */
+    private final StaleRetirement retirement;
     private boolean retired;
     private int open;
     private int creating;
@@ -99,6 +93,8 @@ public final class BackendPool implements ConnectionOwner {
         this.settings = settings;
         this.waiters = new WaitQueue(loop, settings, stats, this::giveUp, wait -> poolEvents.leased(wait));
         waiters.onUnclaimed(this::keepIdle);
+        this.console = new PoolConsole(this, loop, waiters, stats, members);
+        this.retirement = new StaleRetirement(destination, this.credentials, backoff, stats);
     }
 
     public Destination destination() {
@@ -193,8 +189,8 @@ public final class BackendPool implements ConnectionOwner {
      */
     public Future<BackendConnection> acquire(TenantKey tenant) {
         assert loop.inEventLoop();
-        if (pause.paused()) {
-            return holdWhilePaused(tenant);
+        if (console.paused()) {
+            return console.holdWhilePaused(tenant);
         }
         retired = false;
         Promise<BackendConnection> promise = loop.newPromise();
@@ -273,10 +269,7 @@ public final class BackendPool implements ConnectionOwner {
     public void release(BackendConnection connection) {
         assert loop.inEventLoop();
         takeBack(connection);
-        if (pause.paused() && stats.inUse() == 0) {
-            closeIdle(); // PAUSE: the servers are left alone, as PgBouncer's PAUSE disconnects them
-            pause.quiet();
-        }
+        console.afterRelease();
     }
 
     private void takeBack(BackendConnection connection) {
@@ -289,12 +282,12 @@ public final class BackendPool implements ConnectionOwner {
         if (!connection.isUsable()) {
             return; // onClosed does the accounting
         }
-        if (retired || closeOnRelease.remove(connection)) {
+        if (retired || console.takeCloseOnRelease(connection)) {
             close(connection);
             openMoreIfNeeded();
             return;
         }
-        if (isStale(connection, now) && mayRetire(now)) {
+        if (retirement.isStale(connection, now) && retirement.mayRetire(now, creating)) {
             if (open > 1 || settings.get().maxOpen() == 1) {
                 retireStale(connection, now);
                 openMoreIfNeeded();
@@ -334,7 +327,7 @@ public final class BackendPool implements ConnectionOwner {
     @Override
     public void onClosed(BackendConnection connection) {
         assert loop.inEventLoop();
-        closeOnRelease.remove(connection);
+        console.closed(connection);
         waiters.closed(connection);
         if (!members.remove(connection)) {
             return; // its login failed: already uncounted when the attempt failed
@@ -354,8 +347,8 @@ public final class BackendPool implements ConnectionOwner {
         long maxIdleNanos = current.maxIdleTime().toNanos();
         for (Iterator<BackendConnection> it = idle.iterator(); it.hasNext(); ) {
             BackendConnection connection = it.next();
-            if (isStale(connection, now) && mayRetire(now)
-                    && (open > 1 || now - connection.idleSinceNanos() >= QUIET_POOL_NANOS)) {
+            if (retirement.isStale(connection, now) && retirement.mayRetire(now, creating)
+                    && (open > 1 || now - connection.idleSinceNanos() >= StaleRetirement.QUIET_POOL_NANOS)) {
                 it.remove();
                 retireStale(connection, now);
             } else if (maxIdleNanos > 0 && now - connection.idleSinceNanos() >= maxIdleNanos) {
@@ -435,73 +428,40 @@ public final class BackendPool implements ConnectionOwner {
 
     // ---- admin console: PAUSE, RESUME, RECONNECT, KILL and a read-only snapshot ---------------------------------
 
-    /** A lease asked for while paused waits for RESUME; a client that leaves meanwhile cancels it. */
-    private Future<BackendConnection> holdWhilePaused(TenantKey tenant) {
-        Promise<BackendConnection> held = loop.newPromise();
-        holdUntilResumed(tenant, held);
-        return held;
-    }
-
-    private void holdUntilResumed(TenantKey tenant, Promise<BackendConnection> held) {
-        pause.hold(() -> {
-            if (held.isDone()) {
-                return;
-            }
-            acquire(tenant).addListener(f -> {
-                if (!f.isSuccess()) {
-                    held.tryFailure(f.cause());
-                } else if (!held.trySuccess((BackendConnection) f.getNow())) {
-                    release((BackendConnection) f.getNow()); // its client left while it was opened
-                }
-            });
-        });
-    }
-
     /**
      * PAUSE: new leases wait from now on; the future completes once every lease in flight has been returned (the
      * idle connections are then closed, so a failover finds no session open on the old server).
      */
     public Future<Void> pause() {
         assert loop.inEventLoop();
-        Promise<Void> quiet = loop.newPromise();
-        pause.pause(quiet);
-        // Sessions already queued have not started their transaction either: they wait for RESUME too.
-        waiters.takeAll(this::holdUntilResumed);
-        if (stats.inUse() == 0) {
-            closeIdle();
-            pause.quiet();
-        }
-        return quiet;
+        return console.pause();
     }
 
     /** RESUME: the held leases are served in the order they were asked for. */
     public void resume() {
         assert loop.inEventLoop();
-        pause.resume().forEach(Runnable::run);
+        console.resume();
     }
 
     public boolean paused() {
-        return pause.paused();
+        return console.paused();
     }
 
     /** RECONNECT: idle connections close now, leased ones when their lease ends; new ones log in afresh. */
     public void reconnect() {
         assert loop.inEventLoop();
-        closeIdle();
-        closeOnRelease.addAll(members);
+        console.reconnect();
     }
 
     /** KILL: holds new leases (until RESUME) and closes every connection now, in use or not. */
     public void kill() {
         assert loop.inEventLoop();
-        pause.pause(loop.newPromise());
-        closeIdle();
-        new ArrayList<>(members).forEach(BackendConnection::close);
+        console.kill();
     }
 
     /** Connections RECONNECT marked that are still open (WAIT_CLOSE waits for none). */
     public int closeNeededCount() {
-        return closeOnRelease.size();
+        return console.closeNeededCount();
     }
 
     /** What the console shows of this pool; fingerprints only. */
@@ -517,8 +477,8 @@ public final class BackendPool implements ConnectionOwner {
         }
         PgException lastError = backoff.lastError();
         return new PoolSnapshot(destination, settings.get().maxOpen(), open, idle.size(), creating, stats.inUse(),
-                waiters.size(), pause.heldCount(), waiters.headWaitedNanos(now), pause.paused(),
-                closeOnRelease.size(), live == null ? "" : live.user() + "/" + live.fingerprint(), retiring,
+                waiters.size(), console.heldCount(), waiters.headWaitedNanos(now), console.paused(),
+                console.closeNeededCount(), live == null ? "" : live.user() + "/" + live.fingerprint(), retiring,
                 backoff.failing(), lastError == null ? null : lastError.getMessage(),
                 Math.max(0, backoff.waitNanos(now) / 1_000_000), serverLogins.get(), stats.leasesTotal(),
                 stats.waitSeconds(), members.stream().map(ServerInfo::of).toList());
@@ -529,7 +489,8 @@ public final class BackendPool implements ConnectionOwner {
             // At most MaxIdle entries, most recently used first: the same tenant's connection saves a reset.
             for (Iterator<BackendConnection> it = idle.iterator(); it.hasNext(); ) {
                 BackendConnection candidate = it.next();
-                if (tenant.equals(candidate.lastTenant()) && candidate.isUsable() && !isStale(candidate, now)) {
+                if (tenant.equals(candidate.lastTenant()) && candidate.isUsable()
+                        && !retirement.isStale(candidate, now)) {
                     it.remove();
                     return candidate;
                 }
@@ -540,7 +501,7 @@ public final class BackendPool implements ConnectionOwner {
             if (!connection.isUsable()) {
                 continue;
             }
-            if (isStale(connection, now) && mayRetire(now) && open > 1) {
+            if (retirement.isStale(connection, now) && retirement.mayRetire(now, creating) && open > 1) {
                 retireStale(connection, now);
                 continue;
             }
@@ -549,31 +510,8 @@ public final class BackendPool implements ConnectionOwner {
         return null;
     }
 
-    /** Past MaxLifetime, or logged in with credentials that are no longer the ones that work. */
-    private boolean isStale(BackendConnection connection, long now) {
-        return connection.isExpired(now) || !connection.credentials().equals(credentials.current());
-    }
-
-    /**
-     * Whether a stale connection may be closed now. Not while logins fail (it may be all the pool has), and not while
-     * one is in flight: during {@code ALTER ROLE} the pool learns that the password changed only when a login fails,
-     * so stale connections are retired one at a time, each followed by a login that proves a replacement works (or,
-     * in a pool too quiet to log in again, a few seconds apart).
-     */
-    private boolean mayRetire(long now) {
-        return !backoff.failing() && creating == 0
-                && (!retirementUnproven || now - lastRetirementNanos >= QUIET_POOL_NANOS);
-    }
-
     private void retireStale(BackendConnection connection, long now) {
-        retirementUnproven = true;
-        lastRetirementNanos = now;
-        if (connection.isExpired(now)) {
-            stats.closedForLifetime();
-        } else {
-            log.debug("pool {}: retiring a connection logged in with {}", destination, connection.credentials());
-            events.rotation(ProxyEvents.Rotation.CONNECTION_RETIRED);
-        }
+        retirement.retiring(connection, now, events);
         close(connection);
     }
 
@@ -635,7 +573,7 @@ public final class BackendPool implements ConnectionOwner {
                 }
                 members.add(connection);
                 backoff.succeeded();
-                retirementUnproven = false;
+                retirement.proven();
                 stats.opened();
                 poolEvents.backendLogin(true);
                 log.debug("opened backend pid {} for {}", connection.processId(), destination);

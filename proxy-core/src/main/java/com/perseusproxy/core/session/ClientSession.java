@@ -3,12 +3,9 @@ package com.perseusproxy.core.session;
 import com.perseusproxy.core.admin.AdminConsole;
 import com.perseusproxy.core.statements.PreparedStatementRouter;
 import com.perseusproxy.core.statements.UnnamedStatement;
-import com.perseusproxy.core.auth.LoginRequest;
 import com.perseusproxy.core.auth.TenantRoute;
 import com.perseusproxy.core.backend.BackendConnection;
 import com.perseusproxy.core.backend.BackendListener;
-import com.perseusproxy.core.backend.SessionSettings;
-import com.perseusproxy.core.backend.TenantKey;
 import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.core.pool.BackendPool;
 import com.perseusproxy.core.protocol.BackendTag;
@@ -27,8 +24,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +45,9 @@ import org.slf4j.LoggerFactory;
  *                             ReadyForQuery 'I' with nothing owed: release the backend
  * </pre>
  *
- * All of it runs on the client channel's event loop, which is also the pools' loop.
+ * All of it runs on the client channel's event loop, which is also the pools' loop. The login (StartupMessage to
+ * AuthenticationOk, probe included) is {@link ClientLogin}'s; this class is the Netty handler and the transaction
+ * pooling.
  */
 public final class ClientSession extends ChannelInboundHandlerAdapter implements BackendListener {
 
@@ -59,8 +56,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final int MAX_FAILED_RESETS = 3;
     private static final java.util.concurrent.atomic.AtomicLong NEXT_ID = new java.util.concurrent.atomic.AtomicLong();
 
-    /** Where the session stands. */
-    private enum State {
+    /** Where the session stands; STARTUP to PROBING are {@link ClientLogin}'s. */
+    enum State {
         /** Waiting for a StartupMessage (an SSLRequest or GSSENCRequest may come first). */
         STARTUP,
         /** AuthenticationCleartextPassword sent; waiting for the password. */
@@ -83,34 +80,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final ArrayDeque<PgMessage> queued = new ArrayDeque<>();
     private Channel channel;
     private State state = State.STARTUP;
-    private TenantStartup startup;
-    private TenantRoute route;
+    /** The login phase; created with the channel. */
+    private ClientLogin login;
     private BackendPool pool;
     private BackendConnection backend;
     private Future<BackendConnection> pendingAcquire;
     private ScheduledFuture<?> loginTimeout;
-    private PgException probeFailure;
-    private String searchPathSql;
-    /** Which tenant this session is: what a backend compares with the tenant it served last. */
-    private TenantKey tenant;
     /** Tenant-switch resets that failed in a row for this session; a few are retried on other connections. */
     private int failedResets;
     /** The tracked settings this client's session should have, in the server's spelling of their values. */
     private final DesiredSettings desiredSettings = new DesiredSettings();
     private int[] cancelKey;
-    /** When the login's row lookup started: a route read earlier than a refresh's must not override it. */
-    private long authStartedNanos;
     /** Renames named prepared statements for the backends; null when PoolSettings.MaxPreparedStatements is 0. */
     private PreparedStatementRouter preparedStatements;
-    /** The login being asked for: how (cleartext or SCRAM) and the row read to decide. */
-    private LoginRequest login;
-    /** The SCRAM exchange, when the row holds a verifier. */
-    private SaslSteps sasl;
-    private boolean saslFinal;
-    /** Counted in ClientLimits' per-tenant connections. */
-    private boolean admitted;
-    /** A failed login already logged by ClientLimits' summary, so fail() does not log it again. */
-    private PgException throttleRefusal;
     /** Idle, idle-in-transaction and query timeouts; checked by {@link ClientRegistry}'s sweep. */
     private final ClientTimeouts timeouts = new ClientTimeouts();
     /** The login and logout log lines, and the counts the logout line reports. */
@@ -137,6 +119,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        login = new ClientLogin(this, services, channel);
         services.clients().add(this);
         unnamedStatement = new UnnamedStatement(channel.alloc());
         long millis = services.loginTimeout().toMillis();
@@ -165,7 +148,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         switch (state) {
             case PASSWORD -> {
                 try {
-                    onPassword(message);
+                    login.onPassword(message);
                 } finally {
                     message.release();
                 }
@@ -202,11 +185,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void channelInactive(ChannelHandlerContext ctx) {
         state = State.CLOSED;
         services.clients().remove(this);
-        if (admitted) {
-            admitted = false;
-            services.limits().leave(tenantName());
-        }
-        sessionLog.loggedOut(startup, channel.remoteAddress());
+        login.leave();
+        sessionLog.loggedOut(startup(), channel.remoteAddress());
         sessionLog.reportBytes(traffic);
         if (loginTimeout != null) {
             loginTimeout.cancel(false);
@@ -273,192 +253,63 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             services.console().takeOver(channel, this, start);
             return;
         }
-        if (start.majorVersion() != 3) {
-            fail(new PgException("0A000", "unsupported frontend protocol " + start.majorVersion() + "."
-                    + start.minorVersion() + ": the proxy supports protocol 3.0"));
-            return;
-        }
-        List<String> unsupportedOptions = new ArrayList<>();
-        start.parameters().keySet().stream().filter(n -> n.startsWith("_pq_.")).forEach(unsupportedOptions::add);
-        if (start.minorVersion() > 0 || !unsupportedOptions.isEmpty()) {
-            channel.write(ServerMessages.negotiateProtocolVersion(channel.alloc(), 0, unsupportedOptions));
-        }
-        startup = TenantStartup.parse(start.parameters(), services.tracked());
-        PgException full = services.limits().admit(services.clients().size(), tenantName());
-        if (full != null) {
-            fail(full);
-            return;
-        }
-        admitted = true;
-        startup.logDropped(channel.remoteAddress());
-        state = State.PASSWORD;
-        // The row decides how to ask (SCRAM when it holds a verifier); it is read once, for the whole login.
-        authStartedNanos = System.nanoTime();
-        channel.config().setAutoRead(false);
-        LoginRequest asked = new LoginRequest(startup.database(), startup.schema(), startup.user(), null);
-        services.authenticator().prepare(asked).whenComplete((method, error) -> channel.eventLoop().execute(() -> {
-            if (state != State.PASSWORD) {
-                return; // the client left meanwhile
-            }
-            if (error != null) {
-                fail(asClientError(error));
-                return;
-            }
-            login = asked.withMethod(method);
-            if (method.scram()) {
-                sasl = SaslSteps.start(channel, method.verifiers(), startup.user());
-            } else {
-                channel.writeAndFlush(ServerMessages.authenticationCleartextPassword());
-            }
-            channel.config().setAutoRead(true);
-        }));
+        login.onStartup(start);
     }
 
-    private void onPassword(PgMessage message) {
-        if (message.tag() != FrontendTag.PASSWORD) {
-            throw new PgException("08P01", "expected a password message, got message type '" + message.tag() + "'");
-        }
-        if (login == null) {
-            throw new PgException("08P01", "a password message came before the server asked for one");
-        }
-        LoginRequest presented;
-        if (sasl != null && !saslFinal) {
-            saslFinal = true;
-            sasl.step(channel, message); // SASLContinue sent; the client-final-message comes next
-            return;
-        }
-        if (throttled()) {
-            return;
-        }
-        if (sasl != null) {
-            try {
-                presented = login.provedBy(sasl.step(channel, message));
-            } catch (PgException e) {
-                onAuthenticated(null, e); // a wrong proof: counted and answered like a wrong password
-                return;
-            }
-        } else {
-            presented = login.withPassword(MessageReader.password(message));
-        }
-        state = State.AUTHENTICATING;
-        channel.config().setAutoRead(false);
-        services.authenticator().authenticate(presented)
-                .whenComplete((result, error) -> channel.eventLoop().execute(() -> onAuthenticated(result, error)));
+    // ---- what ClientLogin uses of the session (on the loop) --------------------------------------------------
+
+    State state() {
+        return state;
     }
 
-    /** The login throttle refused this attempt: answered after a delay, without any password check. */
-    private boolean throttled() {
-        PgException refused = services.limits().beginCheck(ClientLimits.source(channel.remoteAddress()), tenantName());
-        if (refused == null) {
-            return false;
-        }
-        state = State.AUTHENTICATING;
-        channel.config().setAutoRead(false);
-        services.limits().loginFailed(channel.eventLoop(), ClientLimits.source(channel.remoteAddress()),
-                tenantName(), refused, true);
-        throttleRefusal = refused;
-        channel.eventLoop().schedule(() -> fail(refused), services.limits().refusalDelayMillis(),
-                TimeUnit.MILLISECONDS);
-        return true;
+    void enter(State next) {
+        state = next;
     }
 
-    private String tenantName() {
-        return startup.database() + "/" + startup.schema();
+    DesiredSettings desiredSettings() {
+        return desiredSettings;
     }
 
-    private void onAuthenticated(TenantRoute result, Throwable error) {
-        if (state != State.AUTHENTICATING && !(state == State.PASSWORD && error != null)) {
-            return; // the client left meanwhile
-        }
-        String source = ClientLimits.source(channel.remoteAddress());
-        if (error != null) {
-            PgException failure = asClientError(error);
-            if (!"28P01".equals(failure.sqlState())) {
-                services.limits().checkSucceeded(source, tenantName()); // not a guess: the token comes back
-                fail(failure);
-                return;
-            }
-            state = State.AUTHENTICATING;
-            services.limits().loginFailed(channel.eventLoop(), source, tenantName(), failure, false);
-            throttleRefusal = failure; // logged already, in the summary
-            long delay = services.limits().checkFailed(source, tenantName());
-            if (delay > 0) {
-                channel.config().setAutoRead(false);
-                channel.eventLoop().schedule(() -> fail(failure), delay, TimeUnit.MILLISECONDS);
-            } else {
-                fail(failure);
-            }
-            return;
-        }
-        services.limits().checkSucceeded(source, tenantName());
-        if (services.clients().draining()) {
-            fail(ClientRegistry.shuttingDown());
-            return;
-        }
-        route = result;
-        searchPathSql = SessionSettings.searchPathStatement(route.schema());
-        tenant = new TenantKey(route.database(), route.schema());
-        pool = services.pools().routes().routeLogin(route, authStartedNanos);
+    SessionLog sessionLog() {
+        return sessionLog;
+    }
+
+    void cancelLoginTimeout() {
+        loginTimeout.cancel(false);
+    }
+
+    /** The login chose its pool: transactions lease from it (until a route change), statements are renamed for it. */
+    void routed(BackendPool loginPool, String searchPathSql) {
+        pool = loginPool;
         if (pool.settings().maxPreparedStatements() > 0) {
             preparedStatements = new PreparedStatementRouter(searchPathSql, () -> pool, channel.alloc());
         }
-        Map<String, String> spelled = pool.serverProfile().spell(startup.settings());
-        if (spelled != null) {
-            // The server's parameters and its spelling of these settings are known: no probe lease needed.
-            completeLogin(pool.serverProfile().loginParameters(), spelled);
-            return;
-        }
-        state = State.PROBING;
-        acquireProbe();
     }
 
-    private void acquireProbe() {
-        acquire(leased -> {
-            backend = leased;
-            backend.lease(this, tenant, searchPathSql, startup.settings(), pool.settings().schemaExecTimeout());
-            if (backend.settingUp()) {
-                backend.flush(); // it settles in onBackendIdle
-            } else {
-                finishProbe(); // the session already serves this tenant with these settings: nothing to learn
-            }
-        });
+    /** The probe lease: the session holds it like a transaction's backend, so loss and cleanup treat it alike. */
+    void hold(BackendConnection leased) {
+        backend = leased;
     }
 
-    /** The probe lease has settled: the server's parameters and its spelling of the client's settings are known. */
-    private void finishProbe() {
-        BackendConnection probe = backend;
+    BackendConnection backend() {
+        return backend;
+    }
+
+    BackendConnection takeBackend() {
+        BackendConnection held = backend;
         backend = null;
-        Map<String, String> spelled = DesiredSettings.spelledByProbe(startup.settings(), probe.currentSettings(),
-                probeFailure == null ? pool.serverProfile() : null);
-        pool.serverProfile().recordLoginParameters(probe.loginParameters());
-        pool.release(probe);
-        if (probeFailure != null) {
-            fail(probeFailure);
-            return;
-        }
-        completeLogin(probe.loginParameters(), spelled);
+        return held;
     }
 
-    /**
-     * Says AuthenticationOk and what PostgreSQL would report at startup: the server's parameters, with the
-     * client's own settings in the server's spelling; the client's session is then those settings over the
-     * server's defaults.
-     */
-    private void completeLogin(Map<String, String> serverParameters, Map<String, String> clientSettings) {
-        Map<String, String> reported = desiredSettings.login(serverParameters, clientSettings, services.tracked());
-        loginTimeout.cancel(false);
-        if (services.clients().draining()) {
-            fail(ClientRegistry.shuttingDown());
-            return;
-        }
-        sessionLog.loginSucceeded(startup, route.clientSecret(), channel.remoteAddress());
-        services.events().login(ProxyEvents.LoginResult.OK);
+    /** The login succeeded: the session's traffic handle and cancel key; returns the key for BackendKeyData. */
+    int[] loggedIn(TenantRoute route) {
         traffic = services.events().tenant(route.database(), route.schema());
         cancelKey = services.cancelKeys().register(this);
-        channel.write(ServerMessages.authenticationOk());
-        reported.forEach((name, value) -> channel.write(ServerMessages.parameterStatus(channel.alloc(), name, value)));
-        channel.write(ServerMessages.backendKeyData(channel.alloc(), cancelKey[0], cancelKey[1]));
-        channel.writeAndFlush(ServerMessages.readyForQuery(channel.alloc(), 'I'));
+        return cancelKey;
+    }
+
+    /** ReadyForQuery was sent: run what the client pipelined behind its login, or start reading it again. */
+    void startPooling() {
         state = State.IDLE;
         PgMessage pipelined = queued.poll();
         if (pipelined != null) {
@@ -485,7 +336,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         queued.addFirst(first);
         requestNanos = System.nanoTime();
         state = State.WAITING;
-        pool = services.pools().routes().poolFor(route); // a changed route (account switch) applies from here
+        pool = services.pools().routes().poolFor(login.route()); // a changed route (account switch) applies from here
         acquireForTransaction();
         if (state == State.WAITING) {
             // Only a client that has to wait stops being read. Pausing a client whose lease was served at once
@@ -498,7 +349,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         acquire(leased -> {
             backend = leased;
             leasedNanos = System.nanoTime();
-            if (backend.lease(this, tenant, searchPathSql, desiredSettings.values(),
+            if (backend.lease(this, login.tenant(), login.searchPathSql(), desiredSettings.values(),
                     pool.settings().schemaExecTimeout())) {
                 startForwarding();
             } // else the backend changes tenant first: onLeaseReady (or onLeaseRetry) follows
@@ -535,8 +386,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    private void acquire(java.util.function.Consumer<BackendConnection> onLeased) {
-        Future<BackendConnection> acquiring = pool.acquire(tenant);
+    void acquire(java.util.function.Consumer<BackendConnection> onLeased) {
+        Future<BackendConnection> acquiring = pool.acquire(login.tenant());
         pendingAcquire = acquiring;
         acquiring.addListener(f -> {
             pendingAcquire = null;
@@ -595,7 +446,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void onBackendIdle() {
         if (state == State.PROBING) {
-            finishProbe();
+            login.finishProbe();
         } else if (state == State.ACTIVE) {
             channel.flush(); // the backend's read-complete will no longer reach this session
             BackendConnection done = backend;
@@ -635,7 +486,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (state == State.WAITING) {
             acquireForTransaction();
         } else if (state == State.PROBING) {
-            acquireProbe();
+            login.acquireProbe();
         }
     }
 
@@ -643,9 +494,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void onLeaseSetupFailed(PgException error) {
         if (!error.fatal()) {
             if (state == State.PROBING) {
-                // A setting the client asked for is invalid: refuse the login once the probe has settled.
-                probeFailure = new PgException(error.sqlState(), "cannot apply the connection's settings: "
-                        + error.getMessage());
+                login.probeFailed(error); // refused once the probe has settled
             }
             return;
         }
@@ -690,6 +539,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             default -> "login";
         };
         long now = System.nanoTime();
+        TenantStartup startup = startup();
         return new ClientInfo(id, startup == null ? null : startup.user(), startup == null ? null : startup.database(),
                 startup == null ? null : startup.schema(), shown, channel.remoteAddress(), channel.localAddress(),
                 connectedNanos, requestNanos, state == State.WAITING ? now - requestNanos : 0,
@@ -705,7 +555,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** KILL_CLIENT, KILL: ends this session with the error; a transaction in flight is rolled back. */
     public void kill(PgException error) {
-        log.info("closing client {} ({}): {}", channel.remoteAddress(), startup, error.getMessage());
+        log.info("closing client {} ({}): {}", channel.remoteAddress(), startup(), error.getMessage());
         fail(error);
     }
 
@@ -727,7 +577,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             case "57P05" -> services.events().timeout(ProxyEvents.Timeout.CLIENT_IDLE);
             default -> { } // 57014 after a cancel that did not stop the query: counted when the cancel was sent
         }
-        log.info("closing client {} ({}): {}", channel.remoteAddress(), startup, error.getMessage());
+        log.info("closing client {} ({}): {}", channel.remoteAddress(), startup(), error.getMessage());
         if (closeBackend && backend != null) {
             // Mid-transaction: it cannot serve anyone else; closing it makes the server roll back.
             BackendConnection held = backend;
@@ -773,13 +623,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     // ---- errors ----------------------------------------------------------------------------------------------
 
-    private void fail(PgException error) {
+    void fail(PgException error) {
         if (!channel.isActive()) {
             return;
         }
         if (!sessionLog.loggedIn() && state != State.CLOSED) {
-            if (error != throttleRefusal) {
-                sessionLog.loginFailed(startup, error, channel.remoteAddress()); // bad passwords: ClientLimits summarizes
+            if (login == null || error != login.throttleRefusal()) {
+                sessionLog.loginFailed(startup(), error, channel.remoteAddress()); // bad passwords: ClientLimits summarizes
             }
             services.events().login(ProxyEvents.LoginResult.ofSqlState(error.sqlState()));
         }
@@ -790,12 +640,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    private PgException asClientError(Throwable error) {
+    PgException asClientError(Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof PgException pg) {
             return pg;
         }
-        log.warn("login of {} failed unexpectedly", startup, cause);
+        log.warn("login of {} failed unexpectedly", startup(), cause);
         return new PgException("XX000", "internal proxy error during login; see the proxy log and retry");
+    }
+
+    /** The tenant's startup parameters; null before the StartupMessage. */
+    private TenantStartup startup() {
+        return login == null ? null : login.startup();
     }
 }

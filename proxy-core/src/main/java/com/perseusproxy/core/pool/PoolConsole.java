@@ -1,0 +1,126 @@
+package com.perseusproxy.core.pool;
+
+import com.perseusproxy.core.backend.BackendConnection;
+import com.perseusproxy.core.backend.TenantKey;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * What the admin console does to one {@link BackendPool}: PAUSE and RESUME (through {@link PoolPause}), RECONNECT
+ * (the connections to close once their lease ends) and KILL. It owns the held leases and the close-on-release set;
+ * the pool asks it at each acquire and release whether the console has a say.
+ *
+ * <p>Kept apart from the pool so that the pool is about leasing, limits and credentials, and the operator's
+ * commands - which only hold, re-issue or close leases - are in one place. Runs on the pool's loop only, like the
+ * pool.
+ */
+final class PoolConsole {
+
+    private final BackendPool pool;
+    private final EventLoop loop;
+    private final WaitQueue waiters;
+    private final PoolStats stats;
+    /** The pool's open connections (its {@code members}); read, never changed here. */
+    private final Set<BackendConnection> members;
+    /** PAUSE / RESUME from the admin console. */
+    private final PoolPause pause = new PoolPause();
+    /** Connections RECONNECT asked to close once their lease ends. */
+    private final Set<BackendConnection> closeOnRelease = new HashSet<>();
+
+    PoolConsole(BackendPool pool, EventLoop loop, WaitQueue waiters, PoolStats stats, Set<BackendConnection> members) {
+        this.pool = pool;
+        this.loop = loop;
+        this.waiters = waiters;
+        this.stats = stats;
+        this.members = members;
+    }
+
+    boolean paused() {
+        return pause.paused();
+    }
+
+    /** Leases held until RESUME. */
+    int heldCount() {
+        return pause.heldCount();
+    }
+
+    /** A lease asked for while paused waits for RESUME; a client that leaves meanwhile cancels it. */
+    Future<BackendConnection> holdWhilePaused(TenantKey tenant) {
+        Promise<BackendConnection> held = loop.newPromise();
+        holdUntilResumed(tenant, held);
+        return held;
+    }
+
+    private void holdUntilResumed(TenantKey tenant, Promise<BackendConnection> held) {
+        pause.hold(() -> {
+            if (held.isDone()) {
+                return;
+            }
+            pool.acquire(tenant).addListener(f -> {
+                if (!f.isSuccess()) {
+                    held.tryFailure(f.cause());
+                } else if (!held.trySuccess((BackendConnection) f.getNow())) {
+                    pool.release((BackendConnection) f.getNow()); // its client left while it was opened
+                }
+            });
+        });
+    }
+
+    /** A lease was returned: a PAUSE whose leases are all back completes. */
+    void afterRelease() {
+        if (pause.paused() && stats.inUse() == 0) {
+            pool.closeIdle(); // PAUSE: the servers are left alone, as PgBouncer's PAUSE disconnects them
+            pause.quiet();
+        }
+    }
+
+    /** Whether RECONNECT marked {@code connection}; the mark is consumed. */
+    boolean takeCloseOnRelease(BackendConnection connection) {
+        return closeOnRelease.remove(connection);
+    }
+
+    /** The connection closed: RECONNECT no longer waits for it. */
+    void closed(BackendConnection connection) {
+        closeOnRelease.remove(connection);
+    }
+
+    /** See {@link BackendPool#pause()}. */
+    Future<Void> pause() {
+        Promise<Void> quiet = loop.newPromise();
+        pause.pause(quiet);
+        // Sessions already queued have not started their transaction either: they wait for RESUME too.
+        waiters.takeAll(this::holdUntilResumed);
+        if (stats.inUse() == 0) {
+            pool.closeIdle();
+            pause.quiet();
+        }
+        return quiet;
+    }
+
+    /** RESUME: the held leases are served in the order they were asked for. */
+    void resume() {
+        pause.resume().forEach(Runnable::run);
+    }
+
+    /** RECONNECT: idle connections close now, leased ones when their lease ends; new ones log in afresh. */
+    void reconnect() {
+        pool.closeIdle();
+        closeOnRelease.addAll(members);
+    }
+
+    /** KILL: holds new leases (until RESUME) and closes every connection now, in use or not. */
+    void kill() {
+        pause.pause(loop.newPromise());
+        pool.closeIdle();
+        new ArrayList<>(members).forEach(BackendConnection::close);
+    }
+
+    /** Connections RECONNECT marked that are still open (WAIT_CLOSE waits for none). */
+    int closeNeededCount() {
+        return closeOnRelease.size();
+    }
+}
