@@ -1,6 +1,8 @@
 package com.perseusproxy.server;
 
 import com.perseusproxy.core.auth.AuthLimits;
+import com.perseusproxy.core.peers.PeerDirectory;
+import com.perseusproxy.server.peers.PeerRegistry;
 import com.perseusproxy.core.auth.ScryptAuthenticator;
 import com.perseusproxy.core.config.ConfigException;
 import com.perseusproxy.core.secrets.KmsDecryptor;
@@ -35,6 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class PerseusService implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PerseusService.class);
+    /** How long a shutdown with SO_REUSEPORT lets just-accepted connections log in before the drain begins. */
+    static final long REUSE_PORT_HANDOVER_MILLIS = 1000;
 
     private final HikariDataSource authDb;
     private final KmsDecryptor kms;
@@ -46,6 +50,8 @@ public final class PerseusService implements AutoCloseable {
     private final ClientTls clientTls;
     private final ServerTlsResolver serverTls;
     private final Readiness readiness;
+    private final PeerDirectory peerDirectory;
+    private final PeerRegistry peers;
     /** What the process started with: restart-only keys are compared with it on every reload. */
     private final ProxyConfig started;
     /** The client timeouts in force; every session's sweep reads them, so a reload applies at once. */
@@ -58,7 +64,10 @@ public final class PerseusService implements AutoCloseable {
                            ProxyServer proxy, PoolSettingsResolver poolSettings, MetricsServer metrics,
                            CredentialRotation rotation, Readiness readiness, ProxyConfig config,
                            java.util.concurrent.atomic.AtomicReference<ClientTimeouts.Settings> timeouts,
-                           ClientTls clientTls, ServerTlsResolver serverTls) {
+                           ClientTls clientTls, ServerTlsResolver serverTls, PeerDirectory peerDirectory,
+                           PeerRegistry peers) {
+        this.peerDirectory = peerDirectory;
+        this.peers = peers;
         this.rotation = rotation;
         this.clientTls = clientTls;
         this.serverTls = serverTls;
@@ -116,12 +125,22 @@ public final class PerseusService implements AutoCloseable {
                 new java.util.concurrent.atomic.AtomicReference<>(config.client().timeouts());
         ProxyServer proxy = null;
         Readiness readiness = null;
+        PeerRegistry peers = null;
+        PeerDirectory peerDirectory = new PeerDirectory();
+        poolSettings.peers(peerDirectory);
         try {
             proxy = ProxyServer.start(new ProxyServer.Options(
                     config.listenAddress().toSocketAddress(), rotation.logins(authenticator), poolSettings,
                     config.client().loginTimeout(), config.client().maxMessageBytes(),
                     rotation.credentialSource(), clientTls, serverTls, timeouts::get,
-                    config.client().trackExtraParameters()));
+                    config.client().trackExtraParameters()),
+                    new ProxyServer.ScaleOut(config.listenReusePort(), peerDirectory));
+            if (config.peers().enabled()) {
+                // The live replica count sizes GlobalMaxOpen shares: a change re-applies the pool limits.
+                peers = PeerRegistry.start(config.peers(), authDb, config.authDb().queryTimeoutSecs(),
+                        new java.net.InetSocketAddress(config.listenAddress().toSocketAddress().getAddress(),
+                                proxy.port()), peerDirectory, proxy.pools()::settingsChanged);
+            }
             rotation.start(proxy.pools().routes(), config.authDb().toHikariConfig());
             MetricsServer metrics = null;
             if (config.metricsEnabled()) {
@@ -133,8 +152,11 @@ public final class PerseusService implements AutoCloseable {
                 log.info("MetricsAddress is empty: no /metrics, /health or /ready endpoint");
             }
             return new PerseusService(authDb, kms, authenticator, proxy, poolSettings, metrics, rotation, readiness,
-                    config, timeouts, clientTls, serverTls);
+                    config, timeouts, clientTls, serverTls, peerDirectory, peers);
         } catch (RuntimeException e) {
+            if (peers != null) {
+                peers.close();
+            }
             if (readiness != null) {
                 readiness.close();
             }
@@ -231,6 +253,11 @@ public final class PerseusService implements AutoCloseable {
         proxy.stopAccepting();
         boolean clean = false;
         try {
+            if (proxy.reusePort()) {
+                // Another process may share the port (an upgrade): connections accepted just before the listener
+                // closed finish their login and short ones their transaction, instead of meeting 57P01 at login.
+                Thread.sleep(Math.min(REUSE_PORT_HANDOVER_MILLIS, drain.toMillis()));
+            }
             proxy.clients().beginDrainAsync().get(5, TimeUnit.SECONDS);
             long deadline = System.nanoTime() + drain.toNanos();
             while (true) {
@@ -257,6 +284,11 @@ public final class PerseusService implements AutoCloseable {
         close();
         log.info("shut down{}", clean ? " cleanly: every transaction finished" : "");
         return clean;
+    }
+
+    /** The other replicas as this one sees them (cancel forwarding counters, live count). */
+    public PeerDirectory peers() {
+        return peerDirectory;
     }
 
     /** The port clients connect to (useful when the config asked for port 0). */
@@ -290,6 +322,9 @@ public final class PerseusService implements AutoCloseable {
             metrics.close();
         }
         proxy.close();
+        if (peers != null) {
+            peers.close(); // after the drain: the others take over this replica's budget share only now
+        }
         authenticator.close();
         if (kms != null) {
             kms.close();

@@ -32,6 +32,8 @@ final class RestartOnlySettings {
         check(changed, "LocalKeySettings", running.localKey(), next.localKey());
         check(changed, "CredentialCommands", running.credentialCommands(), next.credentialCommands());
         check(changed, "LogSettings.Json", running.log().json(), next.log().json());
+        check(changed, "ListenReusePort", running.listenReusePort(), next.listenReusePort());
+        check(changed, "PeerSettings", running.peers(), next.peers());
         ClientSettings a = running.client();
         ClientSettings b = next.client();
         check(changed, "ClientSettings.LoginTimeoutSecs", a.loginTimeout(), b.loginTimeout());

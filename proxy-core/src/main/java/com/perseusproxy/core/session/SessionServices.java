@@ -1,5 +1,6 @@
 package com.perseusproxy.core.session;
 
+import com.perseusproxy.core.peers.PeerDirectory;
 import com.perseusproxy.core.auth.Authenticator;
 import com.perseusproxy.core.backend.CancelSender;
 import com.perseusproxy.core.backend.TrackedSettings;
@@ -14,10 +15,20 @@ import java.time.Duration;
  * @param maxMessageBytes the largest message a client may send
  * @param clients         every session of the loop: timeouts and graceful shutdown
  * @param tracked         the session settings carried from backend to backend (ClientSettings.TrackExtraParameters)
+ * @param peers           the other replicas, for CancelRequests with another replica's key
  */
 public record SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
                               CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
-                              int maxMessageBytes, ClientRegistry clients, TrackedSettings tracked) {
+                              int maxMessageBytes, ClientRegistry clients, TrackedSettings tracked,
+                              PeerDirectory peers) {
+
+    /** Without peers. */
+    public SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
+                           CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
+                           int maxMessageBytes, ClientRegistry clients, TrackedSettings tracked) {
+        this(authenticator, pools, cancelKeys, cancelSender, loginTimeout, cleanupTimeout, maxMessageBytes, clients,
+                tracked, PeerDirectory.NONE);
+    }
 
     /** With the default tracked settings. */
     public SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,

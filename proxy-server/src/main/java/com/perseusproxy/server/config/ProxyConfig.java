@@ -30,11 +30,14 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                           AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
                           LogSettings log, LocalKeySettings localKey, ClientSettings client,
                           RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands,
-                          TlsSettings tls, ShutdownSettings shutdown) {
+                          TlsSettings tls, ShutdownSettings shutdown, boolean listenReusePort,
+                          PeerSettings peers) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
             "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
-            "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings");
+            "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings", "ListenReusePort",
+            "PeerSettings");
+    static final List<String> PEER_KEYS = PeerSettings.KEYS;
     static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
             "NotifyChannel");
     static final List<String> AWS_KEYS = List.of("AccessKeyId", "SecretAccessKey", "Region", "Endpoint", "KMSKeyARN");
@@ -62,6 +65,16 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                        RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands) {
         this(listenAddress, metricsAddress, authDb, aws, poolSettings, overrideSettings, log, localKey, client,
                 rotation, credentialCommands, TlsSettings.DEFAULTS, ShutdownSettings.defaults());
+    }
+
+    /** Without ListenReusePort and PeerSettings (their defaults). */
+    public ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddress, AuthDbSettings authDb,
+                       AwsSettings aws, PoolSettings poolSettings, Map<String, PoolSettings> overrideSettings,
+                       LogSettings log, LocalKeySettings localKey, ClientSettings client,
+                       RotationSettings rotation, Map<String, CredentialCommandSettings> credentialCommands,
+                       TlsSettings tls, ShutdownSettings shutdown) {
+        this(listenAddress, metricsAddress, authDb, aws, poolSettings, overrideSettings, log, localKey, client,
+                rotation, credentialCommands, tls, shutdown, true, PeerSettings.defaults(System.getenv()));
     }
 
     public ProxyConfig {
@@ -120,7 +133,9 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 RotationSettings.read(authDbSection),
                 CredentialCommandSettings.readAll(top),
                 TlsSettingsSection.read(top),
-                ShutdownSettings.read(top.section("ShutdownSettings", SHUTDOWN_KEYS)));
+                ShutdownSettings.read(top.section("ShutdownSettings", SHUTDOWN_KEYS)),
+                top.bool("ListenReusePort", true),
+                PeerSettings.read(top.section("PeerSettings", PEER_KEYS), env));
     }
 
     /** The top-level pool settings, for pools without an override. */
