@@ -1,6 +1,5 @@
 package com.perseusproxy.server.peers;
 
-import com.perseusproxy.core.peers.CancelKeyBits;
 import com.perseusproxy.core.peers.PeerDirectory;
 import com.perseusproxy.server.config.PeerSettings;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -31,6 +30,8 @@ public final class PeerRegistry implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerRegistry.class);
     /** A peer silent for this many heartbeats is expired (one missed heartbeat is a hiccup, not a death). */
     static final int EXPIRY_HEARTBEATS = 3;
+    /** The longest a start waits for its first registration. */
+    static final int FIRST_REGISTRATION_SECS = 3;
 
     private final PeerSettings settings;
     private final PeerTable table;
@@ -69,7 +70,10 @@ public final class PeerRegistry implements AutoCloseable {
                 settings.heartbeatSecs() * EXPIRY_HEARTBEATS);
         PeerRegistry registry = new PeerRegistry(settings, table, directory, address, onLiveCountChange);
         try {
-            registry.thread.submit(registry::heartbeat).get(queryTimeoutSecs * 3L + 5, TimeUnit.SECONDS);
+            // Bounded briefly: the proxy starts even while the auth database is down (keys issued before the
+            // registration carry no slot and are simply not forwardable).
+            registry.thread.submit(registry::heartbeat).get(Math.min(queryTimeoutSecs, FIRST_REGISTRATION_SECS),
+                    TimeUnit.SECONDS);
         } catch (Exception e) {
             log.warn("peers: first registration did not finish ({}); retrying every {} s", e.getClass()
                     .getSimpleName(), settings.heartbeatSecs());
@@ -177,23 +181,25 @@ public final class PeerRegistry implements AutoCloseable {
         if (thread == null) {
             return;
         }
-        thread.shutdownNow();
+        // On the peers thread (slot is its field) and bounded: a shutdown never waits long for the auth database.
+        java.util.concurrent.Future<?> removal = thread.submit(() -> {
+            if (slot != 0) {
+                try (Connection c = table.connect()) {
+                    table.remove(c, settings.id(), slot);
+                } catch (SQLException e) {
+                    log.info("peers: could not remove this replica's row (SQLSTATE {}); it expires by itself",
+                            e.getSQLState());
+                }
+            }
+        });
         try {
-            thread.awaitTermination(2, TimeUnit.SECONDS);
+            removal.get(FIRST_REGISTRATION_SECS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.info("peers: removing this replica's row did not finish; it expires by itself");
         }
-        if (slot != 0) {
-            try (Connection c = table.connect()) {
-                table.remove(c, settings.id(), slot);
-            } catch (SQLException e) {
-                log.info("peers: could not remove this replica's row ({}); it expires by itself",
-                        e.getClass().getSimpleName());
-            }
-        }
+        thread.shutdownNow();
     }
 
-    static int maxSlot() {
-        return CancelKeyBits.MAX_SLOT;
-    }
 }
