@@ -1,6 +1,8 @@
 package com.perseusproxy.server;
 
 import com.perseusproxy.core.auth.AuthLimits;
+import com.perseusproxy.core.peers.PeerDirectory;
+import com.perseusproxy.server.peers.PeerRegistry;
 import com.perseusproxy.core.auth.ScryptAuthenticator;
 import com.perseusproxy.core.config.ConfigException;
 import com.perseusproxy.core.secrets.KmsDecryptor;
@@ -37,6 +39,8 @@ import org.slf4j.LoggerFactory;
 public final class PerseusService implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PerseusService.class);
+    /** How long a shutdown with SO_REUSEPORT lets just-accepted connections log in before the drain begins. */
+    static final long REUSE_PORT_HANDOVER_MILLIS = 1000;
 
     private final HikariDataSource authDb;
     private final KmsDecryptor kms;
@@ -48,6 +52,8 @@ public final class PerseusService implements AutoCloseable {
     private final ClientTls clientTls;
     private final ServerTlsResolver serverTls;
     private final Readiness readiness;
+    private final PeerDirectory peerDirectory;
+    private final PeerRegistry peers;
     /** What the process started with: restart-only keys are compared with it on every reload. */
     private final ProxyConfig started;
     /** The client timeouts in force; every session's sweep reads them, so a reload applies at once. */
@@ -62,7 +68,10 @@ public final class PerseusService implements AutoCloseable {
                            ProxyServer proxy, PoolSettingsResolver poolSettings, MetricsServer metrics,
                            CredentialRotation rotation, Readiness readiness, ProxyConfig config,
                            java.util.concurrent.atomic.AtomicReference<ClientTimeouts.Settings> timeouts,
-                           ClientTls clientTls, ServerTlsResolver serverTls) {
+                           ClientTls clientTls, ServerTlsResolver serverTls, PeerDirectory peerDirectory,
+                           PeerRegistry peers) {
+        this.peerDirectory = peerDirectory;
+        this.peers = peers;
         this.rotation = rotation;
         this.clientTls = clientTls;
         this.serverTls = serverTls;
@@ -124,6 +133,9 @@ public final class PerseusService implements AutoCloseable {
         ConsoleHost consoleHost = new ConsoleHost(config);
         // Without a metrics endpoint nobody could read the counters: the data path then reports to nothing.
         MetricFamilies families = config.metricsEnabled() ? MetricFamilies.create(config.metrics()) : null;
+        PeerRegistry peers = null;
+        PeerDirectory peerDirectory = new PeerDirectory();
+        poolSettings.peers(peerDirectory);
         try {
             proxy = ProxyServer.start(new ProxyServer.Options(
                     config.listenAddress().toSocketAddress(), rotation.logins(authenticator), poolSettings,
@@ -132,7 +144,14 @@ public final class PerseusService implements AutoCloseable {
                     config.client().trackExtraParameters(),
                     families == null ? ProxyEvents.NONE : families.events(),
                     new ProxyServer.ConsoleLogins(authenticator, consoleHost::users),
-                    () -> consoleHost.config().client().limits()));
+                    () -> consoleHost.config().client().limits())),
+                    new ProxyServer.ScaleOut(config.listenReusePort(), peerDirectory));
+            if (config.peers().enabled()) {
+                // The live replica count sizes GlobalMaxOpen shares: a change re-applies the pool limits.
+                peers = PeerRegistry.start(config.peers(), authDb, config.authDb().queryTimeoutSecs(),
+                        new java.net.InetSocketAddress(config.listenAddress().toSocketAddress().getAddress(),
+                                proxy.port()), peerDirectory, proxy.pools()::settingsChanged);
+            }
             rotation.start(proxy.pools().routes(), config.authDb().toHikariConfig());
             MetricsServer metrics = null;
             if (config.metricsEnabled()) {
@@ -147,7 +166,7 @@ public final class PerseusService implements AutoCloseable {
                 log.info("MetricsAddress is empty: no /metrics, /health or /ready endpoint");
             }
             PerseusService service = new PerseusService(authDb, kms, authenticator, proxy, poolSettings, metrics,
-                    rotation, readiness, config, timeouts, clientTls, serverTls);
+                    rotation, readiness, config, timeouts, clientTls, serverTls, peerDirectory, peers);
             service.consoleHost = consoleHost;
             consoleHost.attach(service);
             proxy.console().host(consoleHost);
@@ -156,6 +175,9 @@ public final class PerseusService implements AutoCloseable {
             }
             return service;
         } catch (RuntimeException e) {
+            if (peers != null) {
+                peers.close();
+            }
             if (readiness != null) {
                 readiness.close();
             }
@@ -255,6 +277,11 @@ public final class PerseusService implements AutoCloseable {
         proxy.stopAccepting();
         boolean clean = false;
         try {
+            if (proxy.reusePort()) {
+                // Another process may share the port (an upgrade): connections accepted just before the listener
+                // closed finish their login and short ones their transaction, instead of meeting 57P01 at login.
+                Thread.sleep(Math.min(REUSE_PORT_HANDOVER_MILLIS, drain.toMillis()));
+            }
             proxy.clients().beginDrainAsync().get(5, TimeUnit.SECONDS);
             long deadline = System.nanoTime() + drain.toNanos();
             while (true) {
@@ -309,6 +336,11 @@ public final class PerseusService implements AutoCloseable {
         return rotation.nextRefreshSeconds();
     }
 
+    /** The other replicas as this one sees them (cancel forwarding counters, live count). */
+    public PeerDirectory peers() {
+        return peerDirectory;
+    }
+
     /** The port clients connect to (useful when the config asked for port 0). */
     public int port() {
         return proxy.port();
@@ -340,6 +372,9 @@ public final class PerseusService implements AutoCloseable {
             metrics.close();
         }
         proxy.close();
+        if (peers != null) {
+            peers.close(); // after the drain: the others take over this replica's budget share only now
+        }
         authenticator.close();
         if (kms != null) {
             kms.close();

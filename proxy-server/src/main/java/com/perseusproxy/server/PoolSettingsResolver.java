@@ -2,6 +2,8 @@ package com.perseusproxy.server;
 
 import com.perseusproxy.core.backend.Destination;
 import com.perseusproxy.core.pool.PoolSettings;
+import com.perseusproxy.core.peers.GlobalBudget;
+import com.perseusproxy.core.peers.PeerDirectory;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -14,6 +16,8 @@ final class PoolSettingsResolver implements Function<Destination, PoolSettings> 
     /** Replaced whole on reload; pools read it at each decision, so new limits apply without restart. */
     private volatile PoolSettings defaults;
     private volatile Map<String, PoolSettings> overrides;
+    /** The live replicas, for GlobalMaxOpen; a replica without peers counts itself only. */
+    private volatile PeerDirectory peers = PeerDirectory.NONE;
 
     PoolSettingsResolver(PoolSettings defaults, Map<String, PoolSettings> overrides) {
         update(defaults, overrides);
@@ -24,8 +28,22 @@ final class PoolSettingsResolver implements Function<Destination, PoolSettings> 
         this.defaults = newDefaults;
     }
 
+    void peers(PeerDirectory directory) {
+        this.peers = directory;
+    }
+
+    /** The configured settings, with MaxOpen lowered to this replica's share of GlobalMaxOpen when there is one. */
     @Override
     public PoolSettings apply(Destination destination) {
+        PoolSettings configured = configured(destination);
+        if (configured.globalMaxOpen() <= 0) {
+            return configured;
+        }
+        PeerDirectory.View view = peers.view();
+        return configured.withShare(GlobalBudget.share(configured.globalMaxOpen(), view.liveCount(), view.rank()));
+    }
+
+    private PoolSettings configured(Destination destination) {
         PoolSettings defaults = this.defaults;
         Map<String, PoolSettings> overrides = this.overrides;
         if (overrides.isEmpty()) {

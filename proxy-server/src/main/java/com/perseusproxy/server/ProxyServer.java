@@ -148,7 +148,14 @@ public final class ProxyServer implements AutoCloseable {
     private final ClientLimits limits;
     private final Channel serverChannel;
 
-    private ProxyServer(Options options) throws InterruptedException {
+    /** What scale-out adds: SO_REUSEPORT on the listener and the peers a CancelRequest may belong to. */
+    public record ScaleOut(boolean reusePort, com.perseusproxy.core.peers.PeerDirectory peers) {
+        public static final ScaleOut NONE = new ScaleOut(false, com.perseusproxy.core.peers.PeerDirectory.NONE);
+    }
+
+    private final boolean reusePort;
+
+    private ProxyServer(Options options, ScaleOut scaleOut) throws InterruptedException {
         acceptGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("perseus-accept", true),
                 Transport.ioHandlerFactory());
         dataGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("perseus-data", true),
@@ -161,7 +168,7 @@ public final class ProxyServer implements AutoCloseable {
         pools = new PoolRegistry(dataLoop, new BackendConnector(blockingExecutor, options.serverTls()),
                 options.poolSettings(),
                 options.credentialSource(), options.events());
-        cancelKeys = new CancelKeys();
+        cancelKeys = new CancelKeys(scaleOut.peers()::ownSlot);
         clients = new ClientRegistry(dataLoop, options.timeouts());
         Duration cleanupTimeout = Duration.ofSeconds(10);
         limits = new ClientLimits(options.limits());
@@ -172,8 +179,16 @@ public final class ProxyServer implements AutoCloseable {
         }
         SessionServices services = new SessionServices(options.authenticator(), pools, cancelKeys,
                 new CancelForwarder(), options.loginTimeout(), cleanupTimeout, options.maxMessageBytes(), clients,
-                options.tracked(), options.events(), console, limits);
-        serverChannel = new ServerBootstrap()
+                options.tracked(), options.events(), console, limits, scaleOut.peers());
+        ServerBootstrap bootstrap = new ServerBootstrap();
+        // Asked for but not available (NIO transport): listen without it rather than not at all.
+        reusePort = scaleOut.reusePort() && Transport.supportsReusePort();
+        if (reusePort) {
+            Transport.enableReusePort(bootstrap);
+        } else if (scaleOut.reusePort()) {
+            log.info("ListenReusePort: the {} transport has no SO_REUSEPORT; listening without it", Transport.name());
+        }
+        serverChannel = bootstrap
                 .group(acceptGroup, dataGroup)
                 .channel(Transport.serverSocketChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
@@ -193,13 +208,19 @@ public final class ProxyServer implements AutoCloseable {
                 .bind(options.listen())
                 .sync()
                 .channel();
-        log.info("listening on {} ({})", serverChannel.localAddress(), Transport.name());
+        log.info("listening on {} ({}{})", serverChannel.localAddress(), Transport.name(),
+                reusePort ? ", SO_REUSEPORT" : "");
     }
 
     /** Binds the listening socket and returns once the proxy accepts connections. */
     public static ProxyServer start(Options options) {
+        return start(options, ScaleOut.NONE);
+    }
+
+    /** With SO_REUSEPORT and/or peers. */
+    public static ProxyServer start(Options options, ScaleOut scaleOut) {
         try {
-            return new ProxyServer(options);
+            return new ProxyServer(options, scaleOut);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting", e);
@@ -208,6 +229,11 @@ public final class ProxyServer implements AutoCloseable {
 
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /** Whether the listening socket was bound with SO_REUSEPORT. */
+    public boolean reusePort() {
+        return reusePort;
     }
 
     public PoolRegistry pools() {

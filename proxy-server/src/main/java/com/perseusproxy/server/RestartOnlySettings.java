@@ -33,6 +33,8 @@ final class RestartOnlySettings {
         check(changed, "CredentialSources", running.credentialSources(), next.credentialSources());
         check(changed, "LogSettings.Json", running.log().json(), next.log().json());
         check(changed, "MetricsSettings.PerTenant", running.metrics(), next.metrics());
+        check(changed, "ListenReusePort", running.listenReusePort(), next.listenReusePort());
+        check(changed, "PeerSettings", running.peers(), next.peers());
         ClientSettings a = running.client();
         ClientSettings b = next.client();
         check(changed, "ClientSettings.LoginTimeoutSecs", a.loginTimeout(), b.loginTimeout());

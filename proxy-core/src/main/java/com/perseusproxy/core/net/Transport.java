@@ -35,6 +35,20 @@ public final class Transport {
         return EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     }
 
+    /**
+     * Whether listening sockets can share a port with another process (SO_REUSEPORT): Netty exposes it on the epoll
+     * transport only. It lets a new proxy process bind the port while the old one drains, so an upgrade on one host
+     * refuses no connection.
+     */
+    public static boolean supportsReusePort() {
+        return EPOLL;
+    }
+
+    /** Sets SO_REUSEPORT on a server bootstrap; call only when {@link #supportsReusePort()}. */
+    public static void enableReusePort(io.netty.bootstrap.ServerBootstrap bootstrap) {
+        bootstrap.option(io.netty.channel.epoll.EpollChannelOption.SO_REUSEPORT, true);
+    }
+
     public static String name() {
         return EPOLL ? "epoll" : "nio";
     }

@@ -19,10 +19,29 @@ import java.time.Duration;
  *                          one transaction
  * @param serverCheckDelay  a connection idle longer than this gets a liveness check (an empty query) before it is
  *                          handed out, as PgBouncer's server_check_delay; zero = check at every hand-out
+ * @param globalMaxOpen     connections to this destination across all live replicas (split among them; see
+ *                          GlobalBudget); 0 = no global budget
  */
 public record PoolSettings(int maxIdle, int maxOpen, Duration maxLifetime, Duration maxIdleTime,
                            Duration connCreateTimeout, Duration connCloseTimeout, Duration schemaExecTimeout,
-                           Duration queryWaitTimeout, int maxPreparedStatements, Duration serverCheckDelay) {
+                           Duration queryWaitTimeout, int maxPreparedStatements, Duration serverCheckDelay,
+                           int globalMaxOpen) {
+
+    /** Without a global budget. */
+    public PoolSettings(int maxIdle, int maxOpen, Duration maxLifetime, Duration maxIdleTime,
+                        Duration connCreateTimeout, Duration connCloseTimeout, Duration schemaExecTimeout,
+                        Duration queryWaitTimeout, int maxPreparedStatements, Duration serverCheckDelay) {
+        this(maxIdle, maxOpen, maxLifetime, maxIdleTime, connCreateTimeout, connCloseTimeout, schemaExecTimeout,
+                queryWaitTimeout, maxPreparedStatements, serverCheckDelay, 0);
+    }
+
+    /** This replica's limits when its share of the global budget is {@code share} connections. */
+    public PoolSettings withShare(int share) {
+        int open = Math.min(maxOpen, share);
+        return new PoolSettings(Math.min(maxIdle, open), open, maxLifetime, maxIdleTime, connCreateTimeout,
+                connCloseTimeout, schemaExecTimeout, queryWaitTimeout, maxPreparedStatements, serverCheckDelay,
+                globalMaxOpen);
+    }
 
     /** PgBouncer's default server_check_delay. */
     public static final Duration DEFAULT_SERVER_CHECK_DELAY = Duration.ofSeconds(30);

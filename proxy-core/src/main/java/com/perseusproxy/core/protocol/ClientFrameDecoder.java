@@ -29,6 +29,8 @@ public class ClientFrameDecoder extends ByteToMessageDecoder {
     static final int SSL_REQUEST_CODE = 80877103;
     static final int GSSENC_REQUEST_CODE = 80877104;
     static final int CANCEL_REQUEST_CODE = 80877102;
+    /** 1234.5699: a CancelRequest forwarded by a peer replica (this proxy's own code; never forwarded again). */
+    static final int PEER_CANCEL_REQUEST_CODE = 80877123;
 
     private enum State {
         /** Waiting for an untagged startup-family packet. */
@@ -88,12 +90,13 @@ public class ClientFrameDecoder extends ByteToMessageDecoder {
         switch (code) {
             case SSL_REQUEST_CODE -> out.add(new StartupPacket.SslRequest());
             case GSSENC_REQUEST_CODE -> out.add(new StartupPacket.GssEncRequest());
-            case CANCEL_REQUEST_CODE -> {
+            case CANCEL_REQUEST_CODE, PEER_CANCEL_REQUEST_CODE -> {
                 if (length != 16) {
                     throw new PgProtocolException("invalid length of cancel request: " + length + " bytes");
                 }
                 state = State.DONE;
-                out.add(new StartupPacket.Cancel(body.getInt(body.readerIndex()), body.getInt(body.readerIndex() + 4)));
+                out.add(new StartupPacket.Cancel(body.getInt(body.readerIndex()), body.getInt(body.readerIndex() + 4),
+                        code == PEER_CANCEL_REQUEST_CODE));
             }
             default -> {
                 state = State.MESSAGES;

@@ -40,6 +40,12 @@ public final class ClientMessages {
                 .writeInt(processId).writeInt(secretKey);
     }
 
+    /** A CancelRequest one replica forwards to the replica owning the key (see PeerCancelForwarder). */
+    public static ByteBuf peerCancelRequest(ByteBufAllocator alloc, int processId, int secretKey) {
+        return alloc.buffer(16).writeInt(16).writeInt(ClientFrameDecoder.PEER_CANCEL_REQUEST_CODE)
+                .writeInt(processId).writeInt(secretKey);
+    }
+
     /** A simple Query. */
     public static ByteBuf query(ByteBufAllocator alloc, String sql) {
         ByteBuf buf = ServerMessages.begin(alloc, 'Q');

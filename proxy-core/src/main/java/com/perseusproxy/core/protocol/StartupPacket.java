@@ -21,8 +21,16 @@ public sealed interface StartupPacket {
     record GssEncRequest() implements StartupPacket {
     }
 
-    /** CancelRequest: sent on a fresh connection, names the session whose query to cancel. */
-    record Cancel(int processId, int secretKey) implements StartupPacket {
+    /**
+     * CancelRequest: sent on a fresh connection, names the session whose query to cancel.
+     *
+     * @param forwarded sent on by a peer replica (PeerCancelForwarder): acted on locally, never forwarded again
+     */
+    record Cancel(int processId, int secretKey, boolean forwarded) implements StartupPacket {
+        public Cancel(int processId, int secretKey) {
+            this(processId, secretKey, false);
+        }
+
         @Override
         public String toString() {
             return "Cancel[pid=" + processId + "]";

@@ -1,6 +1,8 @@
 package com.perseusproxy.core.session;
 
+import com.perseusproxy.core.peers.CancelKeyBits;
 import java.security.SecureRandom;
+import java.util.function.IntSupplier;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -13,11 +15,21 @@ public final class CancelKeys {
 
     private final SecureRandom random = new SecureRandom();
     private final Map<Long, ClientSession> sessions = new HashMap<>();
+    /** This replica's slot (PeerDirectory), read per key: it may change when the peer row is re-registered. */
+    private final IntSupplier slot;
+
+    public CancelKeys() {
+        this(() -> 0);
+    }
+
+    public CancelKeys(IntSupplier slot) {
+        this.slot = slot;
+    }
 
     /** Assigns a fresh, unused key to the session and returns {processId, secretKey}. */
     int[] register(ClientSession session) {
         for (;;) {
-            int processId = random.nextInt() & 0x7fffffff;
+            int processId = CancelKeyBits.processId(slot.getAsInt(), random.nextInt());
             int secretKey = random.nextInt();
             long key = pack(processId, secretKey);
             if (processId != 0 && sessions.putIfAbsent(key, session) == null) {

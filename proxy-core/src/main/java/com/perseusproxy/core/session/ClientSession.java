@@ -3,6 +3,8 @@ package com.perseusproxy.core.session;
 import com.perseusproxy.core.admin.AdminConsole;
 import com.perseusproxy.core.statements.PreparedStatementRouter;
 import com.perseusproxy.core.statements.UnnamedStatement;
+import com.perseusproxy.core.peers.PeerCancelForwarder;
+import com.perseusproxy.core.auth.LoginRequest;
 import com.perseusproxy.core.auth.TenantRoute;
 import com.perseusproxy.core.backend.BackendConnection;
 import com.perseusproxy.core.backend.BackendListener;
@@ -230,8 +232,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             onStartup(start);
         } else if (packet instanceof StartupPacket.Cancel cancel) {
             ClientSession target = services.cancelKeys().find(cancel.processId(), cancel.secretKey());
+            if (cancel.forwarded()) {
+                services.peers().countReceived();
+            }
             if (target != null) {
                 target.cancelRunningQuery();
+            } else {
+                // Another replica's key (a load balancer spreads connections on their own): that replica decides.
+                PeerCancelForwarder.route(services.peers(), channel.eventLoop(), cancel.processId(),
+                        cancel.secretKey(), cancel.forwarded());
             }
             channel.close();
         } else {

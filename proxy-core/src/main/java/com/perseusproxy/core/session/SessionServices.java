@@ -1,5 +1,6 @@
 package com.perseusproxy.core.session;
 
+import com.perseusproxy.core.peers.PeerDirectory;
 import com.perseusproxy.core.auth.Authenticator;
 import com.perseusproxy.core.backend.CancelSender;
 import com.perseusproxy.core.backend.TrackedSettings;
@@ -18,12 +19,23 @@ import java.time.Duration;
  * @param events          where logins, timeouts, transactions, queries and bytes are reported for metrics
  * @param console         the admin console (virtual databases pgbouncer and perseus), or null for none
  * @param limits          connection limits and the login throttle
+ * @param peers           the other replicas, for CancelRequests with another replica's key
  */
 public record SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
                               CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
                               int maxMessageBytes, ClientRegistry clients, TrackedSettings tracked,
                               ProxyEvents events, com.perseusproxy.core.admin.AdminConsole console,
-                              ClientLimits limits) {
+                              ClientLimits limits, PeerDirectory peers) {
+
+    /** Without peers. */
+    public SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,
+                           CancelSender cancelSender, Duration loginTimeout, Duration cleanupTimeout,
+                           int maxMessageBytes, ClientRegistry clients, TrackedSettings tracked,
+                           ProxyEvents events, com.perseusproxy.core.admin.AdminConsole console,
+                           ClientLimits limits) {
+        this(authenticator, pools, cancelKeys, cancelSender, loginTimeout, cleanupTimeout, maxMessageBytes, clients,
+                tracked, events, console, limits, PeerDirectory.NONE);
+    }
 
     /** With the default tracked settings, reporting to no metrics, without connection limits or login throttle. */
     public SessionServices(Authenticator authenticator, PoolRegistry pools, CancelKeys cancelKeys,

@@ -15,7 +15,7 @@ final class PoolSettingsSection {
 
     static final List<String> KEYS = List.of("MaxIdle", "MaxOpen", "MaxLifetimeSecs", "MaxIdletimeSecs",
             "ConnCreateTimeoutSecs", "ConnCloseTimeoutSecs", "SchemaExecTimeoutSecs", "QueryWaitTimeoutSecs",
-            "MaxPreparedStatements", "ServerCheckDelaySecs");
+            "MaxPreparedStatements", "ServerCheckDelaySecs", "GlobalMaxOpen");
     private static final int MAX = Integer.MAX_VALUE;
 
     private PoolSettingsSection() {
@@ -35,7 +35,9 @@ final class PoolSettingsSection {
                 s.integer("MaxPreparedStatements", base.maxPreparedStatements(), 0, MAX,
                         "named prepared statements per backend connection, 0 = pass them through untracked"),
                 seconds(s, "ServerCheckDelaySecs", base.serverCheckDelay(), 0,
-                        "idle seconds after which a connection is checked before use; 0 = check every time"));
+                        "idle seconds after which a connection is checked before use; 0 = check every time"),
+                s.integer("GlobalMaxOpen", base.globalMaxOpen(), 0, MAX,
+                        "connections to this destination across all live replicas; 0 = no global budget"));
     }
 
     private static Duration seconds(JsonSection s, String key, Duration base, int min, String rule)

@@ -31,12 +31,13 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                           LogSettings log, LocalKeySettings localKey, ClientSettings client,
                           RotationSettings rotation, Map<String, CredentialSourceSettings> credentialSources,
                           TlsSettings tls, ShutdownSettings shutdown, MetricsSettings metrics, AdminSettings admin,
-                          Map<String, String[]> listing) {
+                          boolean listenReusePort, PeerSettings peers, Map<String, String[]> listing) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
             "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
             "CredentialSources", "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings",
-            "MetricsSettings", "AdminSettings");
+            "MetricsSettings", "AdminSettings", "ListenReusePort", "PeerSettings");
+    static final List<String> PEER_KEYS = PeerSettings.KEYS;
     static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
             "NotifyChannel");
     static final List<String> AWS_KEYS = List.of("AccessKeyId", "SecretAccessKey", "Region", "Endpoint", "KMSKeyARN");
@@ -130,6 +131,8 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 ShutdownSettings.read(top.section("ShutdownSettings", SHUTDOWN_KEYS)),
                 MetricsSettings.read(top.section("MetricsSettings", METRICS_KEYS)),
                 AdminSettings.read(top.section("AdminSettings", AdminSettings.KEYS)),
+                top.bool("ListenReusePort", true),
+                PeerSettings.read(top.section("PeerSettings", PEER_KEYS), env),
                 top.listing());
     }
 

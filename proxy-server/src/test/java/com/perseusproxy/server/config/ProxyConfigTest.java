@@ -182,6 +182,11 @@ class ProxyConfigTest {
         env.put("PERSEUS_POOLSETTINGS_QUERYWAITTIMEOUTSECS", "16");
         env.put("PERSEUS_POOLSETTINGS_MAXPREPAREDSTATEMENTS", "18");
         env.put("PERSEUS_POOLSETTINGS_SERVERCHECKDELAYSECS", "20");
+        env.put("PERSEUS_POOLSETTINGS_GLOBALMAXOPEN", "25");
+        env.put("PERSEUS_LISTENREUSEPORT", "false");
+        env.put("PERSEUS_PEERSETTINGS_ID", "pod-7");
+        env.put("PERSEUS_PEERSETTINGS_PEERS", "10.0.0.1:5433,10.0.0.2:5433");
+        env.put("PERSEUS_PEERSETTINGS_HEARTBEATSECS", "9");
         env.put("PERSEUS_LOGSETTINGS_LEVEL", "debug");
         env.put("PERSEUS_LOGSETTINGS_JSON", "f");
         env.put("PERSEUS_LOCALKEYSETTINGS_KEYFILE", "/env/local.key");
@@ -216,7 +221,8 @@ class ProxyConfigTest {
                 "AWSSETTINGS", ProxyConfig.AWS_KEYS, "POOLSETTINGS", PoolSettingsSection.KEYS,
                 "LOGSETTINGS", ProxyConfig.LOG_KEYS, "LOCALKEYSETTINGS", ProxyConfig.LOCAL_KEY_KEYS,
                 "CLIENTSETTINGS", ProxyConfig.CLIENT_KEYS, "SHUTDOWNSETTINGS", ProxyConfig.SHUTDOWN_KEYS,
-                "METRICSSETTINGS", ProxyConfig.METRICS_KEYS, "ADMINSETTINGS", AdminSettings.KEYS);
+                "METRICSSETTINGS", ProxyConfig.METRICS_KEYS, "ADMINSETTINGS", AdminSettings.KEYS,
+                "PEERSETTINGS", ProxyConfig.PEER_KEYS);
         sections.forEach((section, keys) -> keys.forEach(key ->
                 allKeys.add("PERSEUS_" + section + "_" + key.toUpperCase(java.util.Locale.ROOT))));
         assertEquals(allKeys, new java.util.TreeSet<>(env.keySet()), "every key has an environment case");
@@ -231,7 +237,7 @@ class ProxyConfigTest {
         assertEquals(new AwsSettings("AKIAENV", "env-secret", "eu-west-1", "https://kms.example.internal",
                 "arn:aws:kms:eu-west-1:111122223333:key/env"), config.aws());
         assertEquals(new PoolSettings(4, 9, Duration.ofSeconds(11), Duration.ofSeconds(12), Duration.ofSeconds(13),
-                Duration.ofSeconds(14), Duration.ofSeconds(15), Duration.ofSeconds(16), 18, Duration.ofSeconds(20)),
+                Duration.ofSeconds(14), Duration.ofSeconds(15), Duration.ofSeconds(16), 18, Duration.ofSeconds(20), 25),
                 config.toPoolSettings());
         assertEquals(new LogSettings("DEBUG", false), config.log());
         assertEquals(Path.of("/env/local.key"), config.localKey().keyFile());
@@ -242,8 +248,9 @@ class ProxyConfigTest {
                         25, 26, new com.perseusproxy.core.auth.LoginThrottle.Settings(27, 28, 29, 30))),
                 config.client());
         assertEquals(Duration.ofSeconds(24), config.shutdown().drainTimeout());
-        assertEquals(Map.of("ops", "hash-a"), config.admin().adminUsers());
-        assertEquals(Map.of("grafana", "hash-b"), config.admin().statsUsers());
+        assertFalse(config.listenReusePort());
+        assertEquals(new PeerSettings("pod-7", java.util.List.of("10.0.0.1:5433", "10.0.0.2:5433"), 9),
+                config.peers());
         assertTrue(config.metrics().perTenant());
     }
 

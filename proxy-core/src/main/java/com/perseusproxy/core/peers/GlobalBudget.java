@@ -1,0 +1,20 @@
+package com.perseusproxy.core.peers;
+
+/**
+ * Splits {@code GlobalMaxOpen} among the live replicas: each gets {@code global / live}, and the first
+ * {@code global % live} replicas by slot one more, so the shares add up to exactly the budget (a plain
+ * {@code ceil(global / live)} each would overshoot it, 3 × ceil(7 / 3) = 9). Every replica computes its own share
+ * from the same peers table, so no coordination is needed beyond the heartbeat. A share is at least 1, so a budget
+ * smaller than the replica count is exceeded rather than leaving a replica unable to serve.
+ */
+public final class GlobalBudget {
+
+    private GlobalBudget() {
+    }
+
+    public static int share(int global, int liveCount, int rank) {
+        int live = Math.max(1, liveCount);
+        int share = global / live + (rank < global % live ? 1 : 0);
+        return Math.max(1, share);
+    }
+}
