@@ -144,7 +144,7 @@ public final class PerseusService implements AutoCloseable {
                     config.client().trackExtraParameters(),
                     families == null ? ProxyEvents.NONE : families.events(),
                     new ProxyServer.ConsoleLogins(authenticator, consoleHost::users),
-                    () -> consoleHost.config().client().limits())),
+                    () -> consoleHost.config().client().limits()),
                     new ProxyServer.ScaleOut(config.listenReusePort(), peerDirectory));
             if (config.peers().enabled()) {
                 // The live replica count sizes GlobalMaxOpen shares: a change re-applies the pool limits.
