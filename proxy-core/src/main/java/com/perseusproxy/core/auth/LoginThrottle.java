@@ -8,10 +8,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
- * Bounds what password guessing may cost: a token bucket per source address and one per tenant. Every login attempt
- * takes a token before its password is checked (so a flood of parallel attempts cannot all reach scrypt), a success
- * gives it back, and tokens come back at a steady rate. With no token left the attempt is refused at once, without a
+ * Bounds what password guessing may cost: a token bucket per source address and one per tenant. A failed login
+ * spends a token, tokens come back at a steady rate, and with no token left an attempt is refused at once, without a
  * password check, for as long as the bucket is empty; while a bucket is low, failures are answered after a delay.
+ *
+ * <p>A check in progress reserves a token, so that a flood of parallel attempts cannot all reach scrypt before the
+ * first failures are counted. An attempt that finds every remaining token reserved <em>waits</em> ({@link
+ * Decision#WAIT}) rather than being refused: a good client's pool that opens 40 connections at once from one address
+ * must not be mistaken for guessing (a success hands its reservation back without spending anything).
  * Guessers thus pay in time and the proxy spends at most {@code burst + elapsed / refill} checks per address and per
  * tenant, while other tenants' clients are untouched.
  *
@@ -31,7 +35,7 @@ public final class LoginThrottle {
     }
 
     /** What to do with an attempt. */
-    public enum Decision { PROCEED, REFUSE }
+    public enum Decision { PROCEED, WAIT, REFUSE }
 
     private static final int MAX_KEYS = 10_000;
 
@@ -52,6 +56,8 @@ public final class LoginThrottle {
 
     private static final class Bucket {
         double tokens;
+        /** Checks in progress, each reserving one token. */
+        int inFlight;
         long updatedMillis;
         long failures;
         long refused;
@@ -67,7 +73,11 @@ public final class LoginThrottle {
         }
     }
 
-    /** Called before the password is checked; PROCEED takes a token from both buckets. */
+    /**
+     * Called before the password is checked. PROCEED reserves a token of both buckets (given back by
+     * {@link #succeeded}, spent by {@link #failed}); WAIT: every token left is reserved by checks in progress, ask
+     * again shortly; REFUSE: failures emptied a bucket.
+     */
     public Decision begin(Settings settings, String source, String tenant) {
         long now = clock.getAsLong();
         Bucket s = bucket(sources, source, settings.sourceBurst(), settings, now);
@@ -82,19 +92,32 @@ public final class LoginThrottle {
             }
             return Decision.REFUSE;
         }
+        if ((s != null && s.tokens - s.inFlight < 1) || (t != null && t.tokens - t.inFlight < 1)) {
+            return Decision.WAIT;
+        }
         if (s != null) {
-            s.tokens--;
+            s.inFlight++;
         }
         if (t != null) {
-            t.tokens--;
+            t.inFlight++;
         }
         return Decision.PROCEED;
     }
 
-    /** The login succeeded: its tokens come back. */
+    /** The login succeeded (or failed for another reason than the password): its reservations are handed back. */
     public void succeeded(Settings settings, String source, String tenant) {
-        giveBack(sources.get(source), settings.sourceBurst());
-        giveBack(tenants.get(tenant), settings.tenantBurst());
+        endCheck(sources.get(source), false);
+        endCheck(tenants.get(tenant), false);
+    }
+
+    private static void endCheck(Bucket bucket, boolean spend) {
+        if (bucket == null) {
+            return;
+        }
+        bucket.inFlight = Math.max(0, bucket.inFlight - 1);
+        if (spend) {
+            bucket.tokens--;
+        }
     }
 
     /**
@@ -106,6 +129,8 @@ public final class LoginThrottle {
         failures.incrementAndGet();
         Bucket s = sources.get(source);
         Bucket t = tenants.get(tenant);
+        endCheck(s, true);
+        endCheck(t, true);
         boolean low = false;
         if (s != null) {
             s.failures++;
@@ -169,12 +194,6 @@ public final class LoginThrottle {
         Bucket b = map.computeIfAbsent(key, k -> new Bucket(burst, now));
         b.refill(burst, settings.refillMillis(), now);
         return b;
-    }
-
-    private static void giveBack(Bucket b, int burst) {
-        if (b != null) {
-            b.tokens = Math.min(burst, b.tokens + 1);
-        }
     }
 
     private static Map<String, Bucket> lru() {

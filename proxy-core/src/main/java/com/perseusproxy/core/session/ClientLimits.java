@@ -77,11 +77,24 @@ public final class ClientLimits {
         perTenant.computeIfPresent(tenant, (k, n) -> n <= 1 ? null : n - 1);
     }
 
-    /** Before a password check: null to go ahead (a token taken), or the refusal to send (no check is made). */
+    /**
+     * Marks "ask again shortly" for {@link #beginCheck}: every token left is reserved by checks in progress (a client
+     * pool opening many connections at once from one address), which is no reason to refuse anyone.
+     */
+    public static final PgException WAIT = new PgException("53300", "login checks of this address are in progress");
+
+    /**
+     * Before a password check: null to go ahead (a token reserved), {@link #WAIT} to try again in a few milliseconds,
+     * or the refusal to send (no check is made).
+     */
     public PgException beginCheck(String source, String tenant) {
         LoginThrottle.Settings t = settings.get().throttle();
-        if (throttle.begin(t, source, tenant) == LoginThrottle.Decision.PROCEED) {
+        LoginThrottle.Decision decision = throttle.begin(t, source, tenant);
+        if (decision == LoginThrottle.Decision.PROCEED) {
             return null;
+        }
+        if (decision == LoginThrottle.Decision.WAIT) {
+            return WAIT;
         }
         return new PgException("28000", "too many failed logins from " + source + " or for tenant " + tenant
                 + " recently: try again in " + Math.max(1, throttle.retryAfterSeconds(t, source, tenant))

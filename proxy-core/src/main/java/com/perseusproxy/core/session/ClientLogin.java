@@ -149,7 +149,7 @@ final class ClientLogin {
             sasl.step(channel, message); // SASLContinue sent; the client-final-message comes next
             return;
         }
-        if (throttled()) {
+        if (waitForCheckSlot(message) || throttled()) {
             return;
         }
         if (sasl != null) {
@@ -168,9 +168,44 @@ final class ClientLogin {
                 .whenComplete((result, error) -> channel.eventLoop().execute(() -> onAuthenticated(result, error)));
     }
 
+    /** How long an attempt whose address has every token reserved by checks in progress waits before asking again. */
+    private static final long CHECK_SLOT_RETRY_MILLIS = 10;
+
+    /** A throttle decision reserved for {@link #throttled}, taken by {@link #waitForCheckSlot}. */
+    private PgException decision;
+
+    /**
+     * Every token of the login throttle left for this address or tenant is reserved by checks in progress: ask again
+     * in a moment, with the same message (the password step is replayed), instead of refusing a good client's pool
+     * that opens many connections at once.
+     */
+    private boolean waitForCheckSlot(PgMessage message) {
+        decision = services.limits().beginCheck(ClientLimits.source(channel.remoteAddress()), tenantName());
+        if (decision != ClientLimits.WAIT) {
+            return false;
+        }
+        decision = null;
+        message.retain(); // the caller releases its reference when this returns
+        channel.config().setAutoRead(false);
+        channel.eventLoop().schedule(() -> {
+            try {
+                if (session.state() == ClientSession.State.PASSWORD) {
+                    channel.config().setAutoRead(true);
+                    onPassword(message);
+                }
+            } catch (PgException e) {
+                session.fail(e);
+            } finally {
+                message.release();
+            }
+        }, CHECK_SLOT_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+        return true;
+    }
+
     /** The login throttle refused this attempt: answered after a delay, without any password check. */
     private boolean throttled() {
-        PgException refused = services.limits().beginCheck(ClientLimits.source(channel.remoteAddress()), tenantName());
+        PgException refused = decision;
+        decision = null;
         if (refused == null) {
             return false;
         }

@@ -25,19 +25,47 @@ class LoginThrottleTest {
         assertTrue(throttle.retryAfterSeconds(settings, "10.0.0.1", "db/a") >= 1);
         now.addAndGet(1000);
         assertEquals(LoginThrottle.Decision.PROCEED, throttle.begin(settings, "10.0.0.1", "db/a"));
+        assertEquals(LoginThrottle.Decision.WAIT, throttle.begin(settings, "10.0.0.1", "db/a"),
+                "the one token back is reserved by the check in progress: wait for its outcome");
+        throttle.failed(settings, "10.0.0.1", "db/a");
         assertEquals(LoginThrottle.Decision.REFUSE, throttle.begin(settings, "10.0.0.1", "db/a"));
         assertEquals(2, throttle.refusedTotal());
     }
 
     @Test
-    void attemptsInFlightTakeTokensSoAParallelFloodCannotAllReachTheCheck() {
+    void attemptsInFlightReserveTokensSoAParallelFloodCannotAllReachTheCheck() {
         int proceeded = 0;
         for (int i = 0; i < 100; i++) {
-            if (throttle.begin(settings, "10.0.0.1", "db/a") == LoginThrottle.Decision.PROCEED) {
+            LoginThrottle.Decision decision = throttle.begin(settings, "10.0.0.1", "db/a");
+            if (decision == LoginThrottle.Decision.PROCEED) {
                 proceeded++;
+            } else {
+                assertEquals(LoginThrottle.Decision.WAIT, decision, "nothing has failed yet: nobody is refused");
             }
         }
         assertEquals(3, proceeded);
+        assertEquals(0, throttle.refusedTotal());
+    }
+
+    @Test
+    void aGoodPoolOpeningManyConnectionsAtOnceIsNeverRefused() {
+        int succeeded = 0;
+        int waits = 0;
+        java.util.ArrayDeque<Integer> inFlight = new java.util.ArrayDeque<>();
+        for (int attempt = 0; attempt < 40; ) {
+            LoginThrottle.Decision decision = throttle.begin(settings, "10.0.0.1", "db/a");
+            assertTrue(decision != LoginThrottle.Decision.REFUSE, "a good client is never refused");
+            if (decision == LoginThrottle.Decision.PROCEED) {
+                inFlight.add(attempt++);
+            } else {
+                waits++;
+                throttle.succeeded(settings, "10.0.0.1", "db/a"); // the oldest check in progress succeeds
+                inFlight.poll();
+                succeeded++;
+            }
+        }
+        assertEquals(40, succeeded + inFlight.size());
+        assertTrue(waits > 0, "more at once than the burst: some waited");
     }
 
     @Test

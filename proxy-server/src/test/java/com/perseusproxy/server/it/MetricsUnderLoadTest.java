@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class MetricsUnderLoadTest {
 
     static final int CLIENTS = 6;
-    static final int TRANSACTIONS_PER_CLIENT = 40;
+    static final int TRANSACTIONS_PER_CLIENT = 150; // long enough (over 1 s) for the 0.5 s state sweep to see the load
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @Test
