@@ -11,7 +11,12 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Collection;
 
-/** SHOW CLIENTS and SHOW SERVERS: PgBouncer 1.18's socket columns, one row per client or backend connection. */
+/**
+ * SHOW CLIENTS and SHOW SERVERS: PgBouncer 1.18's socket columns, one row per client or backend connection. SHOW
+ * CLIENTS adds one column after them, {@code dropped_params}: the startup parameters transaction pooling does not
+ * carry (names only), so an operator sees what a client asked for and does not get. Tools read PgBouncer's columns by
+ * name, so a trailing column breaks none of them.
+ */
 final class SessionShows {
 
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
@@ -27,7 +32,7 @@ final class SessionShows {
     }
 
     static AdminResult clients(Collection<ClientInfo> clients) {
-        AdminResult r = socketColumns();
+        AdminResult r = socketColumns().text("dropped_params");
         long now = System.nanoTime();
         for (ClientInfo c : clients) {
             long waitMicros = c.waitNanos() / 1000;
@@ -35,7 +40,7 @@ final class SessionShows {
                     port(c.local()), wallClock(c.connectedNanos(), now), wallClock(c.requestNanos(), now),
                     waitMicros / 1_000_000, waitMicros % 1_000_000, 0, ptr(c.id()),
                     c.backendPid() == 0 ? "" : "pid " + c.backendPid(), 0, c.tls() ? "TLS" : "",
-                    c.applicationName() == null ? "" : c.applicationName());
+                    c.applicationName() == null ? "" : c.applicationName(), String.join(",", c.droppedParams()));
         }
         return r;
     }

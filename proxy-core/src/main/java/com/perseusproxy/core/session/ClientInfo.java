@@ -14,8 +14,11 @@ import java.net.SocketAddress;
  * @param waitNanos      how long it has waited for a backend (0 if not waiting)
  * @param connectedNanos when it connected ({@link System#nanoTime()})
  * @param requestNanos   when its last transaction began, or connectedNanos
+ * @param droppedParams  startup parameters the proxy does not carry in transaction pooling (names only: values may
+ *                       be secrets), as logged once at login
  */
 public record ClientInfo(long id, String user, String database, String schema, String state, SocketAddress remote,
                          SocketAddress local, long connectedNanos, long requestNanos, long waitNanos,
-                         Destination pool, int backendPid, boolean tls, String applicationName) {
+                         Destination pool, int backendPid, boolean tls, String applicationName,
+                         java.util.List<String> droppedParams) {
 }

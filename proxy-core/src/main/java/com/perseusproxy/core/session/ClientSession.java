@@ -554,7 +554,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 connectedNanos, requestNanos, state == State.WAITING ? now - requestNanos : 0,
                 pool == null ? null : pool.destination(), backend == null ? 0 : backend.processId(),
                 channel.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null,
-                startup == null ? null : startup.settings().get("application_name"));
+                startup == null ? null : startup.settings().get("application_name"),
+                startup == null ? java.util.List.of() : startup.dropped());
     }
 
     /** Whether this session holds the given backend's lease (SHOW SERVERS' link column). */

@@ -109,6 +109,29 @@ class AdminConsoleTest {
     }
 
     @Test
+    void showClientsNamesTheStartupParametersTheProxyDoesNotCarry() throws Exception {
+        Map<String, String> asked = params(Fixtures.TENANT_A, "dropper");
+        asked.put("geqo", "off");
+        asked.put("options", "-c enable_seqscan=off -c statement_timeout=5000");
+        try (PgWire client = PgWire.open(bed.tenant(Fixtures.TENANT_A));
+             PgWire plain = PgWire.open(bed.tenant(Fixtures.TENANT_A))) {
+            client.login(bed.tenant(Fixtures.TENANT_A), PgWire.PROTOCOL_3_0, asked);
+            plain.login(bed.tenant(Fixtures.TENANT_A), PgWire.PROTOCOL_3_0, params(Fixtures.TENANT_A, "plain"));
+            try (PgWire admin = bed.adminWire()) {
+                List<PgWire.Message> clients = admin.simpleQuery("SHOW CLIENTS");
+                List<String> apps = AdminBed.column(clients, "application_name");
+                List<String> dropped = AdminBed.column(clients, "dropped_params");
+                // statement_timeout is tracked (carried), application_name is reported: neither is dropped.
+                assertEquals("geqo,enable_seqscan", dropped.get(apps.indexOf("dropper")), dropped.toString());
+                assertEquals("", dropped.get(apps.indexOf("plain")), dropped.toString());
+                for (List<String> row : AdminBed.rows(clients)) {
+                    assertFalse(row.contains("off"), "a parameter's value is shown: " + row);
+                }
+            }
+        }
+    }
+
+    @Test
     void tenantUsersCannotUseTheConsoleAndStatsUsersOnlyShow() {
         Target tenantAsConsole = bed.console(Fixtures.TENANT_A.user(), Fixtures.TENANT_A.password());
         try (PgWire wire = PgWire.open(tenantAsConsole)) {
