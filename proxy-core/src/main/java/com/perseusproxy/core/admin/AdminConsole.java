@@ -113,19 +113,14 @@ public final class AdminConsole {
         private long sampleNanos;
         private java.util.Map<String, long[]> sample = java.util.Map.of();
 
-        /** Per-second rates of each total since the last sample (taken at most every 15 s); loop only. */
+        /** The averages since the last sample (taken at most every 15 s), as {@link StatsColumns}; loop only. */
         java.util.Map<String, long[]> averages(java.util.Map<String, long[]> totals) {
             long now = System.nanoTime();
             java.util.Map<String, long[]> rates = new java.util.HashMap<>();
             double seconds = (now - sampleNanos) / 1e9;
             if (sampleNanos != 0 && seconds >= 1) {
                 totals.forEach((db, t) -> {
-                    long[] before = sample.getOrDefault(db, new long[t.length]);
-                    long[] rate = new long[t.length];
-                    for (int i = 0; i < t.length; i++) {
-                        rate[i] = Math.round((t[i] - before[i]) / seconds);
-                    }
-                    rates.put(db, rate);
+                    rates.put(db, StatsColumns.averages(t, sample.getOrDefault(db, new long[t.length]), seconds));
                 });
             }
             if (sampleNanos == 0 || now - sampleNanos >= PERIOD_NANOS) {

@@ -189,7 +189,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         services.clients().remove(this);
         login.leave();
         sessionLog.loggedOut(startup(), channel.remoteAddress());
-        sessionLog.reportBytes(traffic);
+        sessionLog.reportBytes(traffic, pool == null ? ProxyEvents.Tenant.NONE : pool.stats().traffic());
         if (loginTimeout != null) {
             loginTimeout.cancel(false);
         }
@@ -436,7 +436,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         sessionLog.toClient(message.frame().readableBytes());
         long now = System.nanoTime();
         if (message.tag() == BackendTag.READY_FOR_QUERY) {
-            traffic.query(timeouts.queryNanos(now)); // once per query, not per message
+            long queryNanos = timeouts.queryNanos(now); // once per query, not per message
+            traffic.query(queryNanos);
+            pool.stats().traffic().query(queryNanos);
         }
         // A failed write reaches exceptionCaught: no promise per forwarded message.
         channel.write(timeouts.onBackendMessage(message, channel.alloc(), now), channel.voidPromise());
@@ -464,8 +466,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             channel.config().setAutoRead(true);
             pool.release(done);
             sessionLog.transactionEnded();
-            traffic.transaction(System.nanoTime() - leasedNanos);
-            sessionLog.reportBytes(traffic);
+            long leaseNanos = System.nanoTime() - leasedNanos;
+            traffic.transaction(leaseNanos);
+            pool.stats().traffic().transaction(leaseNanos);
+            sessionLog.reportBytes(traffic, pool.stats().traffic());
             if (services.clients().draining()) {
                 fail(ClientRegistry.shuttingDown()); // its transaction is over: the drain closes it now
             }
