@@ -32,6 +32,7 @@ public final class AdminConsole {
     private final Supplier<Collection<ClientSession>> clients;
     private final Duration loginTimeout;
     private final ConsoleStats stats = new ConsoleStats();
+    private final com.perseusproxy.core.auth.MockScram mockScram = new com.perseusproxy.core.auth.MockScram();
     private volatile AdminHost host = AdminHost.NONE;
     private volatile com.perseusproxy.core.session.ClientLimits limits;
 
@@ -99,6 +100,11 @@ public final class AdminConsole {
 
     Duration loginTimeout() {
         return loginTimeout;
+    }
+
+    /** The salts unknown console users are challenged with when console users log in with SCRAM. */
+    com.perseusproxy.core.auth.MockScram mockScram() {
+        return mockScram;
     }
 
     ConsoleStats stats() {

@@ -13,7 +13,7 @@ import java.util.Arrays;
  * real row, and different names see different salts; without the secret nobody can tell it from a real one. The
  * keys are random, so no proof ever matches, and the exchange ends with the same 28P01 as a wrong password.
  */
-final class MockScram {
+public final class MockScram {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -21,14 +21,14 @@ final class MockScram {
     private final byte[] storedKey = new byte[32];
     private final byte[] serverKey = new byte[32];
 
-    MockScram() {
+    public MockScram() {
         RANDOM.nextBytes(secret);
         RANDOM.nextBytes(storedKey);
         RANDOM.nextBytes(serverKey);
     }
 
     /** The verifier for this name; costs one SHA-256, so it may run anywhere. */
-    ScramVerifier verifierFor(String database, String schema, String user) {
+    public ScramVerifier verifierFor(String database, String schema, String user) {
         MessageDigest sha256;
         try {
             sha256 = MessageDigest.getInstance("SHA-256");
