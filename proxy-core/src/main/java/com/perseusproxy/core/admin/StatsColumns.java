@@ -6,7 +6,7 @@ import java.util.Map;
 /**
  * The seven counters of SHOW STATS / STATS_TOTALS / STATS_AVERAGES for one database, in PgBouncer's column order
  * and units (counts, bytes, microseconds), and PgBouncer 1.18's way of turning two samples into averages. A pool
- * counts what its client sessions report: each lease that ended (a transaction, or an autocommit statement), each
+ * counts what its client sessions report: each transaction's lease that ended (or an autocommit statement's), each
  * ReadyForQuery (a simple Query, or an extended-protocol group up to Sync: PgBouncer's "query"), the bytes exchanged
  * with clients, and the time clients waited for a backend.
  */
@@ -27,7 +27,7 @@ final class StatsColumns {
     /** Adds one pool's counters to its database's row (PgBouncer counts per database; here a dest_db). */
     static void add(Map<String, long[]> totals, String database, PoolStats pool) {
         long[] t = totals.computeIfAbsent(database, k -> new long[COUNT]);
-        t[XACT_COUNT] += pool.leasesTotal();
+        t[XACT_COUNT] += pool.transactionCount();
         t[QUERY_COUNT] += pool.queryCount();
         t[RECEIVED] += pool.bytesFromClients();
         t[SENT] += pool.bytesToClients();

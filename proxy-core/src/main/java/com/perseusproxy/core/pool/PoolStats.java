@@ -47,6 +47,7 @@ public final class PoolStats {
     private final LongAdder maxLifetimeClosed = new LongAdder();
     private final LongAdder clientParses = new LongAdder();
     private final LongAdder serverParses = new LongAdder();
+    private final LongAdder transactions = new LongAdder();
     private final LongAdder transactionNanos = new LongAdder();
     private final LongAdder queries = new LongAdder();
     private final LongAdder queryNanos = new LongAdder();
@@ -56,6 +57,7 @@ public final class PoolStats {
     private final ProxyEvents.Tenant traffic = new ProxyEvents.Tenant() {
         @Override
         public void transaction(long nanos) {
+            transactions.increment();
             transactionNanos.add(nanos);
         }
 
@@ -126,7 +128,7 @@ public final class PoolStats {
         return inUse.sum();
     }
 
-    /** Leases handed out since the pool was made: the console's transaction count. */
+    /** Leases handed out since the pool was made, the proxy's own (login probes, cleanups) included. */
     public long leasesTotal() {
         return leasesTotal.sum();
     }
@@ -174,7 +176,15 @@ public final class PoolStats {
         return traffic;
     }
 
-    /** Time backends were leased for transactions (PgBouncer's xact_time), in nanoseconds. */
+    /**
+     * Client transactions that ended (PgBouncer's xact_count): each lease a client's transaction or autocommit
+     * statement had, unlike {@link #leasesTotal}, which also counts the proxy's own leases (login probes, cleanups).
+     */
+    public long transactionCount() {
+        return transactions.sum();
+    }
+
+    /** Time backends were leased for those transactions (PgBouncer's xact_time), in nanoseconds. */
     public long transactionNanos() {
         return transactionNanos.sum();
     }
