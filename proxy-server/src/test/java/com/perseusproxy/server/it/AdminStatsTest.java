@@ -3,12 +3,16 @@ package com.perseusproxy.server.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * SHOW STATS / STATS_TOTALS / STATS_AVERAGES measure what PgBouncer's do: transactions, queries (one per
@@ -115,6 +119,36 @@ class AdminStatsTest {
                     Long.parseLong(AdminBed.column(averages, "query_time").get(0)));
             assertTrue(Long.parseLong(AdminBed.column(averages, "query_count").get(0)) > 0, averages.toString());
             assertTrue(Long.parseLong(AdminBed.column(averages, "bytes_sent").get(0)) > 0, averages.toString());
+        }
+    }
+
+    @Test
+    void pgbenchLoadCountsOneQueryPerStatementInEitherProtocol(@TempDir Path dir) throws Exception {
+        Path script = dir.resolve("two.sql");
+        // Two statements per pgbench transaction, each its own autocommit transaction through the proxy.
+        Files.writeString(script, "select 1;\nselect repeat('y', 100);\n");
+        Target target = bed.tenant(Fixtures.TENANT_B);
+        try (PgWire first = PgWire.open(target)) {
+            first.login(target); // the pool exists from here, whichever test runs first
+        }
+        try (PgWire admin = bed.adminWire()) {
+            for (String mode : List.of("simple", "extended")) {
+                Map<String, Long> before = totals(admin);
+                PgTools.Result bench = PgTools.run(PgTools.pgbench(target, "-n", "-M", mode, "-c", "2", "-j", "1",
+                        "-t", "25", "-f", script.toString()), target, Duration.ofSeconds(120));
+                assertTrue(bench.ok(), bench.describe());
+                Map<String, Long> after = totals(admin);
+                // 2 clients x 25 transactions x 2 statements; an extended-protocol statement is one Sync group.
+                assertEquals(100, after.get("xact_count") - before.get("xact_count"), mode + ": " + after);
+                assertEquals(100, after.get("query_count") - before.get("query_count"), mode + ": " + after);
+                long sent = after.get("bytes_sent") - before.get("bytes_sent");
+                assertTrue(sent > 50 * 100, mode + ": 50 results of 100 bytes at least: " + sent);
+                assertTrue(after.get("bytes_received") - before.get("bytes_received") > 100 * 10, mode);
+                long xactMicros = after.get("xact_time") - before.get("xact_time");
+                long queryMicros = after.get("query_time") - before.get("query_time");
+                assertTrue(queryMicros > 0 && queryMicros <= xactMicros, mode + ": query " + queryMicros
+                        + " µs within xact " + xactMicros + " µs");
+            }
         }
     }
 
