@@ -32,7 +32,8 @@ import java.util.Properties;
  * input (one line each) or prompted for on a terminal; {@code -dest_pass_enc} reuses an existing ciphertext instead
  * of the backend password. {@code -scram} stores a SCRAM-SHA-256 verifier instead of an easy-scrypt hash;
  * {@code -add} keeps the row's passwords valid next to the new one (a client-side rotation), a new verifier then
- * sharing the salt of the row's first. Without {@code -auth_dsn}, the proxy's own {@code PERSEUS_AUTHDBSETTINGS_AUTHDBDSN} is used.
+ * sharing the salt of the row's first. Without {@code -auth_dsn}, the proxy's own
+ * {@code PERSEUS_AUTHDBSETTINGS_AUTHDBDSN} is used.
  */
 final class TenantCommand {
 

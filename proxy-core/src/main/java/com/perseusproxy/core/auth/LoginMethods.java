@@ -62,10 +62,10 @@ final class LoginMethods {
             warned.clear();
         }
         if (warned.add(row.id() + ":" + Integer.toHexString(hashes.hashCode()))) {
-            log.warn("perseus_auth row id {}: {} of its {} SCRAM verifiers have another salt or iteration count than"
-                    + " the first (or do not parse) and are not accepted: SCRAM sends the client one salt; make the new verifier with"
-                    + " 'perseus-tools genhash -scram -salt_of <first verifier>' or 'tenant -scram -add'",
-                    row.id(), verifiers - offered, verifiers);
+            log.warn("perseus_auth row id {}: {} of its {} SCRAM verifiers have another salt or iteration count"
+                    + " than the first (or do not parse) and are not accepted: SCRAM sends the client one salt;"
+                    + " make the new verifier with 'perseus-tools genhash -scram -salt_of <first verifier>' or"
+                    + " 'tenant -scram -add'", row.id(), verifiers - offered, verifiers);
         }
     }
 }

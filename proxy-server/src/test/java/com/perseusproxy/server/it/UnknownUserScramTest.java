@@ -100,7 +100,8 @@ class UnknownUserScramTest {
         // Both are HMACs on the proxy's side and one PBKDF2 on the client's; a scrypt run (what a cleartext
         // unknown login costs) would add tens of milliseconds to one side only, and more than doubles it. The margin
         // grows with the machine's load (both medians do), never to what a scrypt run adds.
-        assertTrue(Math.abs(unknown - wrong) <= Math.max(25, Math.min(unknown, wrong) / 2), "median failed login: unknown " + unknown + " ms, wrong password "
+        assertTrue(Math.abs(unknown - wrong) <= Math.max(25, Math.min(unknown, wrong) / 2),
+                "median failed login: unknown " + unknown + " ms, wrong password "
                 + wrong + " ms (" + unknownMillis + " / " + wrongPasswordMillis + ")");
         try (PgWire wire = PgWire.open(target(SCHEMA, USER, PASSWORD))) {
             assertEquals(List.of(10, 11, 12, 0), wire.login(target(SCHEMA, USER, PASSWORD)).authRequests(),
