@@ -1,6 +1,7 @@
 package com.perseusproxy.core.pool;
 
 import com.perseusproxy.core.backend.BackendConnection;
+import com.perseusproxy.core.backend.Destination;
 import com.perseusproxy.core.backend.TenantKey;
 import com.perseusproxy.core.protocol.PgException;
 import io.netty.channel.EventLoop;
@@ -56,8 +57,11 @@ final class WaitQueue {
     private final EventLoop loop;
     private final Supplier<PoolSettings> settings;
     private final PoolStats stats;
-    /** Fails a waiter whose QueryWaitTimeoutSecs ran out (the pool words the error). */
-    private final Consumer<Promise<BackendConnection>> timedOut;
+    /** Told of each waiter whose QueryWaitTimeoutSecs ran out (a metric). */
+    private Runnable timedOut = () -> { };
+    /** Why new logins fail, while they do (null: they work); the timeout's error says so. */
+    private Supplier<PgException> loginFailure = () -> null;
+    private Destination destination;
     /** Told how long each served waiter waited (the pool-wait histogram). */
     private final LongConsumer leased;
     /** Fires at the head's deadline; null while no timer is pending. */
@@ -67,13 +71,22 @@ final class WaitQueue {
     /** Where a lingering connection goes when nobody waits for it any more: back to the pool's idle list. */
     private Consumer<BackendConnection> backToIdle = c -> { };
 
-    WaitQueue(EventLoop loop, Supplier<PoolSettings> settings, PoolStats stats,
-              Consumer<Promise<BackendConnection>> timedOut, LongConsumer leased) {
+    WaitQueue(EventLoop loop, Supplier<PoolSettings> settings, PoolStats stats, LongConsumer leased) {
         this.leased = leased;
         this.loop = loop;
         this.settings = settings;
         this.stats = stats;
+    }
+
+    /**
+     * @param timedOut     told of each waiter whose QueryWaitTimeoutSecs ran out
+     * @param loginFailure why new logins to the destination fail, or null while they work
+     * @param destination  named in the error
+     */
+    void onTimeout(Runnable timedOut, Supplier<PgException> loginFailure, Destination destination) {
         this.timedOut = timedOut;
+        this.loginFailure = loginFailure;
+        this.destination = destination;
     }
 
     boolean isEmpty() {
@@ -233,9 +246,25 @@ final class WaitQueue {
                 && (head.promise().isDone() || (timeoutNanos > 0 && now - head.sinceNanos() >= timeoutNanos))) {
             waiters.poll();
             if (!head.promise().isDone()) {
-                timedOut.accept(head.promise());
+                timedOut.run();
+                head.promise().tryFailure(waitTimedOut());
             }
         }
         arm(now);
+    }
+
+    /** The error of a waiter whose QueryWaitTimeoutSecs ran out: why, and what to change. */
+    private PgException waitTimedOut() {
+        PoolSettings current = settings.get();
+        long seconds = current.queryWaitTimeout().toSeconds();
+        PgException loginError = loginFailure.get();
+        if (loginError != null) {
+            return new PgException("08004", "no backend connection to " + destination + " became free within "
+                    + seconds + " s (PoolSettings.QueryWaitTimeoutSecs), and new logins to it fail: "
+                    + loginError.getMessage(), true, null);
+        }
+        return new PgException("53300", "no backend connection to " + destination + " became free within "
+                + seconds + " s (PoolSettings.QueryWaitTimeoutSecs); all " + current.maxOpen() + " connections"
+                + " (PoolSettings.MaxOpen) are busy - shorten transactions or raise MaxOpen");
     }
 }
