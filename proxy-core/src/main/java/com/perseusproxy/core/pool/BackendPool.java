@@ -48,6 +48,8 @@ public final class BackendPool implements ConnectionOwner {
     private final EventLoop loop;
     private final Supplier<PoolSettings> settings;
     private final PoolStats stats = new PoolStats();
+    /** Every hand-out and return, by tenant. */
+    private final TenantLeases leases = new TenantLeases(stats);
     /** Metrics beyond Perseus's: set once, on the loop, right after the pool is made (see PoolRegistry). */
     private ProxyEvents events = ProxyEvents.NONE;
     private ProxyEvents.Pool poolEvents = ProxyEvents.Pool.NONE;
@@ -79,7 +81,7 @@ public final class BackendPool implements ConnectionOwner {
         this.credentials = new CredentialSet(credentials);
         this.loop = loop;
         this.settings = settings;
-        this.waiters = new WaitQueue(loop, settings, stats, wait -> poolEvents.leased(wait));
+        this.waiters = new WaitQueue(loop, settings, stats, leases, wait -> poolEvents.leased(wait));
         waiters.onTimeout(() -> events.timeout(ProxyEvents.Timeout.QUERY_WAIT),
                 () -> backoff.failing() ? backoff.lastError() : null, destination);
         this.retirement = new StaleRetirement(destination, this.credentials, backoff, stats);
@@ -199,7 +201,7 @@ public final class BackendPool implements ConnectionOwner {
                     checkThenHandOut(connection, promise, tenant);
                     return;
                 }
-                stats.leased();
+                leases.handedOut(connection, tenant);
                 poolEvents.leased(0);
                 promise.setSuccess(connection);
                 return;
@@ -222,7 +224,7 @@ public final class BackendPool implements ConnectionOwner {
                                   TenantKey tenant) {
         connection.checkAlive(settings.get().connCreateTimeout()).addListener(f -> {
             if (f.isSuccess()) {
-                stats.leased();
+                leases.handedOut(connection, tenant);
                 poolEvents.leased(0);
                 if (!promise.trySuccess(connection)) {
                     release(connection); // the client left meanwhile
@@ -261,7 +263,7 @@ public final class BackendPool implements ConnectionOwner {
         if (connection.holdForCancel()) {
             return; // comes back through release() once the cancel has been delivered
         }
-        stats.returned();
+        leases.returned(connection);
         long now = System.nanoTime();
         if (!connection.isUsable()) {
             return; // onClosed does the accounting

@@ -38,21 +38,31 @@ final class IdleConnections {
     }
 
     /**
-     * A connection for a lease of {@code tenant}: the most recently used one that last served it, else the most
-     * recently used of all; unusable ones are dropped and stale ones retired on the way while retiring is allowed.
+     * A connection for a lease of {@code tenant}: the most recently used one that last served it, else one that has
+     * served no tenant yet, else the most recently used of all; unusable ones are dropped and stale ones retired on
+     * the way while retiring is allowed.
      *
      * @param open     the pool's open connections (the last one is not retired here: it is replaced first)
      * @param creating logins in flight
      */
     BackendConnection take(long now, TenantKey tenant, int open, int creating) {
         if (tenant != null) {
-            for (Iterator<BackendConnection> it = idle.iterator(); it.hasNext(); ) {
-                BackendConnection candidate = it.next();
-                if (tenant.equals(candidate.lastTenant()) && candidate.isUsable()
-                        && !retirement.isStale(candidate, now)) {
-                    it.remove();
-                    return candidate;
+            // The tenant's own first (no reset); else one that has served nobody yet, which needs no reset either.
+            BackendConnection fresh = null;
+            for (BackendConnection candidate : idle) {
+                if (candidate.isUsable() && !retirement.isStale(candidate, now)) {
+                    if (tenant.equals(candidate.lastTenant())) {
+                        idle.remove(candidate);
+                        return candidate;
+                    }
+                    if (fresh == null && candidate.lastTenant() == null) {
+                        fresh = candidate;
+                    }
                 }
+            }
+            if (fresh != null) {
+                idle.remove(fresh);
+                return fresh;
             }
         }
         BackendConnection connection;
