@@ -41,6 +41,7 @@ PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
 # Ports of their own so that this can run while someone else runs bench/compare-poolers.sh (5543x).
 PG_PORT=${PG_PORT:-56432}
 PROXY_PORT=${PROXY_PORT:-56433}
+METRICS_PORT=${METRICS_PORT:-$((PROXY_PORT + 10))}   # the proxy's /metrics, read for the tenants scenario
 BOUNCER_PORT=${BOUNCER_PORT:-56434}
 SAMPLING=${SAMPLING:-0.2}   # fraction of transactions pgbench logs for the p99; all of them would cost CPU too
 TENANTS=8
@@ -138,7 +139,7 @@ psql_admin -d perseus -c "CREATE TABLE perseus_auth (id serial PRIMARY KEY, sour
         dest_pass_enc, dest_user) VALUES $rows"
 # MaxIdle = MaxOpen: keep the 10 backend connections open, as PgBouncer does (no reconnects under load).
 cat > "$work/config.json" <<JSON
-{ "ListenAddress": "127.0.0.1:$PROXY_PORT",
+{ "ListenAddress": "127.0.0.1:$PROXY_PORT", "MetricsAddress": "127.0.0.1:$METRICS_PORT",
   "AuthDBSettings": { "AuthDBDSN": "postgres://postgres@127.0.0.1:$PG_PORT/perseus?sslmode=disable" },
   "PoolSettings": { "MaxOpen": $POOL, "MaxIdle": $POOL },
   "LocalKeySettings": { "KeyFile": "$work/local.key" },
@@ -304,11 +305,26 @@ done
 if has extended; then for t in $(targets_in_turn); do measure extended "$t" ":$MANY" -S -M extended; done; fi
 if has prepared; then for t in $(targets_in_turn); do measure prepared "$t" ":$MANY" -S -M prepared; done; fi
 if has tpcb; then for t in $(targets_in_turn); do measure tpcb "$t" ":$MANY"; done; fi
+# The proxy's counter of one pool family on /metrics, summed over its series (0 if unreadable).
+proxy_metric() {
+    { curl -s "http://127.0.0.1:$METRICS_PORT/metrics" || true; } | awk -v m="$1" '$1 ~ "^" m "([{]|$)" {s += $2} END {printf "%.0f", s}'
+}
+# measure, and for the proxy also the share of its leases that switched a connection to another tenant (each such
+# lease starts with the session reset): where the 8-tenant run loses against the 1-tenant one.
+measure_switches() { # scenario target specs pgbench-args...
+    local target=$2 s0 s1 x0 x1
+    [[ $target == proxy ]] && { s0=$(proxy_metric perseus_pool_tenant_switches_total); x0=$(proxy_metric perseus_transactions_total); }
+    measure "$@"
+    if [[ $target == proxy ]]; then
+        s1=$(proxy_metric perseus_pool_tenant_switches_total); x1=$(proxy_metric perseus_transactions_total)
+        awk -v s=$((s1 - s0)) -v x=$((x1 - x0)) 'BEGIN { printf "   %-13s proxy     tenant switches %d of %d transactions (%.3f per transaction)\n", "", s, x, x ? s / x : 0 }'
+    fi
+}
 if has tenants; then
     # 8 tenants x 2 clients at once, select-only, summed TPS; then the same 16 clients as one tenant (schema t1).
     specs=""; for i in $(seq 1 $TENANTS); do specs+="$i:2 "; done
-    for t in $(targets_in_turn); do measure tenants-8x2 "$t" "$specs" -S; done
-    for t in $(targets_in_turn); do measure tenants-1x16 "$t" "1:16" -S; done
+    for t in $(targets_in_turn); do measure_switches tenants-8x2 "$t" "$specs" -S; done
+    for t in $(targets_in_turn); do measure_switches tenants-1x16 "$t" "1:16" -S; done
 fi
 # -C: a new connection (startup, authentication) for every transaction. The proxy checks a scrypt hash at each
 # login (as Perseus does); PgBouncer does a SCRAM exchange; PostgreSQL forks a backend.

@@ -12,10 +12,18 @@ import java.util.Map;
  *   <li><b>A fresh session:</b> the tenant's search_path and the settings that differ, pipelined ahead of the
  *   client's messages (no round trip).</li>
  *   <li><b>Another tenant</b> (or a session whose settings could not be applied): the full reset, the search_path
- *   and the settings. The client's messages wait for its ReadyForQuery, so that if the reset fails they have not
- *   run on a session in an unknown state: the connection is closed and the client gets another one
- *   ({@link BackendListener#onLeaseRetry}), never seeing the error.</li>
+ *   and the settings that differ from what the reset leaves, all in one Query. The client's messages wait for its
+ *   ReadyForQuery, so that if the reset fails they have not run on a session in an unknown state: the connection is
+ *   closed and the client gets another one ({@link BackendListener#onLeaseRetry}), never seeing the error.</li>
  * </ul>
+ *
+ * <p>Why the settings go into the reset's Query: a second Query would cost the server a second statement cycle and
+ * ReadyForQuery on every tenant switch, for nothing - the client waits for the whole setup either way. A SET that fails
+ * there fails the reset like any other statement of it (the connection is closed, the client leases another); the
+ * tracked settings were accepted by the server when the client logged in, so that is not expected. And why only the
+ * settings that differ: {@code RESET ALL} returns every setting to the value this session logged in with, which the
+ * proxy knows (reported at login, or the server default for the unreported ones), so sending every desired setting
+ * again would repeat what the reset already made true.
  *
  * @param resetSql      the reset and search_path as one Query, or null; when set, the client's messages wait for it
  * @param searchPathSql the search_path alone, or null
@@ -32,15 +40,17 @@ record LeasePlan(String resetSql, String searchPathSql, String settingsSql) {
                             boolean tenantStateUncertain, String searchPathSql, Map<String, String> desired) {
         boolean sameTenant = tenant.equals(lastTenant);
         boolean resetNeeded = session.takeResetNeeded() || (lastTenant != null && !sameTenant);
-        String reset = null;
         String searchPath = null;
         if (resetNeeded) {
             session.resetToLoginValues(); // what RESET ALL leaves: the settings this session logged in with
-            reset = SessionReset.forTenant(searchPathSql);
-        } else if (!sameTenant || tenantStateUncertain) {
+            String settings = session.applySettings(desired, false);
+            return new LeasePlan(SessionReset.forTenant(searchPathSql, settings), null, null);
+        }
+        if (!sameTenant || tenantStateUncertain) {
             searchPath = searchPathSql;
         }
-        String settings = session.applySettings(desired, resetNeeded || tenantStateUncertain);
-        return new LeasePlan(reset, searchPath, settings.isEmpty() ? null : settings);
+        // An uncertain state may hold values nobody reported (extra_float_digits): then every desired one is sent.
+        String settings = session.applySettings(desired, tenantStateUncertain);
+        return new LeasePlan(null, searchPath, settings.isEmpty() ? null : settings);
     }
 }

@@ -71,9 +71,12 @@ public final class SessionReset {
         return false;
     }
 
-    /** The reset followed by the tenant's search_path, as one simple Query string. */
-    static String forTenant(String searchPathSql) {
-        return SQL + searchPathSql;
+    /**
+     * The reset followed by the tenant's search_path and {@code settingsSql} (the client's settings that differ from
+     * what the reset leaves, ';'-terminated, or ""), as one simple Query string.
+     */
+    static String forTenant(String searchPathSql, String settingsSql) {
+        return settingsSql.isEmpty() ? SQL + searchPathSql : SQL + searchPathSql + ";" + settingsSql;
     }
 
     /**

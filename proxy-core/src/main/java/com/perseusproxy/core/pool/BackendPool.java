@@ -1,29 +1,22 @@
 package com.perseusproxy.core.pool;
 
-import com.perseusproxy.core.statements.KnownStatements;
 import com.perseusproxy.core.backend.BackendConnection;
 import com.perseusproxy.core.backend.BackendConnector;
 import com.perseusproxy.core.backend.BackendCredentials;
-import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.ConnectionOwner;
+import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.Destination;
-import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.core.backend.TenantKey;
+import com.perseusproxy.core.metrics.ProxyEvents;
 import com.perseusproxy.core.protocol.PgException;
+import com.perseusproxy.core.statements.KnownStatements;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.HashSet;
-import java.util.Set;
-import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,8 +26,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Vocabulary: a client session <em>acquires</em> a connection for one transaction and <em>releases</em> it at the
  * transaction's end. Idle connections are kept most-recently-used first, so the surplus ages out through
- * MaxIdletime. Waiters ({@link WaitQueue}) are served first come, first served, and give up after QueryWaitTimeoutSecs. A connection that
- * dies is dropped and never handed out again. Every method runs on the pool's event loop.
+ * MaxIdletime. Waiters ({@link WaitQueue}) are served first come, first served, and give up after
+ * QueryWaitTimeoutSecs. A connection that dies is dropped and never handed out again. Every method runs on the pool's event loop.
+ *
+ * <p>Its parts: {@link IdleConnections} (the idle list, eviction and retirement), {@link WaitQueue} (the sessions
+ * waiting), {@link PoolLogins} (opening connections, backoff, credential probes), {@link PoolConsole} (the admin
+ * console's commands and snapshot). The pool hands connections out and takes them back.
  *
  * <p>Credential rotation: new connections log in with the pool's {@link CredentialSet} through a
  * {@link BackendLoginAttempt}. A <em>stale</em> connection (past MaxLifetime, or logged in with credentials that are no
@@ -49,32 +46,27 @@ public final class BackendPool implements ConnectionOwner {
 
     private final Destination destination;
     private final EventLoop loop;
-    private final BackendConnector connector;
     private final Supplier<PoolSettings> settings;
     private final PoolStats stats = new PoolStats();
+    /** Every hand-out and return, by tenant. */
+    private final TenantLeases leases = new TenantLeases(stats);
     /** Metrics beyond Perseus's: set once, on the loop, right after the pool is made (see PoolRegistry). */
     private ProxyEvents events = ProxyEvents.NONE;
     private ProxyEvents.Pool poolEvents = ProxyEvents.Pool.NONE;
     private final KnownStatements knownStatements = new KnownStatements();
     private final ServerProfile serverProfile = new ServerProfile();
-    private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
+    private final IdleConnections idle;
     private final WaitQueue waiters;
     /** The connections counted in {@code open}: those whose login succeeded and that have not closed yet. */
     private final Set<BackendConnection> members = new HashSet<>();
     private final CredentialSet credentials;
-    private final CredentialSource credentialSource;
     private final LoginBackoff backoff = new LoginBackoff();
-    /** PAUSE, RESUME, RECONNECT and KILL from the admin console. */
+    private final PoolLogins logins;
+    /** PAUSE, RESUME, RECONNECT and KILL from the admin console, and what it shows. */
     private final PoolConsole console;
-    private final CredentialProbe probe = new CredentialProbe();
-    /** Logins sent to the server, each candidate counted: what a wrong password costs the database. */
-    private final AtomicLong serverLogins = new AtomicLong();
-    private ScheduledFuture<?> retryTimer;
     /** Whether a stale connection may be retired now. */
     private final StaleRetirement retirement;
     private boolean retired;
-    private int open;
-    private int creating;
 
     public BackendPool(Destination destination, BackendCredentials credentials, EventLoop loop,
                        BackendConnector connector, Supplier<PoolSettings> settings) {
@@ -87,14 +79,18 @@ public final class BackendPool implements ConnectionOwner {
                        CredentialSource credentialSource) {
         this.destination = destination;
         this.credentials = new CredentialSet(credentials);
-        this.credentialSource = credentialSource;
         this.loop = loop;
-        this.connector = connector;
         this.settings = settings;
-        this.waiters = new WaitQueue(loop, settings, stats, this::giveUp, wait -> poolEvents.leased(wait));
-        waiters.onUnclaimed(this::keepIdle);
-        this.console = new PoolConsole(this, loop, waiters, stats, members);
+        this.waiters = new WaitQueue(loop, settings, stats, leases, wait -> poolEvents.leased(wait));
+        waiters.onTimeout(() -> events.timeout(ProxyEvents.Timeout.QUERY_WAIT),
+                () -> backoff.failing() ? backoff.lastError() : null, destination);
         this.retirement = new StaleRetirement(destination, this.credentials, backoff, stats);
+        this.idle = new IdleConnections(settings, stats, retirement);
+        waiters.onUnclaimed(idle::keep);
+        this.logins = new PoolLogins(destination, loop, connector, settings, this.credentials, credentialSource,
+                backoff, retirement, stats, waiters, idle, this, this::opened, () -> retired);
+        this.console = new PoolConsole(this, loop, waiters, stats, members,
+                new PoolConsole.Views(this.credentials, backoff, logins, idle));
     }
 
     public Destination destination() {
@@ -109,6 +105,8 @@ public final class BackendPool implements ConnectionOwner {
     void reportTo(ProxyEvents events) {
         this.events = events;
         this.poolEvents = events.pool(destination);
+        retirement.reportTo(events);
+        logins.reportTo(events, poolEvents);
     }
 
     /** Named prepared statements a backend of this pool has parsed successfully. */
@@ -135,17 +133,7 @@ public final class BackendPool implements ConnectionOwner {
      */
     public void updateCredentials(BackendCredentials latest) {
         assert loop.inEventLoop();
-        if (credentials.offerLatest(latest)) {
-            events.rotation(ProxyEvents.Rotation.CREDENTIALS_CHANGED);
-            log.info("pool {}: perseus_auth now gives credentials {}", destination, latest);
-            if (backoff.failing()) {
-                backoff.retryNow(System.nanoTime()); // the fix may have arrived: no need to wait out the backoff
-                probeLogin();
-            } else if (!latest.equals(credentials.current())) {
-                probe.newLatest(System.nanoTime());
-                probeNewCredentials();
-            }
-        }
+        logins.offerLatest(latest);
     }
 
     /** The credentials new connections are expected to log in with (the last that worked). */
@@ -160,7 +148,7 @@ public final class BackendPool implements ConnectionOwner {
 
     /** Logins the pool has sent to the server, every candidate counted. */
     public long serverLoginCount() {
-        return serverLogins.get();
+        return logins.serverLoginCount();
     }
 
     /**
@@ -207,20 +195,20 @@ public final class BackendPool implements ConnectionOwner {
             return;
         }
         if (waiters.isEmpty()) {
-            BackendConnection connection = pollIdle(now, tenant);
+            BackendConnection connection = idle.take(now, tenant, logins.open(), logins.creating());
             if (connection != null) {
                 if (needsLivenessCheck(connection, now)) {
                     checkThenHandOut(connection, promise, tenant);
                     return;
                 }
-                stats.leased();
+                leases.handedOut(connection, tenant);
                 poolEvents.leased(0);
                 promise.setSuccess(connection);
                 return;
             }
         }
-        waiters.add(promise, now, open >= settings.get().maxOpen(), tenant);
-        openMoreIfNeeded();
+        waiters.add(promise, now, logins.open() >= settings.get().maxOpen(), tenant);
+        logins.openMoreIfNeeded();
     }
 
     /** ServerCheckDelaySecs: a connection idle longer than this may have been dropped (a firewall, a restart). */
@@ -236,7 +224,7 @@ public final class BackendPool implements ConnectionOwner {
                                   TenantKey tenant) {
         connection.checkAlive(settings.get().connCreateTimeout()).addListener(f -> {
             if (f.isSuccess()) {
-                stats.leased();
+                leases.handedOut(connection, tenant);
                 poolEvents.leased(0);
                 if (!promise.trySuccess(connection)) {
                     release(connection); // the client left meanwhile
@@ -258,10 +246,8 @@ public final class BackendPool implements ConnectionOwner {
         assert loop.inEventLoop();
         PoolSettings current = settings.get();
         // open counts down only when each close completes (onClosed), so count the surplus once.
-        for (int surplus = open - current.maxOpen(); surplus > 0 && !idle.isEmpty(); surplus--) {
-            close(idle.removeLast());
-        }
-        openMoreIfNeeded();
+        idle.closeLeastRecentlyUsed(logins.open() - current.maxOpen());
+        logins.openMoreIfNeeded();
     }
 
     /** Takes back a connection whose transaction ended cleanly. */
@@ -277,51 +263,46 @@ public final class BackendPool implements ConnectionOwner {
         if (connection.holdForCancel()) {
             return; // comes back through release() once the cancel has been delivered
         }
-        stats.returned();
+        leases.returned(connection);
         long now = System.nanoTime();
         if (!connection.isUsable()) {
             return; // onClosed does the accounting
         }
         if (retired || console.takeCloseOnRelease(connection)) {
             close(connection);
-            openMoreIfNeeded();
+            logins.openMoreIfNeeded();
             return;
         }
-        if (retirement.isStale(connection, now) && retirement.mayRetire(now, creating)) {
-            if (open > 1 || settings.get().maxOpen() == 1) {
-                retireStale(connection, now);
-                openMoreIfNeeded();
+        if (retirement.isStale(connection, now) && retirement.mayRetire(now, logins.creating())) {
+            if (logins.open() > 1 || settings.get().maxOpen() == 1) {
+                idle.retire(connection, now);
+                logins.openMoreIfNeeded();
                 return;
             }
             // The last connection: log in its replacement first, and retire it once that worked.
-            startLogin(settings.get());
+            logins.startLogin(settings.get());
         }
-        if (open > settings.get().maxOpen()) {
+        if (logins.open() > settings.get().maxOpen()) {
             close(connection); // MaxOpen was lowered by a reload: shrink as connections come back
             return;
         }
-        if (probeWaitsForRoom(now)) {
+        if (logins.probeWaitsForRoom(now)) {
             close(connection); // its slot goes to the login that tries the new credentials (onClosed starts it)
             return;
         }
         connection.markIdle(now);
-        if (handToWaiter(connection, now)) {
+        if (waiters.handOver(connection, now)) {
             return;
         }
-        keepIdle(connection);
+        idle.keep(connection);
     }
 
-    /** A connection nobody waits for: into the idle list, or closed if MaxIdle are idle already. */
-    private void keepIdle(BackendConnection connection) {
-        if (!connection.isUsable()) {
-            return; // closed meanwhile (a lingering one): onClosed did the accounting
+    /** A connection that just logged in: counted as open, then to a waiter or the idle list. */
+    private void opened(BackendConnection connection) {
+        members.add(connection);
+        if (!waiters.handOver(connection, System.nanoTime())) {
+            idle.addFresh(connection);
         }
-        if (idle.size() >= settings.get().maxIdle()) {
-            stats.closedForMaxIdle();
-            close(connection);
-            return;
-        }
-        idle.push(connection);
     }
 
     @Override
@@ -335,70 +316,25 @@ public final class BackendPool implements ConnectionOwner {
         if (idle.remove(connection)) {
             log.debug("idle backend of {} closed", destination);
         }
-        open--;
-        openMoreIfNeeded();
-        probeNewCredentials();
+        logins.memberClosed();
+        logins.openMoreIfNeeded();
+        logins.probeNewCredentials();
     }
 
     /** Closes idle connections past MaxIdletime or MaxLifetime; called periodically by the registry. */
     public void evictIdle() {
-        long now = System.nanoTime();
-        PoolSettings current = settings.get();
-        long maxIdleNanos = current.maxIdleTime().toNanos();
-        for (Iterator<BackendConnection> it = idle.iterator(); it.hasNext(); ) {
-            BackendConnection connection = it.next();
-            if (retirement.isStale(connection, now) && retirement.mayRetire(now, creating)
-                    && (open > 1 || now - connection.idleSinceNanos() >= StaleRetirement.QUIET_POOL_NANOS)) {
-                it.remove();
-                retireStale(connection, now);
-            } else if (maxIdleNanos > 0 && now - connection.idleSinceNanos() >= maxIdleNanos) {
-                it.remove();
-                stats.closedForIdleTime();
-                close(connection);
-            }
-        }
-        while (idle.size() > current.maxIdle()) {
-            stats.closedForMaxIdle();
-            close(idle.removeLast());
-        }
-        probeNewCredentials();
-    }
-
-    /**
-     * A due {@link CredentialProbe} gets a login: at once if the pool has room, else in the slot of a connection
-     * closed for it (an idle one now, or the next one released), so MaxOpen is never exceeded.
-     */
-    private void probeNewCredentials() {
-        long now = System.nanoTime();
-        if (!probe.due(now) || creating > 0 || backoff.failing() || retired || open == 0) {
-            return; // a pool nobody uses logs in with the latest first at its next login anyway
-        }
-        if (credentials.latest() == null || credentials.latest().equals(credentials.current())) {
-            probe.settled();
-            return;
-        }
-        if (open < settings.get().maxOpen()) {
-            startLogin(settings.get());
-        } else if (!idle.isEmpty()) {
-            close(idle.removeLast()); // the least recently used; onClosed comes back here with room
-        }
-    }
-
-    private boolean probeWaitsForRoom(long now) {
-        return probe.due(now) && creating == 0 && !backoff.failing() && open >= settings.get().maxOpen()
-                && credentials.latest() != null && !credentials.latest().equals(credentials.current());
+        idle.evict(System.nanoTime(), logins.open(), logins.creating());
+        logins.probeNewCredentials();
     }
 
     /** Closes every connection that is idle now (shutdown, or a retired destination). */
     public void closeIdle() {
         waiters.drainLingering(this::close);
-        while (!idle.isEmpty()) {
-            close(idle.poll());
-        }
+        idle.closeAll();
     }
 
     public int openCount() {
-        return open;
+        return logins.open();
     }
 
     /**
@@ -467,188 +403,6 @@ public final class BackendPool implements ConnectionOwner {
     /** What the console shows of this pool; fingerprints only. */
     public PoolSnapshot snapshot() {
         assert loop.inEventLoop();
-        long now = System.nanoTime();
-        BackendCredentials live = credentials.current();
-        List<String> retiring = new ArrayList<>();
-        for (BackendCredentials c : credentials.candidates()) {
-            if (!c.equals(live)) {
-                retiring.add(c.user() + "/" + c.fingerprint());
-            }
-        }
-        PgException lastError = backoff.lastError();
-        return new PoolSnapshot(destination, settings.get().maxOpen(), open, idle.size(), creating, stats.inUse(),
-                waiters.size(), console.heldCount(), waiters.headWaitedNanos(now), console.paused(),
-                console.closeNeededCount(), live == null ? "" : live.user() + "/" + live.fingerprint(), retiring,
-                backoff.failing(), lastError == null ? null : lastError.getMessage(),
-                Math.max(0, backoff.waitNanos(now) / 1_000_000), serverLogins.get(), stats.leasesTotal(),
-                stats.waitSeconds(), members.stream().map(ServerInfo::of).toList());
-    }
-
-    private BackendConnection pollIdle(long now, TenantKey tenant) {
-        if (tenant != null) {
-            // At most MaxIdle entries, most recently used first: the same tenant's connection saves a reset.
-            for (Iterator<BackendConnection> it = idle.iterator(); it.hasNext(); ) {
-                BackendConnection candidate = it.next();
-                if (tenant.equals(candidate.lastTenant()) && candidate.isUsable()
-                        && !retirement.isStale(candidate, now)) {
-                    it.remove();
-                    return candidate;
-                }
-            }
-        }
-        BackendConnection connection;
-        while ((connection = idle.poll()) != null) {
-            if (!connection.isUsable()) {
-                continue;
-            }
-            if (retirement.isStale(connection, now) && retirement.mayRetire(now, creating) && open > 1) {
-                retireStale(connection, now);
-                continue;
-            }
-            return connection;
-        }
-        return null;
-    }
-
-    private void retireStale(BackendConnection connection, long now) {
-        retirement.retiring(connection, now, events);
-        close(connection);
-    }
-
-    private boolean handToWaiter(BackendConnection connection, long now) {
-        return waiters.handOver(connection, now);
-    }
-
-    /**
-     * Opens connections while sessions wait and MaxOpen allows. While logins fail, at most one is in flight and they
-     * are spaced by the backoff; sessions that no open connection can serve get the login's error at once.
-     */
-    private void openMoreIfNeeded() {
-        PoolSettings current = settings.get();
-        while (creating < waiters.size() && open < current.maxOpen()) {
-            if (backoff.failing()) {
-                if (creating > 0) {
-                    return;
-                }
-                long wait = backoff.waitNanos(System.nanoTime());
-                if (wait > 0) {
-                    if (open == 0) {
-                        failWaiters(backoff.lastError());
-                    } else {
-                        scheduleRetry(wait);
-                    }
-                    return;
-                }
-            }
-            startLogin(current);
-        }
-    }
-
-    private void startLogin(PoolSettings current) {
-        open++;
-        creating++;
-        BackendCredentials latest = credentials.latest();
-        boolean probing = probe.due(System.nanoTime()) && latest != null && !latest.equals(credentials.current());
-        if (probing) {
-            probe.started();
-        }
-        new BackendLoginAttempt(destination, loop, credentials, credentialSource, loginWith -> {
-            serverLogins.incrementAndGet();
-            return connector.connect(loop, destination, loginWith, this, current.connCreateTimeout(),
-                    current.maxLifetime());
-        }).latestFirst(probing).run().addListener(f -> {
-            creating--;
-            if (probing) {
-                boolean latestWorked = f.isSuccess() && latest.equals(((BackendConnection) f.getNow()).credentials());
-                probe.finished(latestWorked, System.nanoTime());
-                if (latestWorked) {
-                    log.info("pool {}: logs in with the new credentials {} now; connections of older ones retire"
-                            + " when idle", destination, latest);
-                }
-            }
-            if (f.isSuccess()) {
-                BackendConnection connection = (BackendConnection) f.getNow();
-                if (backoff.failing()) {
-                    log.info("pool {}: logins work again (as {})", destination, connection.credentials());
-                }
-                members.add(connection);
-                backoff.succeeded();
-                retirement.proven();
-                stats.opened();
-                poolEvents.backendLogin(true);
-                log.debug("opened backend pid {} for {}", connection.processId(), destination);
-                if (!handToWaiter(connection, System.nanoTime())) {
-                    connection.markIdle(System.nanoTime());
-                    idle.push(connection);
-                }
-            } else {
-                open--;
-                poolEvents.backendLogin(false);
-                PgException error = asClientError(f.cause());
-                // 08004: the server answered and refused (credentials, auth method); anything else: not reached.
-                backoff.failed(System.nanoTime(), error, "08004".equals(error.sqlState()));
-                log.warn("pool {}: login failed ({} open connections keep serving; next attempt in {} ms): {}",
-                        destination, open, Math.max(0, backoff.waitNanos(System.nanoTime()) / 1_000_000),
-                        error.getMessage());
-                if (open == 0) {
-                    failWaiters(error);
-                } else {
-                    // In use: keep trying (with backoff) even if nobody waits, so the pool leaves the failing
-                    // state - and resumes retiring old connections - once a working password appears.
-                    scheduleRetry(backoff.waitNanos(System.nanoTime()));
-                }
-            }
-            openMoreIfNeeded();
-        });
-    }
-
-    private void scheduleRetry(long waitNanos) {
-        if (retryTimer == null || retryTimer.isDone()) {
-            retryTimer = loop.schedule(this::probeLogin, Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
-        }
-    }
-
-    /**
-     * While logins fail: one attempt when the backoff allows, even with nobody waiting, provided the pool is in use
-     * (has open connections) and has room. Otherwise the sessions waiting, if any, drive the attempts.
-     */
-    private void probeLogin() {
-        if (backoff.failing() && creating == 0 && open > 0 && open < settings.get().maxOpen()
-                && waiters.isEmpty()) {
-            long wait = backoff.waitNanos(System.nanoTime());
-            if (wait > 0) {
-                scheduleRetry(wait);
-            } else {
-                startLogin(settings.get());
-            }
-            return;
-        }
-        openMoreIfNeeded();
-    }
-
-    private PgException asClientError(Throwable cause) {
-        return cause instanceof PgException pg ? pg
-                : new PgException("08006", "cannot open a connection to backend " + destination + ": " + cause);
-    }
-
-    /** No open connection can serve the sessions waiting now: they get the login's error rather than waiting. */
-    private void failWaiters(PgException error) {
-        waiters.failAll(error);
-    }
-
-    /** QueryWaitTimeoutSecs ran out for a waiter ({@link WaitQueue}): the error says why and what to change. */
-    private void giveUp(Promise<BackendConnection> promise) {
-        PoolSettings current = settings.get();
-        events.timeout(ProxyEvents.Timeout.QUERY_WAIT);
-        if (backoff.failing()) {
-            promise.tryFailure(new PgException("08004", "no backend connection to " + destination + " became free"
-                    + " within " + current.queryWaitTimeout().toSeconds() + " s (PoolSettings.QueryWaitTimeoutSecs),"
-                    + " and new logins to it fail: " + backoff.lastError().getMessage(), true, null));
-            return;
-        }
-        promise.tryFailure(new PgException("53300", "no backend connection to " + destination + " became free within "
-                + current.queryWaitTimeout().toSeconds() + " s (PoolSettings.QueryWaitTimeoutSecs); all "
-                + current.maxOpen() + " connections (PoolSettings.MaxOpen) are busy - shorten transactions or raise"
-                + " MaxOpen"));
+        return console.snapshot(destination, settings.get().maxOpen());
     }
 }

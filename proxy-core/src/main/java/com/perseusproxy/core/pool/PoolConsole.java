@@ -1,17 +1,21 @@
 package com.perseusproxy.core.pool;
 
 import com.perseusproxy.core.backend.BackendConnection;
+import com.perseusproxy.core.backend.BackendCredentials;
+import com.perseusproxy.core.backend.Destination;
 import com.perseusproxy.core.backend.TenantKey;
+import com.perseusproxy.core.protocol.PgException;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
  * What the admin console does to one {@link BackendPool}: PAUSE and RESUME (through {@link PoolPause}), RECONNECT
- * (the connections to close once their lease ends) and KILL. It owns the held leases and the close-on-release set;
+ * (the connections to close once their lease ends) and KILL; and what it sees of it (a {@link PoolSnapshot}). It owns the held leases and the close-on-release set;
  * the pool asks it at each acquire and release whether the console has a say.
  *
  * <p>Kept apart from the pool so that the pool is about leasing, limits and credentials, and the operator's
@@ -31,8 +35,16 @@ final class PoolConsole {
     /** Connections RECONNECT asked to close once their lease ends. */
     private final Set<BackendConnection> closeOnRelease = new HashSet<>();
 
-    PoolConsole(BackendPool pool, EventLoop loop, WaitQueue waiters, PoolStats stats, Set<BackendConnection> members) {
+    /** The parts of the pool the snapshot reads (never changes). */
+    record Views(CredentialSet credentials, LoginBackoff backoff, PoolLogins logins, IdleConnections idle) {
+    }
+
+    private final Views views;
+
+    PoolConsole(BackendPool pool, EventLoop loop, WaitQueue waiters, PoolStats stats, Set<BackendConnection> members,
+                Views views) {
         this.pool = pool;
+        this.views = views;
         this.loop = loop;
         this.waiters = waiters;
         this.stats = stats;
@@ -122,5 +134,26 @@ final class PoolConsole {
     /** Connections RECONNECT marked that are still open (WAIT_CLOSE waits for none). */
     int closeNeededCount() {
         return closeOnRelease.size();
+    }
+
+    /** What SHOW POOLS and its kin show of the pool, copied now; credentials as fingerprints only. */
+    PoolSnapshot snapshot(Destination destination, int maxOpen) {
+        long now = System.nanoTime();
+        BackendCredentials live = views.credentials().current();
+        List<String> retiring = new ArrayList<>();
+        for (BackendCredentials c : views.credentials().candidates()) {
+            if (!c.equals(live)) {
+                retiring.add(c.user() + "/" + c.fingerprint());
+            }
+        }
+        LoginBackoff backoff = views.backoff();
+        PgException lastError = backoff.lastError();
+        return new PoolSnapshot(destination, maxOpen, views.logins().open(), views.idle().size(),
+                views.logins().creating(), stats.inUse(), waiters.size(), pause.heldCount(),
+                waiters.headWaitedNanos(now), pause.paused(), closeOnRelease.size(),
+                live == null ? "" : live.user() + "/" + live.fingerprint(), retiring, backoff.failing(),
+                lastError == null ? null : lastError.getMessage(), Math.max(0, backoff.waitNanos(now) / 1_000_000),
+                views.logins().serverLoginCount(), stats.leasesTotal(), stats.waitSeconds(),
+                members.stream().map(ServerInfo::of).toList());
     }
 }

@@ -21,11 +21,25 @@ import java.time.Duration;
  *                          handed out, as PgBouncer's server_check_delay; zero = check at every hand-out
  * @param globalMaxOpen     connections to this destination across all live replicas (split among them; see
  *                          GlobalBudget); 0 = no global budget
+ * @param tenantLinger      how long a released connection is kept for its last tenant's next transaction while
+ *                          other tenants wait (see WaitQueue); zero = no linger
  */
 public record PoolSettings(int maxIdle, int maxOpen, Duration maxLifetime, Duration maxIdleTime,
                            Duration connCreateTimeout, Duration connCloseTimeout, Duration schemaExecTimeout,
                            Duration queryWaitTimeout, int maxPreparedStatements, Duration serverCheckDelay,
-                           int globalMaxOpen) {
+                           int globalMaxOpen, Duration tenantLinger) {
+
+    /** The linger measured best with 8 tenants on a pool of 10 (docs/BENCHMARKS.md, tenants). */
+    public static final Duration DEFAULT_TENANT_LINGER = Duration.ofNanos(2_000_000);
+
+    /** With the default tenant linger. */
+    public PoolSettings(int maxIdle, int maxOpen, Duration maxLifetime, Duration maxIdleTime,
+                        Duration connCreateTimeout, Duration connCloseTimeout, Duration schemaExecTimeout,
+                        Duration queryWaitTimeout, int maxPreparedStatements, Duration serverCheckDelay,
+                        int globalMaxOpen) {
+        this(maxIdle, maxOpen, maxLifetime, maxIdleTime, connCreateTimeout, connCloseTimeout, schemaExecTimeout,
+                queryWaitTimeout, maxPreparedStatements, serverCheckDelay, globalMaxOpen, DEFAULT_TENANT_LINGER);
+    }
 
     /** Without a global budget. */
     public PoolSettings(int maxIdle, int maxOpen, Duration maxLifetime, Duration maxIdleTime,
@@ -40,7 +54,7 @@ public record PoolSettings(int maxIdle, int maxOpen, Duration maxLifetime, Durat
         int open = Math.min(maxOpen, share);
         return new PoolSettings(Math.min(maxIdle, open), open, maxLifetime, maxIdleTime, connCreateTimeout,
                 connCloseTimeout, schemaExecTimeout, queryWaitTimeout, maxPreparedStatements, serverCheckDelay,
-                globalMaxOpen);
+                globalMaxOpen, tenantLinger);
     }
 
     /** PgBouncer's default server_check_delay. */

@@ -1,5 +1,6 @@
 package com.perseusproxy.core.pool;
 
+import com.perseusproxy.core.backend.TenantKey;
 import com.perseusproxy.core.metrics.ProxyEvents;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -39,6 +40,7 @@ public final class PoolStats {
     private volatile CredentialGauges credentialGauges = new CredentialGauges("", java.util.Map.of());
     private final LongAdder inUse = new LongAdder();
     private final LongAdder leasesTotal = new LongAdder();
+    private final LongAdder tenantSwitches = new LongAdder();
     private final LongAdder opened = new LongAdder();
     private final LongAdder waitCount = new LongAdder();
     private final LongAdder waitNanos = new LongAdder();
@@ -74,9 +76,17 @@ public final class PoolStats {
         }
     };
 
-    void leased() {
+    /**
+     * A connection whose last tenant was {@code last} was handed to a session of {@code tenant} (read before the
+     * hand-out: the lease makes the new tenant its last). It is a tenant switch when the two differ: the lease then starts with the full session reset, whose ReadyForQuery the client's messages
+     * wait for (see {@code LeasePlan}), which is the price the pool's tenant affinity tries to make rare.
+     */
+    void leased(TenantKey last, TenantKey tenant) {
         inUse.increment();
         leasesTotal.increment();
+        if (tenant != null && last != null && !tenant.equals(last)) {
+            tenantSwitches.increment();
+        }
     }
 
     void returned() {
@@ -131,6 +141,11 @@ public final class PoolStats {
     /** Leases handed out since the pool was made, the proxy's own (login probes, cleanups) included. */
     public long leasesTotal() {
         return leasesTotal.sum();
+    }
+
+    /** Leases that moved a connection from one tenant to another (each cost a session reset). */
+    public long tenantSwitches() {
+        return tenantSwitches.sum();
     }
 
     public long openedTotal() {

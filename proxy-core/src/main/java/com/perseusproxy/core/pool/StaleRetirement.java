@@ -32,12 +32,18 @@ final class StaleRetirement {
     /** A stale connection was retired and no login has succeeded since: the next one waits for that proof. */
     private boolean retirementUnproven;
     private long lastRetirementNanos;
+    /** Set once, on the loop, right after the pool is made (see {@link BackendPool#reportTo}). */
+    private ProxyEvents events = ProxyEvents.NONE;
 
     StaleRetirement(Destination destination, CredentialSet credentials, LoginBackoff backoff, PoolStats stats) {
         this.destination = destination;
         this.credentials = credentials;
         this.backoff = backoff;
         this.stats = stats;
+    }
+
+    void reportTo(ProxyEvents events) {
+        this.events = events;
     }
 
     /** Past MaxLifetime, or logged in with credentials that are no longer the ones that work. */
@@ -57,7 +63,7 @@ final class StaleRetirement {
     }
 
     /** The pool retires {@code connection} now: counted, and the next retirement waits for a login's proof. */
-    void retiring(BackendConnection connection, long now, ProxyEvents events) {
+    void retiring(BackendConnection connection, long now) {
         retirementUnproven = true;
         lastRetirementNanos = now;
         if (connection.isExpired(now)) {

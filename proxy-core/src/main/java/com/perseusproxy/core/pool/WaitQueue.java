@@ -1,6 +1,7 @@
 package com.perseusproxy.core.pool;
 
 import com.perseusproxy.core.backend.BackendConnection;
+import com.perseusproxy.core.backend.Destination;
 import com.perseusproxy.core.backend.TenantKey;
 import com.perseusproxy.core.protocol.PgException;
 import io.netty.channel.EventLoop;
@@ -14,7 +15,7 @@ import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
 /**
- * The sessions waiting for a connection of one pool: first come, first served, with two refinements.
+ * The sessions waiting for a connection of one pool: first come, first served, with these refinements.
  * <ul>
  *   <li><b>Tenant affinity, bounded.</b> A released connection goes to a waiter of the tenant it served last (which
  *   saves that waiter a session reset) only if one is among the first {@link #SAME_TENANT_SCAN} waiters and the head
@@ -24,14 +25,24 @@ import java.util.function.Supplier;
  *   and removal per transaction, in a queue as long as the waiting clients (the O(clients) term in the 200-client
  *   profile of docs/BENCHMARKS.md).</li>
  * <li><b>A short linger for the last tenant.</b> When a connection comes back, waiters of other tenants wait, and
- * none of its own tenant is queued, the connection is held for {@link #LINGER_NANOS} before the head gets it: the
- * client that just released it usually sends its next transaction within that time (pgbench's next query comes tens
- * of microseconds after its ReadyForQuery), and then takes it back with no session reset, where handing it to
- * another tenant would cost a reset now and another one for that client's next transaction. Measured with 8 tenants
- * of 2 clients on a pool of 10 (`SCENARIOS=tenants bash bench/run.sh`): without it about half the transactions paid a
- * reset and the 8-tenant run reached 0.43 of the 1-tenant run; with 0.5 ms 0.56, with 2 ms 0.70. The price: when the
- * tenant does not come back, the head waiter waits up to this much longer. Bounded like the affinity: no linger once
- * the head has waited {@link #MAX_OVERTAKE_NANOS}.</li>
+ * none of its own tenant is queued, the connection is held for {@code PoolSettings.TenantLingerMicros} (2 ms)
+ * before the head gets it: the client that just released it usually sends its next transaction within that time
+ * (pgbench's next query comes tens of microseconds after its ReadyForQuery), and then takes it back with no session
+ * reset, where handing it to another tenant would cost a reset now and another one for that client's next
+ * transaction. Measured with 8 tenants of 2 clients on a pool of 10 (`SCENARIOS=tenants bash bench/run.sh`): without
+ * it about half the transactions paid a reset and the 8-tenant run reached 0.43 of the 1-tenant run; with 0.5 ms
+ * 0.56, with 2 ms 0.70. The price: when the tenant does not come back, the head waiter waits up to this much longer.
+ * Bounded like the affinity: no linger once the head has waited {@link #MAX_OVERTAKE_NANOS}; a linger that ends
+ * while every waiter's tenant holds a connection (each gets its own back, with no reset) goes on, since handing it
+ * over would only buy a reset, until that bound. One timer serves every linger (the oldest ends first), so a release
+ * costs no timer of its own.</li>
+ * <li><b>A tenant that holds no connection comes before the linger.</b> A waiter whose tenant holds a connection
+ * (see {@link TenantLeases}) gets that one back when it is released, with no reset; a waiter whose tenant holds none
+ * has nothing coming, and under the rules above waited until the head was {@link #MAX_OVERTAKE_NANOS} late, which
+ * then switched every connection released meanwhile strictly in order. So a released connection whose tenant still
+ * holds another one goes to the first such waiter at once (one reset, which that waiter pays sooner or later anyway),
+ * and a connection whose linger ends goes to such a waiter before the head. A tenant's last connection is never taken
+ * from it this way: that would leave its returning client with none, and the next release would switch again.</li>
  * </ul>
  * A waiter whose session left stays queued with a cancelled promise and is skipped. Lives on the pool's event loop.
  */
@@ -42,7 +53,9 @@ final class WaitQueue {
     /** The head may be overtaken by a same-tenant waiter only while it has waited less than this. */
     static final long MAX_OVERTAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     /** How long a released connection waits for its last tenant while other tenants' sessions wait. */
-    static final long LINGER_NANOS = TimeUnit.MICROSECONDS.toNanos(2000);
+    private long lingerNanos() {
+        return settings.get().tenantLinger().toNanos();
+    }
 
     /**
      * @param atCapacity it waits because MaxOpen was reached, which is what Perseus's wait metrics count (Go's
@@ -56,24 +69,46 @@ final class WaitQueue {
     private final EventLoop loop;
     private final Supplier<PoolSettings> settings;
     private final PoolStats stats;
-    /** Fails a waiter whose QueryWaitTimeoutSecs ran out (the pool words the error). */
-    private final Consumer<Promise<BackendConnection>> timedOut;
+    /** Told of each waiter whose QueryWaitTimeoutSecs ran out (a metric). */
+    private Runnable timedOut = () -> { };
+    /** Why new logins fail, while they do (null: they work); the timeout's error says so. */
+    private Supplier<PgException> loginFailure = () -> null;
+    private Destination destination;
     /** Told how long each served waiter waited (the pool-wait histogram). */
     private final LongConsumer leased;
     /** Fires at the head's deadline; null while no timer is pending. */
     private ScheduledFuture<?> timer;
-    /** Connections lingering for their last tenant (a few at most: one per release within LINGER_NANOS). */
-    private final ArrayDeque<BackendConnection> lingering = new ArrayDeque<>();
+    /** A connection held for its last tenant since {@code sinceNanos}. */
+    private record Lingering(BackendConnection connection, long sinceNanos) {
+    }
+
+    /** Connections lingering for their last tenant, oldest first (a few at most: releases within one linger). */
+    private final ArrayDeque<Lingering> lingering = new ArrayDeque<>();
+    /** Fires when the oldest linger ends; null while none is pending. One for all, as {@link #timer}. */
+    private ScheduledFuture<?> lingerTimer;
+    /** Which tenants hold a connection now: the hand-outs are recorded there. */
+    private final TenantLeases leases;
     /** Where a lingering connection goes when nobody waits for it any more: back to the pool's idle list. */
     private Consumer<BackendConnection> backToIdle = c -> { };
 
-    WaitQueue(EventLoop loop, Supplier<PoolSettings> settings, PoolStats stats,
-              Consumer<Promise<BackendConnection>> timedOut, LongConsumer leased) {
+    WaitQueue(EventLoop loop, Supplier<PoolSettings> settings, PoolStats stats, TenantLeases leases,
+              LongConsumer leased) {
+        this.leases = leases;
         this.leased = leased;
         this.loop = loop;
         this.settings = settings;
         this.stats = stats;
+    }
+
+    /**
+     * @param timedOut     told of each waiter whose QueryWaitTimeoutSecs ran out
+     * @param loginFailure why new logins to the destination fail, or null while they work
+     * @param destination  named in the error
+     */
+    void onTimeout(Runnable timedOut, Supplier<PgException> loginFailure, Destination destination) {
         this.timedOut = timedOut;
+        this.loginFailure = loginFailure;
+        this.destination = destination;
     }
 
     boolean isEmpty() {
@@ -108,20 +143,54 @@ final class WaitQueue {
         Waiter head = waiters.peek();
         if (head != null && connection.lastTenant() != null && !connection.lastTenant().equals(head.tenant())
                 && now - head.sinceNanos() < MAX_OVERTAKE_NANOS) {
-            lingering.add(connection);
-            loop.schedule(() -> lingerOver(connection), LINGER_NANOS, TimeUnit.NANOSECONDS);
-            return true;
+            // Its tenant holds another connection (it is not left with none): a tenant that holds none may have it.
+            Waiter starving = leases.holdsAny(connection.lastTenant()) ? starvingWaiter() : null;
+            if (starving != null && served(starving, connection, now)) {
+                return true;
+            }
+            if (lingerNanos() > 0) {
+                linger(connection, now);
+                return true;
+            }
         }
         return handOverInOrder(connection, now);
     }
 
+    /**
+     * The first waiter (among the first {@link #SAME_TENANT_SCAN}) whose tenant holds no connection, taken out of the
+     * queue; null if every waiter's tenant holds one. Those others get their own tenant's connection back when it is
+     * released (no reset), so a released connection is switched to another tenant only for a waiter that would
+     * otherwise wait for nothing in particular.
+     */
+    private Waiter starvingWaiter() {
+        int scanned = 0;
+        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext() && scanned < SAME_TENANT_SCAN; scanned++) {
+            Waiter candidate = it.next();
+            if (!candidate.promise().isDone() && !leases.holdsAny(candidate.tenant())) {
+                it.remove();
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    private void linger(BackendConnection connection, long now) {
+        lingering.add(new Lingering(connection, now));
+        if (lingerTimer == null) {
+            lingerTimer = loop.schedule(this::lingersOver, lingerNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
     /** A connection lingering for {@code tenant}, taken out; null if none. */
     BackendConnection takeLingering(TenantKey tenant) {
-        for (Iterator<BackendConnection> it = lingering.iterator(); it.hasNext(); ) {
-            BackendConnection connection = it.next();
-            if (tenant != null && tenant.equals(connection.lastTenant())) {
+        if (tenant == null) {
+            return null;
+        }
+        for (Iterator<Lingering> it = lingering.iterator(); it.hasNext(); ) {
+            BackendConnection connection = it.next().connection();
+            if (tenant.equals(connection.lastTenant())) {
                 it.remove();
-                stats.leased();
+                leases.handedOut(connection, tenant);
                 leased.accept(0);
                 return connection;
             }
@@ -131,21 +200,68 @@ final class WaitQueue {
 
     /** The connection closed while lingering: forget it. */
     void closed(BackendConnection connection) {
-        lingering.remove(connection);
+        lingering.removeIf(l -> l.connection() == connection);
     }
 
     /** Every lingering connection, taken out (shutdown, PAUSE). */
     void drainLingering(Consumer<BackendConnection> each) {
-        BackendConnection connection;
-        while ((connection = lingering.poll()) != null) {
-            each.accept(connection);
+        Lingering entry;
+        while ((entry = lingering.poll()) != null) {
+            each.accept(entry.connection());
         }
     }
 
-    /** Its tenant did not come back in time: the waiters get it in order, or the idle list does. */
-    private void lingerOver(BackendConnection connection) {
-        if (lingering.remove(connection) && !handOverInOrder(connection, System.nanoTime())) {
-            backToIdle.accept(connection);
+    /**
+     * The lingers that are over (their tenant did not come back in time). Each connection goes to a waiter whose
+     * tenant holds none; else, once the head has waited {@link #MAX_OVERTAKE_NANOS}, to the waiters in order; else,
+     * with nobody waiting, to the idle list. Otherwise every waiter's tenant holds a connection that comes back to it
+     * without a reset, so handing this one over would only buy a reset: it lingers on, and is looked at again after
+     * another {@code TenantLingerMicros} (so the head waits at most that much past its bound). Then the timer is set
+     * again.
+     */
+    private void lingersOver() {
+        lingerTimer = null;
+        long now = System.nanoTime();
+        long linger = lingerNanos();
+        ArrayDeque<Lingering> again = null;
+        Lingering oldest;
+        while ((oldest = lingering.peek()) != null && now - oldest.sinceNanos() >= linger) {
+            lingering.poll();
+            BackendConnection connection = oldest.connection();
+            Waiter starving = starvingWaiter();
+            if (starving != null && served(starving, connection, now)) {
+                continue;
+            }
+            dropDeparted();
+            Waiter head = waiters.peek();
+            if (head == null) {
+                backToIdle.accept(connection);
+            } else if (now - head.sinceNanos() >= MAX_OVERTAKE_NANOS) {
+                if (!handOverInOrder(connection, now)) {
+                    backToIdle.accept(connection);
+                }
+            } else {
+                if (again == null) {
+                    again = new ArrayDeque<>();
+                }
+                again.add(new Lingering(connection, now));
+            }
+        }
+        if (again != null) {
+            lingering.addAll(again);
+        }
+        Lingering next = lingering.peek();
+        if (next != null) {
+            lingerTimer = loop.schedule(this::lingersOver, Math.max(0, next.sinceNanos() + linger - now),
+                    TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Waiters whose session left, at the head of the queue, dropped (so the head is one that still waits). */
+    private void dropDeparted() {
+        Waiter head;
+        while ((head = waiters.peek()) != null && head.promise().isDone()) {
+            waiters.poll();
         }
     }
 
@@ -184,13 +300,18 @@ final class WaitQueue {
     }
 
     private boolean served(Waiter waiter, BackendConnection connection, long now) {
-        if (!waiter.promise().trySuccess(connection)) {
+        if (waiter.promise().isDone()) {
             return false; // its session left meanwhile
+        }
+        // Recorded before the promise completes: its listener starts the lease (and may end it) at once.
+        leases.handedOut(connection, waiter.tenant());
+        if (!waiter.promise().trySuccess(connection)) {
+            leases.returned(connection); // cannot happen on the loop (checked above); kept exact all the same
+            return false;
         }
         if (waiter.atCapacity()) {
             stats.waited(now - waiter.sinceNanos());
         }
-        stats.leased();
         leased.accept(now - waiter.sinceNanos());
         return true;
     }
@@ -233,9 +354,25 @@ final class WaitQueue {
                 && (head.promise().isDone() || (timeoutNanos > 0 && now - head.sinceNanos() >= timeoutNanos))) {
             waiters.poll();
             if (!head.promise().isDone()) {
-                timedOut.accept(head.promise());
+                timedOut.run();
+                head.promise().tryFailure(waitTimedOut());
             }
         }
         arm(now);
+    }
+
+    /** The error of a waiter whose QueryWaitTimeoutSecs ran out: why, and what to change. */
+    private PgException waitTimedOut() {
+        PoolSettings current = settings.get();
+        long seconds = current.queryWaitTimeout().toSeconds();
+        PgException loginError = loginFailure.get();
+        if (loginError != null) {
+            return new PgException("08004", "no backend connection to " + destination + " became free within "
+                    + seconds + " s (PoolSettings.QueryWaitTimeoutSecs), and new logins to it fail: "
+                    + loginError.getMessage(), true, null);
+        }
+        return new PgException("53300", "no backend connection to " + destination + " became free within "
+                + seconds + " s (PoolSettings.QueryWaitTimeoutSecs); all " + current.maxOpen() + " connections"
+                + " (PoolSettings.MaxOpen) are busy - shorten transactions or raise MaxOpen");
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.perseusproxy.core.pool.PoolSettings;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -220,6 +221,9 @@ class LeaseOnEmbeddedChannelsTest {
 
     @Test
     void aReleasedConnectionLingersForItsTenantBeforeAnotherTenantsWaiterGetsIt() throws InterruptedException {
+        // A linger far longer than the default 2 ms: on a loaded machine 2 ms can pass between two statements here.
+        rig.close();
+        rig = new LeaseRig(1, PoolSettings.defaults().queryWaitTimeout(), Duration.ofMillis(300));
         LeaseRig.Client alice = loggedIn("alice", "tenant_a");
         runStatement(alice, "begin", false);
         rig.server(0).complete('T', "BEGIN");
@@ -236,7 +240,7 @@ class LeaseOnEmbeddedChannelsTest {
         rig.server(0).complete('I', "SELECT 1");
         assertEquals("[C(SELECT 1), Z]", alice.received().toString());
 
-        Thread.sleep(2); // longer than the linger, and alice sends nothing more
+        Thread.sleep(400); // longer than the linger, and alice sends nothing more
         rig.settle();
         List<String> forBob = rig.server(0).queries();
         assertTrue(forBob.size() >= 1 && forBob.get(0).contains("RESET ALL"),

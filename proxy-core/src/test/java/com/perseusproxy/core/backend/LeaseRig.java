@@ -49,10 +49,16 @@ final class LeaseRig implements AutoCloseable {
     }
 
     LeaseRig(int maxOpen, Duration queryWaitTimeout) {
+        this(maxOpen, queryWaitTimeout, PoolSettings.DEFAULT_TENANT_LINGER);
+    }
+
+    /** @param tenantLinger PoolSettings.TenantLingerMicros: tests of the linger make it long, so a slow machine keeps it */
+    LeaseRig(int maxOpen, Duration queryWaitTimeout, Duration tenantLinger) {
         PoolSettings defaults = PoolSettings.defaults();
         PoolSettings settings = new PoolSettings(maxOpen, maxOpen, defaults.maxLifetime(), defaults.maxIdleTime(),
                 defaults.connCreateTimeout(), defaults.connCloseTimeout(), defaults.schemaExecTimeout(),
-                queryWaitTimeout, defaults.maxPreparedStatements());
+                queryWaitTimeout, defaults.maxPreparedStatements(), defaults.serverCheckDelay(),
+                defaults.globalMaxOpen(), tenantLinger);
         pools = new PoolRegistry(loopOwner.eventLoop(), new ScriptedConnector(), d -> settings);
         services = new SessionServices(
                 request -> CompletableFuture.completedFuture(new TenantRoute(request.database(), request.schema(),

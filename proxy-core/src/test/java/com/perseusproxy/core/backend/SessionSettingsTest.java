@@ -68,10 +68,17 @@ class SessionSettingsTest {
 
     @Test
     void theResetKeepsProtocolLevelStatementsAndEndsWithTheSearchPath() {
-        String sql = SessionReset.forTenant(SessionSettings.searchPathStatement("t"));
+        String sql = SessionReset.forTenant(SessionSettings.searchPathStatement("t"), "");
         assertFalse(sql.contains("DISCARD ALL"));
         assertFalse(sql.contains("DEALLOCATE ALL"));
         assertTrue(sql.contains("WHERE from_sql"));
         assertTrue(sql.endsWith("SET search_path TO \"t\", pg_temp"));
+    }
+
+    @Test
+    void theClientsSettingsFollowTheSearchPathInTheResetsOwnQuery() {
+        String sql = SessionReset.forTenant(SessionSettings.searchPathStatement("t"),
+                "SET \"application_name\" TO 'app';");
+        assertTrue(sql.endsWith("SET search_path TO \"t\", pg_temp;SET \"application_name\" TO 'app';"), sql);
     }
 }

@@ -15,7 +15,7 @@ final class PoolSettingsSection {
 
     static final List<String> KEYS = List.of("MaxIdle", "MaxOpen", "MaxLifetimeSecs", "MaxIdletimeSecs",
             "ConnCreateTimeoutSecs", "ConnCloseTimeoutSecs", "SchemaExecTimeoutSecs", "QueryWaitTimeoutSecs",
-            "MaxPreparedStatements", "ServerCheckDelaySecs", "GlobalMaxOpen");
+            "MaxPreparedStatements", "ServerCheckDelaySecs", "GlobalMaxOpen", "TenantLingerMicros");
     private static final int MAX = Integer.MAX_VALUE;
 
     private PoolSettingsSection() {
@@ -37,7 +37,9 @@ final class PoolSettingsSection {
                 seconds(s, "ServerCheckDelaySecs", base.serverCheckDelay(), 0,
                         "idle seconds after which a connection is checked before use; 0 = check every time"),
                 s.integer("GlobalMaxOpen", base.globalMaxOpen(), 0, MAX,
-                        "connections to this destination across all live replicas; 0 = no global budget"));
+                        "connections to this destination across all live replicas; 0 = no global budget"),
+                Duration.ofNanos(1000L * s.integer("TenantLingerMicros", (int) (base.tenantLinger().toNanos() / 1000),
+                        0, 1_000_000, "microseconds a released connection waits for its tenant; 0 = no linger")));
     }
 
     private static Duration seconds(JsonSection s, String key, Duration base, int min, String rule)

@@ -63,7 +63,10 @@ final class PoolMetrics implements MultiCollector {
             new Family("perseus_client_parse_count_total", Type.COUNTER,
                     "Named prepared statements parsed by clients.", t -> t.clientParses),
             new Family("perseus_server_parse_count_total", Type.COUNTER,
-                    "Named prepared statements parsed on backend connections.", t -> t.serverParses));
+                    "Named prepared statements parsed on backend connections.", t -> t.serverParses),
+            new Family("perseus_pool_tenant_switches_total", Type.COUNTER,
+                    "Leases that moved a backend connection to another tenant (each starts with a session reset).",
+                    t -> t.tenantSwitches));
 
     /** The sums over the pools of one (dest_host, dest_db). */
     static final class Totals {
@@ -78,6 +81,7 @@ final class PoolMetrics implements MultiCollector {
         double maxLifetimeClosed;
         double clientParses;
         double serverParses;
+        double tenantSwitches;
 
         void add(PoolStats stats) {
             PoolStats.Gauges gauges = stats.gauges();
@@ -92,6 +96,7 @@ final class PoolMetrics implements MultiCollector {
             maxLifetimeClosed += stats.maxLifetimeClosed();
             clientParses += stats.clientParseCount();
             serverParses += stats.serverParseCount();
+            tenantSwitches += stats.tenantSwitches();
         }
     }
 

@@ -185,6 +185,7 @@ class ProxyConfigTest {
         env.put("PERSEUS_POOLSETTINGS_MAXPREPAREDSTATEMENTS", "18");
         env.put("PERSEUS_POOLSETTINGS_SERVERCHECKDELAYSECS", "20");
         env.put("PERSEUS_POOLSETTINGS_GLOBALMAXOPEN", "25");
+        env.put("PERSEUS_POOLSETTINGS_TENANTLINGERMICROS", "500");
         env.put("PERSEUS_LISTENREUSEPORT", "false");
         env.put("PERSEUS_PEERSETTINGS_ID", "pod-7");
         env.put("PERSEUS_PEERSETTINGS_PEERS", "10.0.0.1:5433,10.0.0.2:5433");
@@ -240,8 +241,8 @@ class ProxyConfigTest {
         assertEquals(new AwsSettings("AKIAENV", "env-secret", "eu-west-1", "https://kms.example.internal",
                 "arn:aws:kms:eu-west-1:111122223333:key/env"), config.aws());
         assertEquals(new PoolSettings(4, 9, Duration.ofSeconds(11), Duration.ofSeconds(12), Duration.ofSeconds(13),
-                Duration.ofSeconds(14), Duration.ofSeconds(15), Duration.ofSeconds(16), 18, Duration.ofSeconds(20), 25),
-                config.toPoolSettings());
+                Duration.ofSeconds(14), Duration.ofSeconds(15), Duration.ofSeconds(16), 18, Duration.ofSeconds(20), 25,
+                Duration.ofNanos(500_000)), config.toPoolSettings());
         assertEquals(new LogSettings("DEBUG", false), config.log());
         assertEquals(Path.of("/env/local.key"), config.localKey().keyFile());
         assertEquals(new ClientSettings(Duration.ofSeconds(17), 3, 65536, Duration.ZERO, 19, Duration.ofSeconds(21),

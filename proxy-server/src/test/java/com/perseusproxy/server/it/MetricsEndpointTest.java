@@ -35,7 +35,8 @@ class MetricsEndpointTest {
             "perseus_in_use_connections", "perseus_idle_connections");
     static final List<String> COUNTERS = List.of("perseus_wait_count_total", "perseus_wait_duration_seconds_total",
             "perseus_max_idle_closed_total", "perseus_max_idle_time_closed_total",
-            "perseus_max_lifetime_closed_total", "perseus_client_parse_count_total", "perseus_server_parse_count_total");
+            "perseus_max_lifetime_closed_total", "perseus_client_parse_count_total", "perseus_server_parse_count_total",
+            "perseus_pool_tenant_switches_total");
     /**
      * A sample of a Perseus pool family. The Prometheus Java client writes labels sorted by name, so {@code dest_db}
      * comes before {@code dest_host} (Prometheus itself ignores label order), and it writes values as doubles
