@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What the admin console does to one {@link BackendPool}: PAUSE and RESUME (through {@link PoolPause}), RECONNECT
@@ -68,6 +69,19 @@ final class PoolConsole {
     }
 
     private void holdUntilResumed(TenantKey tenant, Promise<BackendConnection> held) {
+        // A held client waits like a queued one, and QueryWaitTimeoutSecs bounds it as PgBouncer's
+        // query_wait_timeout bounds a paused client: a PAUSE nobody resumes must not hang clients forever. A timer
+        // per held lease is fine here: leases are held only while an operator's PAUSE lasts, never on the hot path.
+        long timeoutNanos = waiters.queryWaitTimeoutNanos();
+        if (timeoutNanos > 0) {
+            var timer = loop.schedule(() -> {
+                if (!held.isDone() && pause.paused()) {
+                    waiters.countTimedOut();
+                    held.tryFailure(pausedTooLong(timeoutNanos));
+                }
+            }, timeoutNanos, TimeUnit.NANOSECONDS);
+            held.addListener(f -> timer.cancel(false));
+        }
         pause.hold(() -> {
             if (held.isDone()) {
                 return;
@@ -80,6 +94,12 @@ final class PoolConsole {
                 }
             });
         });
+    }
+
+    private PgException pausedTooLong(long timeoutNanos) {
+        return new PgException("57P03", "the pool of " + pool.destination() + " is paused by the admin console"
+                + " (PAUSE) and was not resumed within " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s"
+                + " (PoolSettings.QueryWaitTimeoutSecs); retry once the operator has run RESUME");
     }
 
     /** A lease was returned: a PAUSE whose leases are all back completes. */

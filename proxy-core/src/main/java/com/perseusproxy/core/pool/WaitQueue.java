@@ -53,6 +53,14 @@ final class WaitQueue {
     /** The head may be overtaken by a same-tenant waiter only while it has waited less than this. */
     static final long MAX_OVERTAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     /** How long a released connection waits for its last tenant while other tenants' sessions wait. */
+    /**
+     * How long the head may be overtaken: {@link #MAX_OVERTAKE_NANOS}, or two lingers where the operator set a longer
+     * TenantLingerMicros (a linger the bound always cuts short would be a setting that does nothing).
+     */
+    private long overtakeNanos() {
+        return Math.max(MAX_OVERTAKE_NANOS, 2 * lingerNanos());
+    }
+
     private long lingerNanos() {
         return settings.get().tenantLinger().toNanos();
     }
@@ -142,7 +150,7 @@ final class WaitQueue {
         }
         Waiter head = waiters.peek();
         if (head != null && connection.lastTenant() != null && !connection.lastTenant().equals(head.tenant())
-                && now - head.sinceNanos() < MAX_OVERTAKE_NANOS) {
+                && now - head.sinceNanos() < overtakeNanos()) {
             // Its tenant holds another connection (it is not left with none): a tenant that holds none may have it.
             Waiter starving = leases.holdsAny(connection.lastTenant()) ? starvingWaiter() : null;
             if (starving != null && served(starving, connection, now)) {
@@ -236,7 +244,7 @@ final class WaitQueue {
             Waiter head = waiters.peek();
             if (head == null) {
                 backToIdle.accept(connection);
-            } else if (now - head.sinceNanos() >= MAX_OVERTAKE_NANOS) {
+            } else if (now - head.sinceNanos() >= overtakeNanos()) {
                 if (!handOverInOrder(connection, now)) {
                     backToIdle.accept(connection);
                 }
@@ -320,7 +328,7 @@ final class WaitQueue {
     private Waiter sameTenantWaiter(BackendConnection connection, long now) {
         Waiter head = waiters.peek();
         TenantKey last = connection.lastTenant();
-        if (head == null || last == null || last.equals(head.tenant()) || now - head.sinceNanos() > MAX_OVERTAKE_NANOS) {
+        if (head == null || last == null || last.equals(head.tenant()) || now - head.sinceNanos() > overtakeNanos()) {
             return null; // the head is served anyway (FIFO)
         }
         int scanned = 0;
@@ -359,6 +367,16 @@ final class WaitQueue {
             }
         }
         arm(now);
+    }
+
+    /** PoolSettings.QueryWaitTimeoutSecs now, in nanoseconds; 0 = wait as long as it takes. */
+    long queryWaitTimeoutNanos() {
+        return settings.get().queryWaitTimeout().toNanos();
+    }
+
+    /** Counts a wait that ran out elsewhere (a lease held by PAUSE) like one of this queue's. */
+    void countTimedOut() {
+        timedOut.run();
     }
 
     /** The error of a waiter whose QueryWaitTimeoutSecs ran out: why, and what to change. */

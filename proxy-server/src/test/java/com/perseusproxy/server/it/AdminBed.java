@@ -46,9 +46,14 @@ final class AdminBed implements AutoCloseable {
 
     /** @param extraTop more top-level JSON, starting with a comma, or "" */
     static AdminBed start(int maxOpen, String extraTop) {
+        return start(maxOpen, 60, extraTop);
+    }
+
+    static AdminBed start(int maxOpen, int queryWaitTimeoutSecs, String extraTop) {
         String json = OpsProxy.config("127.0.0.1:0", OpsProxy.authDsn(), maxOpen, "",
                 ", \"AdminSettings\": { \"AdminUsers\": { \"" + ADMIN + "\": \"" + adminHash() + "\" },"
-                        + " \"StatsUsers\": { \"" + STATS + "\": \"" + statsHash() + "\" } }" + extraTop);
+                        + " \"StatsUsers\": { \"" + STATS + "\": \"" + statsHash() + "\" } }" + extraTop)
+                .replace("\"QueryWaitTimeoutSecs\": 60", "\"QueryWaitTimeoutSecs\": " + queryWaitTimeoutSecs);
         PerseusService proxy = OpsProxy.start(json);
         proxy.configSource(() -> ProxyConfig.parse(json, Map.of())); // RELOAD re-reads this
         return new AdminBed(proxy, json);

@@ -62,6 +62,31 @@ class AdminPauseTest {
         }
     }
 
+    /** QueryWaitTimeoutSecs bounds a client held by PAUSE (as PgBouncer's query_wait_timeout does). */
+    @Test
+    void aClientHeldByPauseTimesOutAfterQueryWaitTimeout() throws Exception {
+        try (AdminBed bed = AdminBed.start(2, 2, "");
+             PgWire admin = bed.adminWire();
+             PgWire client = PgWire.open(bed.tenant(Fixtures.TENANT_A))) {
+            client.login(bed.tenant(Fixtures.TENANT_A));
+            assertEquals("CZ", PgWire.types(admin.simpleQuery("PAUSE appdb")));
+            long start = System.nanoTime();
+            client.send(PgWire.message('Q', PgWire.cstring("select 1")));
+            PgWire.Message error = client.awaitErrorOrClose();
+            long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(error != null && "57P03".equals(error.sqlState()), "refused with 57P03: " + error);
+            assertTrue(error.toString().contains("PAUSE"), "the error names the PAUSE: " + error);
+            assertTrue(waitedMillis >= 1900, "held for the timeout, not refused at once: " + waitedMillis + " ms");
+            assertTrue(waitedMillis < 30_000, "the timeout ended the wait: " + waitedMillis + " ms");
+            assertEquals("CZ", PgWire.types(admin.simpleQuery("RESUME appdb")));
+            // Disconnected, as after any QueryWaitTimeout; a new session runs once resumed.
+            try (PgWire again = PgWire.open(bed.tenant(Fixtures.TENANT_A))) {
+                again.login(bed.tenant(Fixtures.TENANT_A));
+                assertEquals(List.of("2"), again.queryColumn("select 2"));
+            }
+        }
+    }
+
     private static long xacts(PgWire admin) {
         return AdminBed.column(admin.simpleQuery("SHOW STATS_TOTALS"), "xact_count").stream()
                 .mapToLong(Long::parseLong).sum();
