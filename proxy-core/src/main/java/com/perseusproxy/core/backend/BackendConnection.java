@@ -1,17 +1,12 @@
 package com.perseusproxy.core.backend;
 
 import com.perseusproxy.core.statements.BackendStatements;
-import com.perseusproxy.core.protocol.BackendTag;
 import com.perseusproxy.core.protocol.ClientMessages;
 import com.perseusproxy.core.protocol.FrontendTag;
-import com.perseusproxy.core.protocol.MessageReader;
 import com.perseusproxy.core.protocol.PgException;
 import com.perseusproxy.core.protocol.PgMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import java.time.Duration;
 import java.util.Map;
@@ -28,12 +23,15 @@ import org.slf4j.LoggerFactory;
  * prepared statements). It is free when nothing is owed, the client has no unfinished extended-protocol group open,
  * and the last ReadyForQuery said idle. All methods run on the channel's event loop.
  *
- * <p>This class owns the lease states and the path of the client's own traffic both ways. The statements the proxy
- * sends on its own and the judging of their replies are {@link InjectedStatements}'; what keeps a connection out of
- * the pool after its lease (a cancel in flight, a departed client's leftovers) is {@link ReleaseHold}'s; the login is
- * {@link BackendLogin}'s and the check before hand-out {@link LivenessCheck}'s.
+ * <p>This class is the connection as the pool and the client sessions use it: its {@link LeaseState}, the lease
+ * (start, the client's messages, end, abandon, close) and the facts the pool decides by. Every message from the
+ * server comes in through {@link BackendReader}, the channel's handler. The statements the proxy sends on its own
+ * and the judging of their replies are {@link InjectedStatements}'; what keeps a connection out of the pool after its
+ * lease (a cancel in flight, a departed client's leftovers) is {@link ReleaseHold}'s; what the client's SET and
+ * DISCARD tags change is {@link CommandTagEffects}'; the login is {@link BackendLogin}'s and the check before
+ * hand-out {@link LivenessCheck}'s.
  */
-public final class BackendConnection extends ChannelInboundHandlerAdapter {
+public final class BackendConnection {
 
     private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
 
@@ -41,6 +39,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private final BackendCredentials credentials;
     private final ConnectionOwner owner;
     private final BackendLogin login;
+    /** The channel's handler: every message from the server comes in through it. */
+    private final BackendReader reader;
     private final long createdAtNanos = System.nanoTime();
     private final long lifetimeNanos;
     private final ServerSessionState session = new ServerSessionState();
@@ -75,6 +75,12 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         this.owner = owner;
         this.lifetimeNanos = lifetimeNanos;
         this.login = new BackendLogin(destination, credentials, session.loginParameters(), loginPromise);
+        this.reader = new BackendReader(this, login, session, ledger, injected, tagEffects);
+    }
+
+    /** The handler to put last in this connection's channel pipeline. */
+    BackendReader reader() {
+        return reader;
     }
 
     // ---- facts for the pool ---------------------------------------------------------------------------------
@@ -325,58 +331,28 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    // ---- Netty callbacks -------------------------------------------------------------------------------------
+    // ---- what BackendReader reports (on the loop) ----------------------------------------------------------
 
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        // Known before channelActive, which a TLS negotiation delays until its handshake is done: a refused
-        // negotiation must still be able to close this connection.
-        channel = ctx.channel();
+    /** The channel is known (before it is active, so a refused TLS negotiation can close it). */
+    void attach(Channel attached) {
+        channel = attached;
     }
 
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        channel = ctx.channel();
-        login.start(channel);
+    LeaseState state() {
+        return state;
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        PgMessage message = (PgMessage) msg;
-        try {
-            switch (state) {
-                case LOGGING_IN -> onLoginMessage(message);
-                case IDLE, LEASED, CANCEL_HOLD, CLEANING -> {
-                    if (onSessionMessage(message)) {
-                        message = null; // handed to the listener
-                    }
-                }
-                case CLOSED -> {
-                }
-            }
-        } finally {
-            if (message != null) {
-                ReferenceCountUtil.release(message);
-            }
+    /** The server's ReadyForQuery ended the login: the connection is the pool's now. */
+    void loginCompleted() {
+        session.loggedIn();
+        state = LeaseState.IDLE;
+        if (!login.handOver(this)) {
+            close(); // the login timed out meanwhile
         }
     }
 
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (listener != null) {
-            listener.onBackendReadComplete();
-        }
-    }
-
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (listener != null) {
-            listener.onBackendWritabilityChanged(ctx.channel().isWritable());
-        }
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
+    /** The channel closed (either side): nothing will be answered any more. */
+    void channelClosed() {
         LeaseState previous = state;
         state = LeaseState.CLOSED;
         injected.closed();
@@ -397,55 +373,14 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         owner.onClosed(this);
     }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    /** An error reached the channel (a failed write, a refused TLS handshake, a login refusal): closed. */
+    void failed(Throwable cause) {
         if (state == LeaseState.LOGGING_IN) {
             login.failed(cause);
         } else if (state != LeaseState.CLOSED) {
             log.warn("backend {} pid {} failed: {}", destination, processId(), cause.toString());
         } // else: an echo of the failure that closed it (a refused TLS handshake raises one)
         close();
-    }
-
-    private void onLoginMessage(PgMessage message) {
-        if (login.onMessage(channel, message)) {
-            session.loggedIn();
-            state = LeaseState.IDLE;
-            if (!login.handOver(this)) {
-                close(); // the login timed out meanwhile
-            }
-        }
-    }
-
-    /** @return true if the message was taken over (by the reply queue), false if it is to be released */
-    private boolean onSessionMessage(PgMessage message) {
-        char tag = message.tag();
-        if (tag == BackendTag.PARAMETER_STATUS) {
-            String[] nameValue = MessageReader.parameterStatus(message);
-            session.observe(nameValue[0], nameValue[1]);
-        }
-        if (ledger.settingUp()) {
-            injected.onReply(message);
-            return false;
-        }
-        ledger.observe(message);
-        if (tag == BackendTag.COMMAND_COMPLETE && CommandTagEffects.mayMatter(message)) {
-            tagEffects.completed(message, state == LeaseState.LEASED); // SELECT, INSERT, ...: never get here
-        }
-        BackendListener current = listener;
-        if (current != null && state == LeaseState.LEASED && ledger.endsLease(message)
-                && injected.askBeforeLastReady(message)) {
-            return true; // held until the question is answered
-        }
-        ledger.replies().onReply(message); // to deliver(), or swallowed
-        if (state == LeaseState.CLEANING) {
-            if (tag == BackendTag.READY_FOR_QUERY) {
-                continueCleaning();
-            }
-        } else if (current != null && tag == BackendTag.READY_FOR_QUERY && ledger.isFree() && listener == current) {
-            current.onBackendIdle();
-        }
-        return true;
     }
 
     /** Where the reply queue sends what is for the client: the leasing session, if any (else dropped). */
@@ -459,7 +394,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         current.onBackendMessage(message);
     }
 
-    // ---- what InjectedStatements and ReleaseHold use (on the loop) --------------------------------------------
+    // ---- what BackendReader, InjectedStatements and ReleaseHold use (on the loop) ----------------------------
 
     BackendListener listener() {
         return listener;

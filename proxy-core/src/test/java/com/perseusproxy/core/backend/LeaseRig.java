@@ -239,7 +239,7 @@ final class LeaseRig implements AutoCloseable {
                                                  Duration createTimeout, Duration maxLifetime) {
             Promise<BackendConnection> promise = loop.newPromise();
             BackendConnection connection = new BackendConnection(destination, credentials, owner, promise, 0);
-            servers.add(new Server(new EmbeddedChannel(new PgFrameDecoder(1 << 24), connection), connection));
+            servers.add(new Server(new EmbeddedChannel(new PgFrameDecoder(1 << 24), connection.reader()), connection));
             return promise;
         }
     }
