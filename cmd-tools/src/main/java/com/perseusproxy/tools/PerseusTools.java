@@ -80,10 +80,12 @@ public final class PerseusTools {
                         print P encrypted with a local key (local:v1:...) for perseus_auth.dest_pass_enc
                   tenant -auth_dsn DSN -source_db D -schema S -user U -dest_host H -dest_db DB -dest_user DU
                          (-key_arn ARN [KMS flags as encpass] | -key_file FILE | -dest_pass_enc CIPHERTEXT) [-scram]
+                         [-add]
                         insert or update the perseus_auth row of (D, S): reads the tenant's password, then the
                         backend password (not with -dest_pass_enc), one line each from standard input or prompted;
                         without -auth_dsn, PERSEUS_AUTHDBSETTINGS_AUTHDBDSN is used; -scram stores a SCRAM-SHA-256
-                        verifier instead of an easy-scrypt hash
+                        verifier instead of an easy-scrypt hash; -add keeps the row's passwords valid next to the
+                        new one (rotation), a new verifier reusing the salt of the row's first
 
                   rotate -config FILE -dest_host H -dest_db D -admin_dsn DSN [-order row-first|role-first]
                          [-dest_user U] [-switch_account [-to_user U]] [-replicas HOST:PORT,...] [-timeout SECS] [-password_stdin]

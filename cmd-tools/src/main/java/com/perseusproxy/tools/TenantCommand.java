@@ -1,6 +1,7 @@
 package com.perseusproxy.tools;
 
 import com.perseusproxy.core.auth.EasyScrypt;
+import com.perseusproxy.core.auth.ScramVerifier;
 import com.perseusproxy.core.backend.Destination;
 import com.perseusproxy.core.config.AuthDbDsn;
 import com.perseusproxy.core.config.ConfigException;
@@ -29,13 +30,16 @@ import java.util.Properties;
  * </pre>
  * Secrets never need the command line: the tenant password and then the backend password are read from standard
  * input (one line each) or prompted for on a terminal; {@code -dest_pass_enc} reuses an existing ciphertext instead
- * of the backend password. Without {@code -auth_dsn}, the proxy's own {@code PERSEUS_AUTHDBSETTINGS_AUTHDBDSN} is used.
+ * of the backend password. {@code -scram} stores a SCRAM-SHA-256 verifier instead of an easy-scrypt hash;
+ * {@code -add} keeps the row's passwords valid next to the new one (a client-side rotation), a new verifier then
+ * sharing the salt of the row's first. Without {@code -auth_dsn}, the proxy's own
+ * {@code PERSEUS_AUTHDBSETTINGS_AUTHDBDSN} is used.
  */
 final class TenantCommand {
 
     static final String DSN_ENV = "PERSEUS_AUTHDBSETTINGS_AUTHDBDSN";
     private static final List<String> OWN_FLAGS = List.of("auth_dsn", "source_db", "schema", "user", "dest_host",
-            "dest_db", "dest_user", "dest_pass_enc", "scram");
+            "dest_db", "dest_user", "dest_pass_enc", "scram", "add");
 
     /** Column widths of Perseus's perseus_auth; checked first so a long value gets a clear message. */
     private record Column(String name, String flag, int width) {
@@ -49,7 +53,7 @@ final class TenantCommand {
     static int run(String[] args, Io io) throws UsageException, IOException, ToolFailure {
         List<String> known = new ArrayList<>(OWN_FLAGS);
         known.addAll(PasswordCipherFlags.ALL);
-        GoFlags flags = GoFlags.parse(args, 1, known, List.of("scram"));
+        GoFlags flags = GoFlags.parse(args, 1, known, List.of("scram", "add"));
         if (flags.helpRequested()) {
             io.err().print(PerseusTools.usage());
             return PerseusTools.OK;
@@ -70,6 +74,10 @@ final class TenantCommand {
         String tenant = user + "@" + sourceDb + "/" + schema;
         String backend = destUser + "@" + destHost + "/" + destDb;
 
+        // -add: the row's passwords stay valid next to the new one (a client-side rotation's first step).
+        Optional<String> kept = flags.isSet("add") ? Optional.of(existingHashes(dsn, sourceDb, schema, tenant,
+                flags.isSet("scram"))) : Optional.empty();
+        PasswordHashing hashing = new PasswordHashing(flags.isSet("scram"), kept.orElse(null));
         String hash;
         String destPassEnc;
         String encryptedWith;
@@ -80,12 +88,12 @@ final class TenantCommand {
                             + "stored as given): drop one of them");
                 }
             }
-            hash = hashTenantPassword(io, tenant, flags.isSet("scram"));
+            hash = hashing.hash(io, tenant);
             destPassEnc = reusedCiphertext.get().strip();
             encryptedWith = "the given dest_pass_enc";
         } else {
             try (PasswordCipherFlags.PasswordCipher cipher = PasswordCipherFlags.open(flags)) {
-                hash = hashTenantPassword(io, tenant, flags.isSet("scram"));
+                hash = hashing.hash(io, tenant);
                 String backendPassword = io.passwords().read(Optional.empty(), "Backend password for " + backend,
                         null, true);
                 destPassEnc = cipher.encrypt(backendPassword);
@@ -100,10 +108,91 @@ final class TenantCommand {
                 new Column("dest_pass_enc", "the ciphertext", 1024)),
                 List.of(sourceDb, schema, user, destHost, destDb, destUser, destPassEnc));
 
+        checkWidths(List.of(new Column("source_pass_hashed", "the new and kept hashes", 1024)), List.of(hash));
         Row row = upsert(dsn, List.of(sourceDb, schema, user, hash, destHost, destDb, destPassEnc, destUser));
         io.out().println((row.inserted ? "inserted" : "updated") + " perseus_auth row id " + row.id + ": tenant "
                 + tenant + " -> backend " + backend + " (password encrypted with " + encryptedWith + ")");
+        if (kept.isPresent()) {
+            io.out().println("the tenant's previous passwords still work next to the new one: once every client"
+                    + " uses the new one, run this command again without -add to drop them");
+        }
         return PerseusTools.OK;
+    }
+
+    /** The row's source_pass_hashed, for -add; refuses what would leave the new password unusable. */
+    private static String existingHashes(AuthDbDsn dsn, String sourceDb, String schema, String tenant, boolean scram)
+            throws ToolFailure {
+        String hashes;
+        try (Connection db = DriverManager.getConnection(dsn.jdbcUrl(), connectionProperties(dsn));
+             PreparedStatement select = db.prepareStatement("SELECT source_pass_hashed FROM perseus_auth"
+                     + " WHERE source_db = ? AND source_schema = ?")) {
+            select.setString(1, sourceDb);
+            select.setString(2, schema);
+            try (ResultSet result = select.executeQuery()) {
+                if (!result.next()) {
+                    throw new ToolFailure("-add: perseus_auth has no row for " + tenant + " to add a password to;"
+                            + " run the command without -add to create it");
+                }
+                hashes = result.getString(1) == null ? "" : result.getString(1).strip();
+            }
+        } catch (SQLException e) {
+            throw new ToolFailure(explain(dsn, e));
+        }
+        boolean rowHasVerifier = java.util.Arrays.stream(hashes.split(","))
+                .anyMatch(h -> ScramVerifier.looksLikeVerifier(h.strip()));
+        if (rowHasVerifier && !scram) {
+            // The proxy asks this row's clients with SCRAM, which cannot check an easy-scrypt hash.
+            throw new ToolFailure("-add: the row of " + tenant + " holds a SCRAM verifier, so its clients log in"
+                    + " with SCRAM and an easy-scrypt hash would never be checked; add -scram");
+        }
+        return hashes;
+    }
+
+    /**
+     * Makes the stored form of the tenant's new password: an easy-scrypt hash, or with -scram a SCRAM verifier. With
+     * -add it is appended to the kept hashes, and a verifier reuses the salt and iteration count of the row's first
+     * verifier: SCRAM tells the client one salt, so only verifiers sharing it can be checked side by side.
+     */
+    private record PasswordHashing(boolean scram, String kept) {
+
+        String hash(Io io, String tenant) throws UsageException, IOException, ToolFailure {
+            String password = io.passwords().read(Optional.empty(), "Tenant password for " + tenant, null, true);
+            if (scram && kept != null && ScramVerifier.exchangeable(kept).isEmpty() && hasScryptHash()
+                    && !matchesAnyScryptHash(password)) {
+                // The row's first verifier makes the proxy ask its clients with SCRAM, which cannot check the
+                // easy-scrypt hashes: every client still on the current password would be refused at once.
+                throw new ToolFailure("-add -scram: the row of " + tenant + " holds easy-scrypt hashes only, and"
+                        + " with a verifier its clients are asked with SCRAM, which cannot check them; first add the"
+                        + " verifier of the tenant's current password (-scram -add with that password), then -add"
+                        + " the new one");
+            }
+            String made = scram ? verifier(password) : EasyScrypt.hash(password);
+            return kept == null || kept.isEmpty() ? made : kept + "," + made;
+        }
+
+        private boolean hasScryptHash() {
+            return java.util.Arrays.stream(kept.split(",")).map(String::strip).anyMatch(EasyScrypt::isWellFormed);
+        }
+
+        private boolean matchesAnyScryptHash(String password) {
+            return java.util.Arrays.stream(kept.split(",")).map(String::strip).filter(EasyScrypt::isWellFormed)
+                    .anyMatch(h -> EasyScrypt.verify(password, h));
+        }
+
+        private String verifier(String password) {
+            ScramVerifier like = kept == null ? null : ScramVerifier.exchangeable(kept).stream().findFirst()
+                    .orElse(null);
+            return like == null ? ScramVerifier.create(password, ScramVerifier.DEFAULT_ITERATIONS, null).encode()
+                    : ScramVerifier.create(password, like.iterations(), like.salt()).encode();
+        }
+    }
+
+    private static Properties connectionProperties(AuthDbDsn dsn) {
+        Properties properties = dsn.connectionProperties();
+        if (!dsn.parameters().containsKey("connectTimeout")) {
+            properties.setProperty("connectTimeout", "10");
+        }
+        return properties;
     }
 
     private static AuthDbDsn authDb(GoFlags flags, Io io) throws UsageException {
@@ -121,14 +210,6 @@ final class TenantCommand {
         }
     }
 
-    private static String hashTenantPassword(Io io, String tenant, boolean scram)
-            throws UsageException, IOException {
-        String password = io.passwords().read(Optional.empty(), "Tenant password for " + tenant, null, true);
-        // -scram: a SCRAM-SHA-256 verifier, so clients log in without sending the password; else easy-scrypt.
-        return scram ? com.perseusproxy.core.auth.ScramVerifier.create(password,
-                com.perseusproxy.core.auth.ScramVerifier.DEFAULT_ITERATIONS, null).encode() : EasyScrypt.hash(password);
-    }
-
     private static void checkWidths(List<Column> columns, List<String> values) throws UsageException {
         for (int i = 0; i < columns.size(); i++) {
             Column column = columns.get(i);
@@ -143,11 +224,7 @@ final class TenantCommand {
     }
 
     private static Row upsert(AuthDbDsn dsn, List<String> values) throws ToolFailure {
-        Properties properties = dsn.connectionProperties();
-        if (!dsn.parameters().containsKey("connectTimeout")) {
-            properties.setProperty("connectTimeout", "10");
-        }
-        try (Connection db = DriverManager.getConnection(dsn.jdbcUrl(), properties);
+        try (Connection db = DriverManager.getConnection(dsn.jdbcUrl(), connectionProperties(dsn));
              PreparedStatement upsert = db.prepareStatement(UPSERT)) {
             for (int i = 0; i < values.size(); i++) {
                 upsert.setString(i + 1, values.get(i));

@@ -123,7 +123,8 @@ public final class PerseusService implements AutoCloseable {
                 decryptor,
                 AuthLimits.withHashChecks(config.client().effectiveMaxConcurrentHashChecks()),
                 config.client().newVerifiedLoginCache(),
-                rotation::servesExternally);
+                rotation::servesExternally,
+                config.client().unknownUserAuth());
         PoolSettingsResolver poolSettings = new PoolSettingsResolver(config.poolSettings(),
                 config.overrideSettings());
         java.util.concurrent.atomic.AtomicReference<ClientTimeouts.Settings> timeouts =

@@ -32,6 +32,7 @@ public final class AdminConsole {
     private final Supplier<Collection<ClientSession>> clients;
     private final Duration loginTimeout;
     private final ConsoleStats stats = new ConsoleStats();
+    private final com.perseusproxy.core.auth.MockScram mockScram = new com.perseusproxy.core.auth.MockScram();
     private volatile AdminHost host = AdminHost.NONE;
     private volatile com.perseusproxy.core.session.ClientLimits limits;
 
@@ -101,6 +102,11 @@ public final class AdminConsole {
         return loginTimeout;
     }
 
+    /** The salts unknown console users are challenged with when console users log in with SCRAM. */
+    com.perseusproxy.core.auth.MockScram mockScram() {
+        return mockScram;
+    }
+
     ConsoleStats stats() {
         return stats;
     }
@@ -113,19 +119,14 @@ public final class AdminConsole {
         private long sampleNanos;
         private java.util.Map<String, long[]> sample = java.util.Map.of();
 
-        /** Per-second rates of each total since the last sample (taken at most every 15 s); loop only. */
+        /** The averages since the last sample (taken at most every 15 s), as {@link StatsColumns}; loop only. */
         java.util.Map<String, long[]> averages(java.util.Map<String, long[]> totals) {
             long now = System.nanoTime();
             java.util.Map<String, long[]> rates = new java.util.HashMap<>();
             double seconds = (now - sampleNanos) / 1e9;
             if (sampleNanos != 0 && seconds >= 1) {
                 totals.forEach((db, t) -> {
-                    long[] before = sample.getOrDefault(db, new long[t.length]);
-                    long[] rate = new long[t.length];
-                    for (int i = 0; i < t.length; i++) {
-                        rate[i] = Math.round((t[i] - before[i]) / seconds);
-                    }
-                    rates.put(db, rate);
+                    rates.put(db, StatsColumns.averages(t, sample.getOrDefault(db, new long[t.length]), seconds));
                 });
             }
             if (sampleNanos == 0 || now - sampleNanos >= PERIOD_NANOS) {

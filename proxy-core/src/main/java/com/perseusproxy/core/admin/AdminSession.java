@@ -65,8 +65,13 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
                 + " within " + console.loginTimeout().toSeconds() + " s (ClientSettings.LoginTimeoutSecs)")),
                 console.loginTimeout().toMillis(), TimeUnit.MILLISECONDS);
         String user = startup.getOrDefault("user", "");
+        AdminUsers users = console.users();
         java.util.List<com.perseusproxy.core.auth.ScramVerifier> verifiers =
-                com.perseusproxy.core.auth.ScramVerifier.exchangeable(console.users().hashesOf(user));
+                com.perseusproxy.core.auth.ScramVerifier.exchangeable(users.hashesOf(user));
+        if (users.hashesOf(user) == null && users.anyScram()) {
+            // Not a console user, but some log in with SCRAM: asked like them, as PostgreSQL asks unknown roles.
+            verifiers = java.util.List.of(console.mockScram().verifierFor("pgbouncer", "", user));
+        }
         if (verifiers.isEmpty()) {
             channel.writeAndFlush(ServerMessages.authenticationCleartextPassword());
         } else {

@@ -29,6 +29,15 @@ public record AdminUsers(Map<String, String> admins, Map<String, String> stats) 
         return admins.containsKey(user) ? Role.ADMIN : Role.STATS;
     }
 
+    /**
+     * Whether a console user logs in with SCRAM: then users not listed get a mock SCRAM exchange too, so the first
+     * message does not tell a prober which console users exist.
+     */
+    public boolean anyScram() {
+        return java.util.stream.Stream.concat(admins.values().stream(), stats.values().stream())
+                .anyMatch(hashes -> !com.perseusproxy.core.auth.ScramVerifier.exchangeable(hashes).isEmpty());
+    }
+
     public boolean isEmpty() {
         return admins.isEmpty() && stats.isEmpty();
     }

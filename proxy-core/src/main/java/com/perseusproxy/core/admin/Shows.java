@@ -19,12 +19,15 @@ final class Shows {
 
     private final AdminConsole console;
     private final List<PoolSnapshot> pools = new ArrayList<>();
+    /** Each pool's SHOW STATS counters, summed per dest_db; read once so one answer is self-consistent. */
+    private final Map<String, long[]> totals = new java.util.TreeMap<>();
     private final List<ClientInfo> clients;
 
     Shows(AdminConsole console) {
         this.console = console;
         for (BackendPool pool : console.pools().pools()) {
             pools.add(pool.snapshot());
+            StatsColumns.add(totals, pool.destination().database(), pool.stats());
         }
         pools.sort(java.util.Comparator.comparing((PoolSnapshot p) -> p.destination().toString()));
         this.clients = console.clientInfos();
@@ -100,27 +103,14 @@ final class Shows {
         return r;
     }
 
-    /** Per database: the pools of one dest_db are added up, as PgBouncer counts per database. */
-    private Map<String, long[]> totalsByDatabase() {
-        Map<String, long[]> totals = new java.util.TreeMap<>();
-        for (PoolSnapshot p : pools) {
-            long[] t = totals.computeIfAbsent(p.destination().database(), k -> new long[7]);
-            t[0] += p.leasesTotal(); // xact_count: each lease is one transaction (or one autocommit statement)
-            t[1] += p.leasesTotal(); // query_count: statements are not parsed, so a lease counts once here too
-            t[6] += (long) (p.waitSeconds() * 1_000_000); // wait_time in microseconds
-        }
-        return totals;
-    }
-
     private AdminResult stats() {
         AdminResult r = new AdminResult().text("database").numeric("total_xact_count", "total_query_count",
                 "total_received", "total_sent", "total_xact_time", "total_query_time", "total_wait_time",
                 "avg_xact_count", "avg_query_count", "avg_recv", "avg_sent", "avg_xact_time", "avg_query_time",
                 "avg_wait_time");
-        Map<String, long[]> totals = totalsByDatabase();
         Map<String, long[]> averages = console.stats().averages(totals);
         totals.forEach((db, t) -> {
-            long[] a = averages.getOrDefault(db, new long[7]);
+            long[] a = averages.getOrDefault(db, new long[StatsColumns.COUNT]);
             r.row(db, t[0], t[1], t[2], t[3], t[4], t[5], t[6], a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
         });
         return r;
@@ -129,10 +119,9 @@ final class Shows {
     private AdminResult statsTotals(boolean averagesOnly) {
         AdminResult r = new AdminResult().text("database").numeric("xact_count", "query_count", "bytes_received",
                 "bytes_sent", "xact_time", "query_time", "wait_time");
-        Map<String, long[]> totals = totalsByDatabase();
         Map<String, long[]> shown = averagesOnly ? console.stats().averages(totals) : totals;
         totals.keySet().forEach(db -> {
-            long[] t = shown.getOrDefault(db, new long[7]);
+            long[] t = shown.getOrDefault(db, new long[StatsColumns.COUNT]);
             r.row(db, t[0], t[1], t[2], t[3], t[4], t[5], t[6]);
         });
         return r;

@@ -6,11 +6,12 @@ import java.util.List;
 /**
  * How a client is asked for its password, decided from its row before the question: with SCRAM-SHA-256 when the
  * row's {@code source_pass_hashed} holds a verifier (the password never crosses the wire), else cleartext as Perseus
- * does (easy-scrypt hashes need the password itself). An unknown tenant is asked for cleartext, as a row of
- * easy-scrypt hashes is, and then costs the same scrypt run.
+ * does (easy-scrypt hashes need the password itself). A login that matches no row is asked as
+ * {@link UnknownUserAuth} says: cleartext (then one dummy scrypt run) or a mock SCRAM exchange. {@link LoginMethods}
+ * decides.
  *
- * @param verifiers the verifiers one exchange can check: those sharing the first verifier's salt and iterations;
- *                  empty = cleartext
+ * @param verifiers the verifiers one exchange can check: those sharing the first verifier's salt and iterations,
+ *                  or the mock one of an unknown login; empty = cleartext
  * @param row       the row read to decide (reused by the login, so it costs one lookup); null if unknown
  */
 public record LoginMethod(List<ScramVerifier> verifiers, TenantRecord row, boolean looked) {

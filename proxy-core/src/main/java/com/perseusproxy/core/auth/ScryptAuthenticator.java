@@ -39,6 +39,10 @@ import java.util.function.Supplier;
  * <p>A password recently proved for the same row and stored hash is found in the {@link VerifiedLoginCache} and
  * skips scrypt (the row is still looked up every time, since it may have changed). Only successes are cached, so a
  * first attempt, a wrong password and an unknown tenant all cost one scrypt run as before.
+ *
+ * <p>This class stages a login across the pools and builds the route. What it delegates: how the client is asked
+ * for its password ({@link LoginMethods}, from the row {@link #prepare} reads) and the scrypt check itself
+ * ({@link ScryptCheck}); a SCRAM proof is checked on the event loop ({@link ScramExchange}).
  */
 public final class ScryptAuthenticator implements Authenticator, PasswordVerifier, AutoCloseable {
 
@@ -53,6 +57,7 @@ public final class ScryptAuthenticator implements Authenticator, PasswordVerifie
     private final AtomicLong hashChecks = new AtomicLong();
     /** Destinations whose credentials come from a credential source: their rows' dest_pass_enc is not decrypted. */
     private final Predicate<Destination> externallyServed;
+    private final LoginMethods methods;
 
     /** With the default verified-login cache ({@link VerifiedLoginCache#defaults()}). */
     public ScryptAuthenticator(TenantDirectory directory, SecretDecryptor decryptor, AuthLimits limits) {
@@ -71,6 +76,14 @@ public final class ScryptAuthenticator implements Authenticator, PasswordVerifie
      */
     public ScryptAuthenticator(TenantDirectory directory, SecretDecryptor decryptor, AuthLimits limits,
                                VerifiedLoginCache verified, Predicate<Destination> externallyServed) {
+        this(directory, decryptor, limits, verified, externallyServed, UnknownUserAuth.CLEARTEXT);
+    }
+
+    /** @param unknownUsers how a login that matches no row is asked for its password (see {@link LoginMethods}) */
+    public ScryptAuthenticator(TenantDirectory directory, SecretDecryptor decryptor, AuthLimits limits,
+                               VerifiedLoginCache verified, Predicate<Destination> externallyServed,
+                               UnknownUserAuth unknownUsers) {
+        this.methods = new LoginMethods(unknownUsers);
         this.externallyServed = Objects.requireNonNull(externallyServed, "externallyServed");
         this.verified = Objects.requireNonNull(verified, "verified");
         this.directory = Objects.requireNonNull(directory, "directory");
@@ -100,12 +113,8 @@ public final class ScryptAuthenticator implements Authenticator, PasswordVerifie
         try {
             lookupPool.execute(() -> {
                 try {
-                    Optional<TenantRecord> row = directory.find(request.database(), request.schema());
-                    TenantRecord tenant = row.orElse(null);
-                    java.util.List<ScramVerifier> verifiers = tenant == null
-                            || !Objects.equals(request.user(), tenant.sourceUser()) ? java.util.List.of()
-                            : java.util.List.copyOf(ClientPasswordHashes.verifiers(tenant.sourcePassHashed()).keySet());
-                    result.complete(new LoginMethod(verifiers, tenant, true));
+                    TenantRecord row = directory.find(request.database(), request.schema()).orElse(null);
+                    result.complete(methods.choose(request, row));
                 } catch (TenantLookupException e) {
                     log.warn("login of {} failed: {}", describe(request), e.getMessage());
                     result.completeExceptionally(AuthErrors.authDbUnavailable());
@@ -130,7 +139,7 @@ public final class ScryptAuthenticator implements Authenticator, PasswordVerifie
                 try {
                     hashChecks.incrementAndGet();
                     ClientPasswordHashes hashes = ClientPasswordHashes.parse(storedHashes);
-                    int matched = hashes.anyUsable() ? hashes.match(password) : dummyCheck(password);
+                    int matched = hashes.anyUsable() ? hashes.match(password) : ScryptCheck.dummyCheck(password);
                     result.complete(matched != ClientPasswordHashes.NO_MATCH);
                 } catch (RuntimeException e) {
                     result.completeExceptionally(AuthErrors.internal());
@@ -214,7 +223,7 @@ public final class ScryptAuthenticator implements Authenticator, PasswordVerifie
             return;
         }
         hashChecks.incrementAndGet();
-        PasswordCheck checked = check(login.request, tenant);
+        ScryptCheck checked = ScryptCheck.check(login.request, tenant);
         LoginFailure failure = checked.failure();
         if (failure != null) {
             String row = tenant == null ? "" : " (perseus_auth row id " + tenant.id() + ")";
@@ -239,46 +248,6 @@ public final class ScryptAuthenticator implements Authenticator, PasswordVerifie
             return ClientPasswordHashes.NO_MATCH;
         }
         return verified.lookup(tenant.id(), tenant.sourcePassHashed(), request.password());
-    }
-
-    /**
-     * The outcome of checking a login's password: a failure, or the 1-based position in {@code source_pass_hashed}
-     * of the hash that matched (for the log; never the hash itself).
-     */
-    record PasswordCheck(LoginFailure failure, int hashPosition) {
-        static PasswordCheck refused(LoginFailure failure) {
-            return new PasswordCheck(failure, ClientPasswordHashes.NO_MATCH);
-        }
-    }
-
-    /**
-     * One scrypt run per usable hash of the row (one, unless a client-side rotation is under way), and exactly one
-     * against a dummy hash of the same cost when the tenant is unknown or its hashes are unusable.
-     */
-    static PasswordCheck check(LoginRequest request, TenantRecord tenant) {
-        ClientPasswordHashes hashes = ClientPasswordHashes.parse(tenant == null ? null : tenant.sourcePassHashed());
-        int matched = hashes.anyUsable() ? hashes.match(request.password())
-                : dummyCheck(request.password());
-        if (tenant == null) {
-            return PasswordCheck.refused(LoginFailure.UNKNOWN_TENANT);
-        }
-        if (!Objects.equals(request.user(), tenant.sourceUser())) {
-            return PasswordCheck.refused(LoginFailure.WRONG_USER);
-        }
-        if (!hashes.anyUsable()) {
-            return PasswordCheck.refused(LoginFailure.UNUSABLE_STORED_HASH);
-        }
-        if (hashes.unusableCount() > 0) {
-            log.warn("perseus_auth row id {} has {} unusable entries in source_pass_hashed (ignored); regenerate them"
-                    + " with 'perseus-tools genhash' or remove them", tenant.id(), hashes.unusableCount());
-        }
-        return matched == ClientPasswordHashes.NO_MATCH ? PasswordCheck.refused(LoginFailure.WRONG_PASSWORD)
-                : new PasswordCheck(null, matched);
-    }
-
-    private static int dummyCheck(String password) {
-        EasyScrypt.verify(password, EasyScrypt.dummyHash());
-        return ClientPasswordHashes.NO_MATCH;
     }
 
     private void openRoute(Login login, TenantRecord tenant, int hashPosition, boolean fromCache) {

@@ -1,5 +1,6 @@
 package com.perseusproxy.core.pool;
 
+import com.perseusproxy.core.metrics.ProxyEvents;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -46,6 +47,32 @@ public final class PoolStats {
     private final LongAdder maxLifetimeClosed = new LongAdder();
     private final LongAdder clientParses = new LongAdder();
     private final LongAdder serverParses = new LongAdder();
+    private final LongAdder transactions = new LongAdder();
+    private final LongAdder transactionNanos = new LongAdder();
+    private final LongAdder queries = new LongAdder();
+    private final LongAdder queryNanos = new LongAdder();
+    private final LongAdder bytesFromClients = new LongAdder();
+    private final LongAdder bytesToClients = new LongAdder();
+    /** The console's SHOW STATS counts, in the shape a session already reports its tenant's traffic in. */
+    private final ProxyEvents.Tenant traffic = new ProxyEvents.Tenant() {
+        @Override
+        public void transaction(long nanos) {
+            transactions.increment();
+            transactionNanos.add(nanos);
+        }
+
+        @Override
+        public void query(long nanos) {
+            queries.increment();
+            queryNanos.add(nanos);
+        }
+
+        @Override
+        public void bytes(long fromClient, long toClient) {
+            bytesFromClients.add(fromClient);
+            bytesToClients.add(toClient);
+        }
+    };
 
     void leased() {
         inUse.increment();
@@ -101,7 +128,7 @@ public final class PoolStats {
         return inUse.sum();
     }
 
-    /** Leases handed out since the pool was made: the console's transaction count. */
+    /** Leases handed out since the pool was made, the proxy's own (login probes, cleanups) included. */
     public long leasesTotal() {
         return leasesTotal.sum();
     }
@@ -138,6 +165,48 @@ public final class PoolStats {
     /** The proxy sent a backend a Parse of a named statement (PgBouncer's server_parse_count). */
     public void serverParsed() {
         serverParses.increment();
+    }
+
+    /**
+     * Where the pool's client sessions report each transaction's lease time, each query (one ReadyForQuery: a
+     * simple Query or an extended-protocol group up to Sync) and the bytes they exchanged with their clients: the
+     * console's SHOW STATS, with PgBouncer's meanings. Called on the loop; no allocation.
+     */
+    public ProxyEvents.Tenant traffic() {
+        return traffic;
+    }
+
+    /**
+     * Client transactions that ended (PgBouncer's xact_count): each lease a client's transaction or autocommit
+     * statement had, unlike {@link #leasesTotal}, which also counts the proxy's own leases (login probes, cleanups).
+     */
+    public long transactionCount() {
+        return transactions.sum();
+    }
+
+    /** Time backends were leased for those transactions (PgBouncer's xact_time), in nanoseconds. */
+    public long transactionNanos() {
+        return transactionNanos.sum();
+    }
+
+    /** ReadyForQuery messages passed to clients (PgBouncer's query_count). */
+    public long queryCount() {
+        return queries.sum();
+    }
+
+    /** From each query's first message to the backend to its ReadyForQuery (PgBouncer's query_time). */
+    public long queryNanos() {
+        return queryNanos.sum();
+    }
+
+    /** Bytes received from the pool's clients (PgBouncer's total_received). */
+    public long bytesFromClients() {
+        return bytesFromClients.sum();
+    }
+
+    /** Bytes sent to the pool's clients (PgBouncer's total_sent). */
+    public long bytesToClients() {
+        return bytesToClients.sum();
     }
 
     public long clientParseCount() {

@@ -156,7 +156,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         services.clients().remove(this);
         login.leave();
         sessionLog.loggedOut(startup(), channel.remoteAddress());
-        sessionLog.reportBytes(transactions.traffic());
+        transactions.reportBytes();
         if (cancelKey != null) {
             services.cancelKeys().unregister(cancelKey[0], cancelKey[1]);
         }

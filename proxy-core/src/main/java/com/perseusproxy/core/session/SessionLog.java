@@ -35,14 +35,15 @@ final class SessionLog {
     }
 
     /**
-     * Hands the bytes counted since the last call to the metrics: once per transaction and at logout, so the
-     * per-message cost stays one field addition.
+     * Hands the bytes counted since the last call to the metrics and to the pool's stats: once per transaction and
+     * at logout, so the per-message cost stays one field addition.
      */
-    void reportBytes(ProxyEvents.Tenant traffic) {
+    void reportBytes(ProxyEvents.Tenant traffic, ProxyEvents.Tenant poolTraffic) {
         long in = bytesFromClient - reportedFromClient;
         long out = bytesToClient - reportedToClient;
         if (in != 0 || out != 0) {
             traffic.bytes(in, out);
+            poolTraffic.bytes(in, out); // the console's SHOW STATS
             reportedFromClient = bytesFromClient;
             reportedToClient = bytesToClient;
         }

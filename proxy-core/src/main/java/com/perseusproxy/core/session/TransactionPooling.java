@@ -250,7 +250,7 @@ final class TransactionPooling implements BackendListener {
         }
     }
 
-    // ---- facts for the console and the logout line -----------------------------------------------------------
+    // ---- facts for the console, the logout line and the metrics ----------------------------------------
 
     BackendPool pool() {
         return pool;
@@ -260,8 +260,9 @@ final class TransactionPooling implements BackendListener {
         return requestNanos;
     }
 
-    ProxyEvents.Tenant traffic() {
-        return traffic;
+    /** The logout line's and the metrics' byte counts: the tenant's, and the pool's (SHOW STATS). */
+    void reportBytes() {
+        sessionLog.reportBytes(traffic, pool == null ? ProxyEvents.Tenant.NONE : pool.stats().traffic());
     }
 
     // ---- backend events --------------------------------------------------------------------------------------
@@ -277,7 +278,9 @@ final class TransactionPooling implements BackendListener {
         sessionLog.toClient(message.frame().readableBytes());
         long now = System.nanoTime();
         if (message.tag() == BackendTag.READY_FOR_QUERY) {
-            traffic.query(timeouts.queryNanos(now)); // once per query, not per message
+            long queryNanos = timeouts.queryNanos(now); // once per query, not per message
+            traffic.query(queryNanos);
+            pool.stats().traffic().query(queryNanos);
         }
         // A failed write reaches exceptionCaught: no promise per forwarded message.
         channel.write(timeouts.onBackendMessage(message, channel.alloc(), now), channel.voidPromise());
@@ -305,8 +308,10 @@ final class TransactionPooling implements BackendListener {
             channel.config().setAutoRead(true);
             pool.release(done);
             sessionLog.transactionEnded();
-            traffic.transaction(System.nanoTime() - leasedNanos);
-            sessionLog.reportBytes(traffic);
+            long leaseNanos = System.nanoTime() - leasedNanos;
+            traffic.transaction(leaseNanos);
+            pool.stats().traffic().transaction(leaseNanos);
+            reportBytes();
             if (services.clients().draining()) {
                 session.fail(ClientRegistry.shuttingDown()); // its transaction is over: the drain closes it now
             }

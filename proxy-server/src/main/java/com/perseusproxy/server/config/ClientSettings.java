@@ -24,12 +24,26 @@ import java.time.Duration;
  *                                PostgreSQL reports, that a client's startup packet or SET carries to every backend
  * @param limits                  {@code MaxClientConnections}, {@code MaxClientConnectionsPerTenant} (0 = no limit)
  *                                and the login throttle ({@code LoginThrottle*}); applied live on reload
+ * @param unknownUserAuth         {@code UnknownUserAuth} (default cleartext): how a login that matches no
+ *                                perseus_auth row is asked for its password; set at start
  */
 public record ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
                              Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize,
                              Duration idleInTransactionTimeout, Duration clientIdleTimeout, Duration queryTimeout,
                              TrackedSettings trackExtraParameters,
-                             com.perseusproxy.core.session.ClientLimits.Settings limits) {
+                             com.perseusproxy.core.session.ClientLimits.Settings limits,
+                             com.perseusproxy.core.auth.UnknownUserAuth unknownUserAuth) {
+
+    /** Unknown logins asked in cleartext, as Perseus asks every login. */
+    public ClientSettings(Duration loginTimeout, int maxConcurrentHashChecks, int maxMessageBytes,
+                          Duration verifiedLoginCacheTtl, int verifiedLoginCacheSize,
+                          Duration idleInTransactionTimeout, Duration clientIdleTimeout, Duration queryTimeout,
+                          TrackedSettings trackExtraParameters,
+                          com.perseusproxy.core.session.ClientLimits.Settings limits) {
+        this(loginTimeout, maxConcurrentHashChecks, maxMessageBytes, verifiedLoginCacheTtl, verifiedLoginCacheSize,
+                idleInTransactionTimeout, clientIdleTimeout, queryTimeout, trackExtraParameters, limits,
+                com.perseusproxy.core.auth.UnknownUserAuth.CLEARTEXT);
+    }
 
     /** PgBouncer has no login throttle; these defaults leave a mistyped password or two alone. */
     public static final com.perseusproxy.core.auth.LoginThrottle.Settings DEFAULT_THROTTLE =

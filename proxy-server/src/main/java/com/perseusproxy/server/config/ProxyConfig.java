@@ -47,7 +47,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
             "VerifiedLoginCacheSecs", "VerifiedLoginCacheSize", "IdleInTransactionTimeoutSecs", "ClientIdleTimeoutSecs",
             "QueryTimeoutSecs", "TrackExtraParameters", "MaxClientConnections", "MaxClientConnectionsPerTenant",
             "LoginThrottleSourceBurst", "LoginThrottleTenantBurst", "LoginThrottleRefillMillis",
-            "LoginThrottleDelayMillis");
+            "LoginThrottleDelayMillis", "UnknownUserAuth");
     static final List<String> SHUTDOWN_KEYS = List.of("DrainTimeoutSecs");
     static final List<String> METRICS_KEYS = List.of("PerTenant");
     static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
@@ -270,7 +270,18 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                                         "milliseconds per attempt regained"),
                                 s.integer("LoginThrottleDelayMillis",
                                         (int) ClientSettings.DEFAULT_THROTTLE.delayMillis(), 0, 60_000,
-                                        "milliseconds a throttled answer waits"))));
+                                        "milliseconds a throttled answer waits"))),
+                unknownUserAuth(s));
+    }
+
+    private static com.perseusproxy.core.auth.UnknownUserAuth unknownUserAuth(JsonSection s) throws ConfigException {
+        String name = s.string("UnknownUserAuth", com.perseusproxy.core.auth.UnknownUserAuth.CLEARTEXT.configName());
+        com.perseusproxy.core.auth.UnknownUserAuth method = com.perseusproxy.core.auth.UnknownUserAuth.parse(name);
+        if (method == null) {
+            throw new ConfigException(s.join("UnknownUserAuth") + " must be \"cleartext\" or \"scram-sha-256\" (the"
+                    + " method most perseus_auth rows use), got \"" + name + "\"");
+        }
+        return method;
     }
 
     private static TrackedSettings trackedSettings(JsonSection s) throws ConfigException {

@@ -94,6 +94,8 @@ class ProxyConfigTest {
                 "ClientSettings.VerifiedLoginCacheSecs must be a whole number from 0 to 3600 (seconds; 0 = off)");
         assertInvalid("{\"ClientSettings\": {\"VerifiedLoginCacheSize\": 0}}",
                 "ClientSettings.VerifiedLoginCacheSize must be a whole number from 1");
+        assertInvalid("{\"ClientSettings\": {\"UnknownUserAuth\": \"md5\"}}",
+                "ClientSettings.UnknownUserAuth must be \"cleartext\" or \"scram-sha-256\"");
         assertInvalid("{\"LogSettings\": {\"Level\": \"LOUD\"}}", "LogSettings.Level must be one of");
         assertInvalid("{\"LogSettings\": {\"Json\": \"yes\"}}", "LogSettings.Json must be true or false");
         assertInvalid("{\"ListenAddress\": \"5433\"}", "ListenAddress \"5433\" is not a listen address");
@@ -204,6 +206,7 @@ class ProxyConfigTest {
         env.put("PERSEUS_CLIENTSETTINGS_LOGINTHROTTLETENANTBURST", "28");
         env.put("PERSEUS_CLIENTSETTINGS_LOGINTHROTTLEREFILLMILLIS", "29");
         env.put("PERSEUS_CLIENTSETTINGS_LOGINTHROTTLEDELAYMILLIS", "30");
+        env.put("PERSEUS_CLIENTSETTINGS_UNKNOWNUSERAUTH", "SCRAM-SHA-256");
         env.put("PERSEUS_SHUTDOWNSETTINGS_DRAINTIMEOUTSECS", "24");
         env.put("PERSEUS_ADMINSETTINGS_ADMINUSERS", "{\"ops\": \"hash-a\"}");
         env.put("PERSEUS_ADMINSETTINGS_STATSUSERS", "{\"grafana\": \"hash-b\"}");
@@ -245,8 +248,8 @@ class ProxyConfigTest {
                 Duration.ofSeconds(22), Duration.ofSeconds(23),
                 new TrackedSettings(java.util.List.of("statement_timeout", "geqo")),
                 new com.perseusproxy.core.session.ClientLimits.Settings(
-                        25, 26, new com.perseusproxy.core.auth.LoginThrottle.Settings(27, 28, 29, 30))),
-                config.client());
+                        25, 26, new com.perseusproxy.core.auth.LoginThrottle.Settings(27, 28, 29, 30)),
+                com.perseusproxy.core.auth.UnknownUserAuth.SCRAM_SHA_256), config.client());
         assertEquals(Duration.ofSeconds(24), config.shutdown().drainTimeout());
         assertFalse(config.listenReusePort());
         assertEquals(new PeerSettings("pod-7", java.util.List.of("10.0.0.1:5433", "10.0.0.2:5433"), 9),
