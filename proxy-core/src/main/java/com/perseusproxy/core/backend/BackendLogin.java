@@ -10,6 +10,7 @@ import com.perseusproxy.core.protocol.PgException;
 import com.perseusproxy.core.protocol.PgMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.util.concurrent.Promise;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -34,6 +35,9 @@ import java.util.Map;
  *                               <-- AuthenticationSASLFinal, AuthenticationOk
  *                               <-- ParameterStatus*, BackendKeyData, ReadyForQuery
  * </pre>
+ *
+ * <p>It also settles the promise the pool waits on: with the connection once logged in, or with the reason the login
+ * failed (the server refused, closed, or an error reached the connection).
  */
 final class BackendLogin {
 
@@ -47,6 +51,7 @@ final class BackendLogin {
     private final Destination destination;
     private final BackendCredentials credentials;
     private final Map<String, String> parameters;
+    private final Promise<BackendConnection> result;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private ScramClient scram;
@@ -54,10 +59,12 @@ final class BackendLogin {
     private int processId;
     private int secretKey;
 
-    BackendLogin(Destination destination, BackendCredentials credentials, Map<String, String> parameters) {
+    BackendLogin(Destination destination, BackendCredentials credentials, Map<String, String> parameters,
+                 Promise<BackendConnection> result) {
         this.destination = destination;
         this.credentials = credentials;
         this.parameters = parameters;
+        this.result = result;
     }
 
     void start(Channel channel) {
@@ -98,6 +105,22 @@ final class BackendLogin {
             }
         }
         return false;
+    }
+
+    /** The login completed: hands the connection to the pool; false if the pool gave up waiting meanwhile. */
+    boolean handOver(BackendConnection connection) {
+        return result.trySuccess(connection);
+    }
+
+    /** The server closed the connection before the login completed. */
+    void serverClosed() {
+        result.tryFailure(new PgException("08006", "backend " + destination + " closed the connection during login"));
+    }
+
+    /** The login failed: the server's refusal as it is, anything else as 08006. */
+    void failed(Throwable cause) {
+        result.tryFailure(cause instanceof PgException ? cause : new PgException("08006",
+                "backend login to " + destination + " failed: " + cause.getMessage(), true, cause));
     }
 
     int processId() {

@@ -22,7 +22,7 @@ import java.util.List;
  *                       <--     'N'  → prefer: plaintext login; require, verify-*: refused
  * </pre>
  *
- * Sits first in the pipeline and holds back {@code channelActive}, so {@link BackendConnection} starts its login only
+ * Sits first in the pipeline and holds back {@code channelActive}, so {@link BackendReader} starts its login only
  * once the channel is what the mode demands. A refusal reaches the connection as a {@link PgException} through
  * {@code exceptionCaught}, which fails the login with that message. Bytes that arrive together with the server's
  * answer were sent before any handshake and may come from a man in the middle (CVE-2021-23222): refused.

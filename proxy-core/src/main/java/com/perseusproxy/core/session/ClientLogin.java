@@ -14,6 +14,7 @@ import com.perseusproxy.core.protocol.PgMessage;
 import com.perseusproxy.core.protocol.ServerMessages;
 import com.perseusproxy.core.protocol.StartupPacket;
 import io.netty.channel.Channel;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,8 +28,8 @@ import java.util.concurrent.TimeUnit;
  * <p>It owns what the login decides: the tenant's startup parameters, its route, {@link TenantKey} and
  * search_path statement, and the bookkeeping only the login needs (the SCRAM steps, the throttle's refusal, the
  * probe's failure, the ClientLimits admission). It is kept apart from {@link ClientSession} so that the session
- * reads as the Netty handler plus transaction pooling; the two share the session's single {@code State}, its
- * backend slot and its error path ({@link ClientSession#fail}).
+ * reads as the Netty handler and its state machine; the two share the session's single {@code State} and its error
+ * path ({@link ClientSession#fail}), and the probe lease is held by the session's {@link TransactionPooling}.
  *
  * <p>Everything here runs on the client channel's event loop, like the session: the off-loop lookups
  * (authenticator) hop back with {@code channel.eventLoop().execute}.
@@ -57,6 +58,8 @@ final class ClientLogin {
     private boolean admitted;
     /** A failed login already logged by ClientLimits' summary, so fail() does not log it again. */
     private PgException throttleRefusal;
+    /** ClientSettings.LoginTimeoutSecs, from the connection to AuthenticationOk (the console has its own). */
+    private ScheduledFuture<?> timeout;
 
     ClientLogin(ClientSession session, SessionServices services, Channel channel) {
         this.session = session;
@@ -85,8 +88,25 @@ final class ClientLogin {
         return throttleRefusal;
     }
 
-    /** The connection is gone: it no longer counts in ClientLimits' per-tenant connections. */
+    /** The connection is up: the login must complete within LoginTimeoutSecs, or the client gets 08P01. */
+    void startTimeout() {
+        timeout = channel.eventLoop().schedule(() -> {
+            services.events().timeout(ProxyEvents.Timeout.LOGIN);
+            session.fail(new PgException("08P01", "login did not complete within "
+                    + services.loginTimeout().toSeconds() + " s (ClientSettings.LoginTimeoutSecs)"));
+        }, services.loginTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The login completed, or the admin console took the connection over. */
+    void cancelTimeout() {
+        if (timeout != null) {
+            timeout.cancel(false);
+        }
+    }
+
+    /** The connection is gone: no login timeout, and it no longer counts in ClientLimits' per-tenant connections. */
     void leave() {
+        cancelTimeout();
         if (admitted) {
             admitted = false;
             services.limits().leave(tenantName());
@@ -257,7 +277,7 @@ final class ClientLogin {
         searchPathSql = SessionSettings.searchPathStatement(route.schema());
         tenant = new TenantKey(route.database(), route.schema());
         pool = services.pools().routes().routeLogin(route, authStartedNanos);
-        session.routed(pool, searchPathSql);
+        session.transactions().routed(pool, searchPathSql);
         Map<String, String> spelled = pool.serverProfile().spell(startup.settings());
         if (spelled != null) {
             // The server's parameters and its spelling of these settings are known: no probe lease needed.
@@ -270,11 +290,12 @@ final class ClientLogin {
 
     /** Leases the probe: one backend set up with the client's settings (also after a failed tenant-switch reset). */
     void acquireProbe() {
-        session.acquire(leased -> {
-            session.hold(leased);
-            leased.lease(session, tenant, searchPathSql, startup.settings(), pool.settings().schemaExecTimeout());
-            if (session.backend().settingUp()) {
-                session.backend().flush(); // it settles in onBackendIdle
+        TransactionPooling transactions = session.transactions();
+        transactions.acquire(leased -> {
+            transactions.hold(leased);
+            leased.lease(transactions, tenant, searchPathSql, startup.settings(), pool.settings().schemaExecTimeout());
+            if (transactions.backend().settingUp()) {
+                transactions.backend().flush(); // it settles in onBackendIdle
             } else {
                 finishProbe(); // the session already serves this tenant with these settings: nothing to learn
             }
@@ -289,7 +310,7 @@ final class ClientLogin {
 
     /** The probe lease has settled: the server's parameters and its spelling of the client's settings are known. */
     void finishProbe() {
-        BackendConnection probe = session.takeBackend();
+        BackendConnection probe = session.transactions().takeBackend();
         Map<String, String> spelled = DesiredSettings.spelledByProbe(startup.settings(), probe.currentSettings(),
                 probeFailure == null ? pool.serverProfile() : null);
         pool.serverProfile().recordLoginParameters(probe.loginParameters());
@@ -309,7 +330,7 @@ final class ClientLogin {
     private void completeLogin(Map<String, String> serverParameters, Map<String, String> clientSettings) {
         Map<String, String> reported = session.desiredSettings().login(serverParameters, clientSettings,
                 services.tracked());
-        session.cancelLoginTimeout();
+        cancelTimeout();
         if (services.clients().draining()) {
             session.fail(ClientRegistry.shuttingDown());
             return;
@@ -321,6 +342,6 @@ final class ClientLogin {
         reported.forEach((name, value) -> channel.write(ServerMessages.parameterStatus(channel.alloc(), name, value)));
         channel.write(ServerMessages.backendKeyData(channel.alloc(), cancelKey[0], cancelKey[1]));
         channel.writeAndFlush(ServerMessages.readyForQuery(channel.alloc(), 'I'));
-        session.startPooling();
+        session.transactions().startPooling();
     }
 }

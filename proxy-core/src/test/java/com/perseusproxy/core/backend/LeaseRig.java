@@ -36,11 +36,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class LeaseRig implements AutoCloseable {
 
     static final Destination DESTINATION = new Destination("db.example", 5432, "appdb", "backend_user");
+    /** How long a connection whose client left may take to become idle again. */
+    static final Duration CLEANUP_TIMEOUT = Duration.ofSeconds(10);
 
     private final EmbeddedChannel loopOwner = new EmbeddedChannel();
     private final List<Server> servers = new ArrayList<>();
     private final List<Client> clients = new ArrayList<>();
     private final AtomicInteger nextProcessId = new AtomicInteger(1000);
+    /** The connections a cancel was sent for, in order; a test delivers each with {@code cancelFinished()}. */
+    final List<BackendConnection> cancels = new ArrayList<>();
     private final PoolRegistry pools;
     private final SessionServices services;
 
@@ -63,7 +67,7 @@ final class LeaseRig implements AutoCloseable {
         services = new SessionServices(
                 request -> CompletableFuture.completedFuture(new TenantRoute(request.database(), request.schema(),
                         request.user(), DESTINATION, new BackendCredentials("backend_user", "backend-secret"))),
-                pools, new CancelKeys(), target -> { }, Duration.ofSeconds(30), Duration.ofSeconds(10), 1 << 20,
+                pools, new CancelKeys(), this::cancel, Duration.ofSeconds(30), CLEANUP_TIMEOUT, 1 << 20,
                 new ClientRegistry(loopOwner.eventLoop(), () -> ClientTimeouts.Settings.OFF));
     }
 
@@ -76,6 +80,12 @@ final class LeaseRig implements AutoCloseable {
         assertEquals("[R]", client.received().toString(), "the proxy asks for the password");
         client.send(PgWire.password("pw-" + user));
         return client;
+    }
+
+    /** Sends no CancelRequest: the cancel stays in flight (the connection held out of the pool) until delivered. */
+    private void cancel(BackendConnection target) {
+        target.cancelStarted();
+        cancels.add(target);
     }
 
     /** Backend connections opened so far, in order. */
@@ -235,7 +245,7 @@ final class LeaseRig implements AutoCloseable {
                                                  Duration createTimeout, Duration maxLifetime) {
             Promise<BackendConnection> promise = loop.newPromise();
             BackendConnection connection = new BackendConnection(destination, credentials, owner, promise, 0);
-            servers.add(new Server(new EmbeddedChannel(new PgFrameDecoder(1 << 24), connection), connection));
+            servers.add(new Server(new EmbeddedChannel(new PgFrameDecoder(1 << 24), connection.reader()), connection));
             return promise;
         }
     }

@@ -83,7 +83,36 @@ final class PgWire {
         return message('Q', new Body().cstring(sql));
     }
 
+    /** Parse of {@code statement} ("" is the unnamed one) with no parameter types. */
+    static byte[] parse(String statement, String sql) {
+        return message('P', new Body().cstring(statement).cstring(sql).byte1(0).byte1(0));
+    }
+
+    /** Bind of {@code statement} to the unnamed portal, with no parameters and text results. */
+    static byte[] bind(String statement) {
+        return message('B', new Body().cstring("").cstring(statement).byte1(0).byte1(0).byte1(0).byte1(0)
+                .byte1(0).byte1(0));
+    }
+
+    /** Execute of the unnamed portal, all rows. */
+    static byte[] execute() {
+        return message('E', new Body().cstring("").int32(0));
+    }
+
     // ---- backend (what a server sends) ----------------------------------------------------------------------
+
+    static byte[] parseComplete() {
+        return message('1', new Body());
+    }
+
+    static byte[] bindComplete() {
+        return message('2', new Body());
+    }
+
+    /** CopyInResponse: text format, no columns. */
+    static byte[] copyInResponse() {
+        return message('G', new Body().byte1(0).byte1(0).byte1(0));
+    }
 
     static byte[] authenticationOk() {
         return message('R', new Body().int32(0));
