@@ -73,6 +73,8 @@ public final class BackendPool implements ConnectionOwner {
     /** Whether a stale connection may be retired now. */
     private final StaleRetirement retirement;
     private boolean retired;
+    /** Runs when a lease has to wait because the pool is at MaxOpen; set once by a {@link PoolSlice}. */
+    private Runnable onFull = () -> { };
     private int open;
     private int creating;
 
@@ -109,6 +111,11 @@ public final class BackendPool implements ConnectionOwner {
     void reportTo(ProxyEvents events) {
         this.events = events;
         this.poolEvents = events.pool(destination);
+    }
+
+    /** What to run when a lease waits because the pool is at MaxOpen (called once, before the pool is used). */
+    void onFull(Runnable hook) {
+        this.onFull = hook;
     }
 
     /** Named prepared statements a backend of this pool has parsed successfully. */
@@ -219,7 +226,11 @@ public final class BackendPool implements ConnectionOwner {
                 return;
             }
         }
-        waiters.add(promise, now, open >= settings.get().maxOpen(), tenant);
+        boolean full = open >= settings.get().maxOpen();
+        waiters.add(promise, now, full, tenant);
+        if (full) {
+            onFull.run(); // a slice asks its siblings for a unit of MaxOpen (PoolSlice)
+        }
         openMoreIfNeeded();
     }
 
@@ -416,6 +427,11 @@ public final class BackendPool implements ConnectionOwner {
 
     public int idleCount() {
         return idle.size();
+    }
+
+    /** Connections logging in now (counted in {@link #openCount()}). */
+    int openingCount() {
+        return creating;
     }
 
     public int waitingCount() {

@@ -68,7 +68,10 @@ class AdminPgBouncerColumnsTest {
                 for (String show : SHOWS_IN_1_18) {
                     List<String> expected = AdminBed.columns(theirs.simpleQuery("SHOW " + show));
                     List<String> actual = AdminBed.columns(ours.simpleQuery("SHOW " + show));
-                    assertEquals(expected, actual, "SHOW " + show + " columns (name:type OID)");
+                    // PgBouncer's columns, in its order; ours may add columns after them (SHOW CLIENTS'
+                    // dropped_params), which tools reading PgBouncer's columns by position never see.
+                    assertEquals(expected, actual.subList(0, Math.min(expected.size(), actual.size())),
+                            "SHOW " + show + " columns (name:type OID)");
                 }
             }
         } finally {
