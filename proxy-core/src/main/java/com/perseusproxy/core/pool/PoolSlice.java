@@ -1,5 +1,6 @@
 package com.perseusproxy.core.pool;
 
+import com.perseusproxy.core.peers.GlobalBudget;
 import io.netty.channel.EventLoop;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
@@ -14,8 +15,9 @@ import java.util.function.Supplier;
  * <pre>
  *  receiver's loop                         donor's loop
  *  a lease waits at the share ── ask ────► spare? (nobody waits, and the share is unused or a connection idle)
- *          ▲                               no ──► the receiver asks its next sibling
- *          │                               yes: share - 1; an idle connection above it is closed
+ *          ▲                               (or: the donor holds more than its fair share, the receiver less)
+ *          │                               no ──► the receiver asks its next sibling
+ *          │                               yes: share - 1; a connection above it is closed (idle, or when returned)
  *  share + 1, waiters served ◄── grant ─── once the donor's open connections are within its share
  * </pre>
  *
@@ -26,6 +28,7 @@ final class PoolSlice {
 
     /** How often a donor looks whether the idle connection it gave up has finished closing. */
     private static final long CLOSE_POLL_MILLIS = 2;
+    private static final long MAX_POLL_MILLIS = 50;
 
     private final PoolSlices group;
     private final int index;
@@ -95,25 +98,38 @@ final class PoolSlice {
         donor.loop.execute(() -> donor.donate(this, step));
     }
 
-    /** On the donor's loop: gives a unit if nobody here needs it, else sends the receiver on to the next sibling. */
+    /**
+     * On the donor's loop: gives a unit if nobody here needs it, or if this slice holds more than its fair share while
+     * the receiver holds less (else a slice that borrowed everything while the other loop was quiet would keep it
+     * for as long as its own sessions queue); otherwise sends the receiver on to the next sibling.
+     */
     private void donate(PoolSlice receiver, int step) {
         payDebt();
-        boolean spare = share > 0 && pool.waitingCount() == 0
-                && (pool.openCount() < share || pool.idleCount() > 0);
-        if (!spare) {
+        boolean unneeded = pool.waitingCount() == 0 && (pool.openCount() < share || pool.idleCount() > 0);
+        boolean owed = share > fairShare() && receiver.share < receiver.fairShare();
+        if (share == 0 || !(unneeded || owed)) {
             receiver.loop.execute(() -> receiver.ask(step + 1));
             return;
         }
         share--;
-        pool.settingsChanged(); // with no unused share, this closes the least recently used idle connection
-        grantWhenClosed(receiver);
+        // With no unused share this closes the least recently used idle connection; with none idle, the next
+        // connection returned is closed (BackendPool closes what a lowered MaxOpen leaves over).
+        pool.settingsChanged();
+        grantWhenClosed(receiver, CLOSE_POLL_MILLIS);
     }
 
-    private void grantWhenClosed(PoolSlice receiver) {
+    /** This slice's part of MaxOpen when no unit is lent: the split the pool started with. */
+    private int fairShare() {
+        return GlobalBudget.exactShare(group.wholeSettings().maxOpen(), group.size(), index);
+    }
+
+    private void grantWhenClosed(PoolSlice receiver, long pollMillis) {
         if (pool.openCount() <= share) {
             receiver.loop.execute(receiver::receive);
         } else {
-            loop.schedule(() -> grantWhenClosed(receiver), CLOSE_POLL_MILLIS, TimeUnit.MILLISECONDS);
+            // A close takes a round trip, a transaction in flight may take longer: look again less and less often.
+            loop.schedule(() -> grantWhenClosed(receiver, Math.min(MAX_POLL_MILLIS, pollMillis * 2)), pollMillis,
+                    TimeUnit.MILLISECONDS);
         }
     }
 

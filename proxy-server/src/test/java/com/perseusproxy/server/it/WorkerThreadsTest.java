@@ -162,6 +162,59 @@ class WorkerThreadsTest {
     }
 
     @Test
+    void aBusyLoopThatBorrowedEverythingGivesTheOtherLoopItsShareBack() throws Exception {
+        start(MAX_OPEN);
+        List<OnLoop> sessions = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            sessions.add(connect(Fixtures.TENANT_A));
+        }
+        int busyLoop = sessions.get(0).loop();
+        List<Connection> busy = sessions.stream().filter(c -> c.loop() == busyLoop).map(OnLoop::connection).toList();
+        List<Connection> late = sessions.stream().filter(c -> c.loop() != busyLoop).map(OnLoop::connection).toList();
+        assertEquals(6, busy.size(), "accepts alternate between the loops");
+        // More sessions than MaxOpen on one loop, always queueing: that loop borrows all of MaxOpen and never has
+        // a connection to spare.
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Future<?>> load = new ArrayList<>();
+        for (Connection c : busy) {
+            load.add(threads.submit(() -> {
+                try (Statement st = c.createStatement()) {
+                    while (!stop.get()) {
+                        st.execute("select pg_sleep(0.3)");
+                    }
+                }
+                return null;
+            }));
+        }
+        try (BackendWatch watch = new BackendWatch()) {
+            Thread.sleep(1500);
+            long started = System.nanoTime();
+            List<Future<?>> lateOnes = new ArrayList<>();
+            for (Connection c : late.subList(0, 2)) {
+                lateOnes.add(threads.submit(() -> {
+                    try (Statement st = c.createStatement()) {
+                        st.execute("select 1");
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : lateOnes) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+            long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            // QueryWaitTimeoutSecs is 60: a loop that kept its borrowed units would make these wait that long.
+            assertTrue(waitedMillis < 10_000, "the other loop's sessions got their share back in " + waitedMillis
+                    + " ms");
+            stop.set(true);
+            for (Future<?> f : load) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+            assertTrue(watch.max.get() <= MAX_OPEN, "at most MaxOpen backends in all, saw " + watch.max.get());
+        }
+        assertEquals(MAX_OPEN, sharesTotal());
+    }
+
+    @Test
     void pgbenchAndTenantsOnBothLoopsStayWithinMaxOpen() throws Exception {
         start(MAX_OPEN);
         Target bench = bed.tenant(Fixtures.BENCH);
