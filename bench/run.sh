@@ -16,6 +16,7 @@
 #   IDLE_STEPS idle connections to measure RSS at (1000,10000; SMOKE: 100,200)
 #   SCALE      pgbench scale of the main tenant schema (10; SMOKE: 1); the 8 tenant schemas have scale 1
 #   JAVA_OPTS  the proxy JVM's flags (default below)
+#   WORKER_THREADS the proxy's WorkerThreads, its data event loops (0 = the proxy's default; see docs/BENCHMARKS.md)
 #   PGBIN      PostgreSQL server binaries (the newest /usr/lib/postgresql/*/bin)
 # Needs: PostgreSQL server binaries, pgbench, psql, python3, a JDK 17 (java, and mvn to build). PgBouncer is
 # installed with apt-get when missing (the script says so). Not part of CI; nothing is left running afterwards.
@@ -37,6 +38,7 @@ POOL=10
 # Serial GC: on 2 cores a parallel or concurrent collector only competes with pgbench and PostgreSQL for the same
 # CPUs, and a 256 MiB heap is collected in a few milliseconds. The heap cap keeps RSS comparable between runs.
 JAVA_OPTS=${JAVA_OPTS:-"-Xms64m -Xmx256m -XX:+UseSerialGC"}
+WORKER_THREADS=${WORKER_THREADS:-0}
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
 # Ports of their own so that this can run while someone else runs bench/compare-poolers.sh (5543x).
 PG_PORT=${PG_PORT:-56432}
@@ -124,7 +126,7 @@ done
 psql_admin -d appdb -c "VACUUM ANALYZE" -c "CHECKPOINT"
 
 # ---------------------------------------------------------------------------------------------------------------
-echo "== proxy on port $PROXY_PORT (MaxOpen = MaxIdle = $POOL), JVM flags: $JAVA_OPTS"
+echo "== proxy on port $PROXY_PORT (MaxOpen = MaxIdle = $POOL, WorkerThreads $WORKER_THREADS), JVM flags: $JAVA_OPTS"
 $TOOLS genkey -out "$work/local.key" >/dev/null
 hash=$($TOOLS genhash -password bench-client-pw)
 enc=$($TOOLS encpass -key_file "$work/local.key" -passwd bench-backend-pw)
@@ -146,7 +148,8 @@ cat > "$work/config.json" <<JSON
   "LogSettings": { "Level": "WARN", "Json": false } }
 JSON
 # shellcheck disable=SC2086
-java $JAVA_OPTS -jar proxy-server/target/perseus.jar -config "$work/config.json" > "$work/proxy.log" 2>&1 &
+PERSEUS_WORKERTHREADS=$WORKER_THREADS \
+    java $JAVA_OPTS -jar proxy-server/target/perseus.jar -config "$work/config.json" > "$work/proxy.log" 2>&1 &
 PROXY_PID=$!
 pids+=("$PROXY_PID")
 

@@ -146,7 +146,8 @@ public final class PerseusService implements AutoCloseable {
                     families == null ? ProxyEvents.NONE : families.events(),
                     new ProxyServer.ConsoleLogins(authenticator, consoleHost::users),
                     () -> consoleHost.config().client().limits()),
-                    new ProxyServer.ScaleOut(config.listenReusePort(), peerDirectory));
+                    new ProxyServer.ScaleOut(config.listenReusePort(), peerDirectory,
+                            com.perseusproxy.server.config.WorkerThreads.resolve(config.workerThreads())));
             if (config.peers().enabled()) {
                 // The live replica count sizes GlobalMaxOpen shares: a change re-applies the pool limits.
                 peers = PeerRegistry.start(config.peers(), authDb, config.authDb().queryTimeoutSecs(),

@@ -11,6 +11,7 @@ import com.perseusproxy.core.backend.CancelForwarder;
 import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.Destination;
 import com.perseusproxy.core.backend.TrackedSettings;
+import com.perseusproxy.core.pool.DataLoops;
 import com.perseusproxy.core.pool.PoolRegistry;
 import com.perseusproxy.core.pool.PoolSettings;
 import com.perseusproxy.core.protocol.ClientFrameDecoder;
@@ -34,6 +35,8 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -44,9 +47,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running proxy: a listening socket, one data event loop that owns every client session and backend pool (as
- * PgBouncer does with its single thread, this keeps the pooling state free of locks), and a small executor for the
- * blocking work the loop must never do (DNS).
+ * The running proxy: a listening socket, WorkerThreads data event loops (one by default, as PgBouncer's single
+ * thread), each owning the client sessions it accepted and one slice of every backend pool, which keeps the pooling
+ * state free of locks, and a small executor for the blocking work the loops must never do (DNS).
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -148,9 +151,23 @@ public final class ProxyServer implements AutoCloseable {
     private final ClientLimits limits;
     private final Channel serverChannel;
 
-    /** What scale-out adds: SO_REUSEPORT on the listener and the peers a CancelRequest may belong to. */
-    public record ScaleOut(boolean reusePort, com.perseusproxy.core.peers.PeerDirectory peers) {
+    /**
+     * What scale-out adds: SO_REUSEPORT on the listener, the peers a CancelRequest may belong to, and the number of
+     * data event loops (WorkerThreads, at least 1).
+     */
+    public record ScaleOut(boolean reusePort, com.perseusproxy.core.peers.PeerDirectory peers, int workerThreads) {
         public static final ScaleOut NONE = new ScaleOut(false, com.perseusproxy.core.peers.PeerDirectory.NONE);
+
+        /** With one data loop. */
+        public ScaleOut(boolean reusePort, com.perseusproxy.core.peers.PeerDirectory peers) {
+            this(reusePort, peers, 1);
+        }
+
+        public ScaleOut {
+            if (workerThreads < 1) {
+                throw new IllegalArgumentException("workerThreads must be at least 1, got " + workerThreads);
+            }
+        }
     }
 
     private final boolean reusePort;
@@ -158,18 +175,21 @@ public final class ProxyServer implements AutoCloseable {
     private ProxyServer(Options options, ScaleOut scaleOut) throws InterruptedException {
         acceptGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("perseus-accept", true),
                 Transport.ioHandlerFactory());
-        dataGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("perseus-data", true),
-                Transport.ioHandlerFactory());
+        dataGroup = new MultiThreadIoEventLoopGroup(scaleOut.workerThreads(),
+                new DefaultThreadFactory("perseus-data", true), Transport.ioHandlerFactory());
         ThreadPoolExecutor dns = new ThreadPoolExecutor(4, 4, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(1000),
                 new DefaultThreadFactory("perseus-dns", true));
         dns.allowCoreThreadTimeOut(true);
         blockingExecutor = dns;
-        EventLoop dataLoop = dataGroup.next();
-        pools = new PoolRegistry(dataLoop, new BackendConnector(blockingExecutor, options.serverTls()),
+        // Netty hands accepted channels to the data loops in turn; a session's backends then open on its loop.
+        List<EventLoop> dataLoops = new ArrayList<>();
+        dataGroup.forEach(executor -> dataLoops.add((EventLoop) executor));
+        DataLoops loops = new DataLoops(dataLoops);
+        pools = new PoolRegistry(loops, new BackendConnector(blockingExecutor, options.serverTls()),
                 options.poolSettings(),
                 options.credentialSource(), options.events());
         cancelKeys = new CancelKeys(scaleOut.peers()::ownSlot);
-        clients = new ClientRegistry(dataLoop, options.timeouts());
+        clients = new ClientRegistry(loops, options.timeouts());
         Duration cleanupTimeout = Duration.ofSeconds(10);
         limits = new ClientLimits(options.limits());
         console = options.console() == null ? null : new AdminConsole(options.console().verifier(),
@@ -208,8 +228,8 @@ public final class ProxyServer implements AutoCloseable {
                 .bind(options.listen())
                 .sync()
                 .channel();
-        log.info("listening on {} ({}{})", serverChannel.localAddress(), Transport.name(),
-                reusePort ? ", SO_REUSEPORT" : "");
+        log.info("listening on {} ({}{}, {} data loop{})", serverChannel.localAddress(), Transport.name(),
+                reusePort ? ", SO_REUSEPORT" : "", loops.size(), loops.size() == 1 ? "" : "s");
     }
 
     /** Binds the listening socket and returns once the proxy accepts connections. */

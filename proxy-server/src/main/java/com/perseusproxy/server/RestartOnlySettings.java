@@ -34,6 +34,7 @@ final class RestartOnlySettings {
         check(changed, "LogSettings.Json", running.log().json(), next.log().json());
         check(changed, "MetricsSettings.PerTenant", running.metrics(), next.metrics());
         check(changed, "ListenReusePort", running.listenReusePort(), next.listenReusePort());
+        check(changed, "WorkerThreads", running.workerThreads(), next.workerThreads());
         check(changed, "PeerSettings", running.peers(), next.peers());
         ClientSettings a = running.client();
         ClientSettings b = next.client();

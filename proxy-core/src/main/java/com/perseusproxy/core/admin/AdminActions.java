@@ -3,9 +3,8 @@ package com.perseusproxy.core.admin;
 import com.perseusproxy.core.backend.Destination;
 import com.perseusproxy.core.pool.BackendPool;
 import com.perseusproxy.core.protocol.PgException;
-import com.perseusproxy.core.session.ClientSession;
+import com.perseusproxy.core.pool.PoolSlices;
 import io.netty.channel.EventLoop;
-import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -16,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The console commands that change something. Each returns a future that completes (on any thread) with the
- * CommandComplete to send; none blocks the loop. A database argument names pools by {@code dest_db}, by
+ * CommandComplete to send; none blocks the loop. A pool's slices and a loop's sessions are acted on by tasks posted
+ * to their own data loop. A database argument names pools by {@code dest_db}, by
  * {@code host/dest_db} or by {@code host:port/dest_db} (as OverrideSettings names them); none means every pool.
  */
 final class AdminActions {
@@ -38,7 +38,10 @@ final class AdminActions {
         return switch (command.verb()) {
             case "PAUSE" -> pause(db);
             case "RESUME" -> resume(db);
-            case "RECONNECT" -> done("RECONNECT", pools(db, true).stream().peek(BackendPool::reconnect).count());
+            case "RECONNECT" -> {
+                pools(db, true).forEach(p -> p.forEachSlice(BackendPool::reconnect));
+                yield done("RECONNECT");
+            }
             case "KILL" -> kill(db);
             case "KILL_CLIENT" -> killClient(db);
             case "WAIT_CLOSE" -> waitClose(pools(db, true));
@@ -51,54 +54,67 @@ final class AdminActions {
         };
     }
 
-    /** Completes once every lease in flight on the pools has been returned; new ones wait for RESUME. */
+    /**
+     * Completes once every lease in flight on the pools has been returned; new ones wait for RESUME. Each slice
+     * pauses on its own loop and reports when it is quiet.
+     */
     private CompletableFuture<AdminResult> pause(String db) {
-        List<BackendPool> pools = pools(db, true);
+        List<PoolSlices> pools = pools(db, true);
         if (db == null) {
             console.pools().pauseNewPools(true);
         }
         CompletableFuture<AdminResult> result = new CompletableFuture<>();
-        AtomicInteger pending = new AtomicInteger(pools.size() + 1);
+        int slices = pools.stream().mapToInt(p -> p.slices().size()).sum();
+        AtomicInteger pending = new AtomicInteger(slices + 1);
         Runnable oneDone = () -> {
             if (pending.decrementAndGet() == 0) {
                 log.info("console: PAUSE{} complete: no transaction in flight", db == null ? "" : " " + db);
                 result.complete(AdminResult.command("PAUSE"));
             }
         };
-        for (BackendPool pool : pools) {
-            Future<Void> quiet = pool.pause();
-            quiet.addListener(f -> oneDone.run());
+        for (PoolSlices pool : pools) {
+            pool.forEachSlice(slice -> slice.pause().addListener(f -> oneDone.run()));
         }
         oneDone.run();
         return result;
     }
 
     private CompletableFuture<AdminResult> resume(String db) {
-        List<BackendPool> pools = pools(db, true);
+        List<PoolSlices> pools = pools(db, true);
         if (db == null) {
             console.pools().pauseNewPools(false);
         }
-        List<BackendPool> paused = pools.stream().filter(BackendPool::paused).toList();
-        if (paused.isEmpty()) {
-            throw AdminCommand.error("55000", (db == null ? "no pool is" : "the pools of " + db + " are not")
-                    + " paused; SHOW DATABASES shows each pool's paused flag");
-        }
-        paused.forEach(BackendPool::resume);
-        return done("RESUME", paused.size());
+        List<CompletableFuture<List<Boolean>>> resumed = pools.stream().map(p -> p.askEachSlice(slice -> {
+            if (!slice.paused()) {
+                return false;
+            }
+            slice.resume();
+            return true;
+        })).toList();
+        return CompletableFuture.allOf(resumed.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            if (resumed.stream().noneMatch(r -> r.join().contains(true))) {
+                throw AdminCommand.error("55000", (db == null ? "no pool is" : "the pools of " + db + " are not")
+                        + " paused; SHOW DATABASES shows each pool's paused flag");
+            }
+            return AdminResult.command("RESUME");
+        });
     }
 
     /** Holds new leases (until RESUME), closes every backend connection and every client of those pools. */
     private CompletableFuture<AdminResult> kill(String db) {
-        List<BackendPool> pools = pools(db, true);
-        List<Destination> killed = pools.stream().map(BackendPool::destination).toList();
+        List<PoolSlices> pools = pools(db, true);
+        List<Destination> killed = pools.stream().map(PoolSlices::destination).toList();
         PgException why = terminated("KILL" + (db == null ? "" : " " + db));
-        for (ClientSession session : new ArrayList<>(console.clients())) {
-            if (killed.contains(session.info().pool())) {
-                session.kill(why);
-            }
-        }
-        pools.forEach(BackendPool::kill);
-        return done("KILL", pools.size());
+        // Clients first, then the pools, on every loop: a killed pool's sessions must not take a new lease between.
+        return console.forEachClient(session -> killed.contains(session.info().pool()), session -> session.kill(why))
+                .thenCompose(n -> {
+                    List<CompletableFuture<List<Boolean>>> done = pools.stream().map(p -> p.askEachSlice(slice -> {
+                        slice.kill();
+                        return true;
+                    })).toList();
+                    return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new));
+                })
+                .thenApply(v -> AdminResult.command("KILL"));
     }
 
     private CompletableFuture<AdminResult> killClient(String idText) {
@@ -110,26 +126,30 @@ final class AdminActions {
             throw AdminCommand.error("22023", "KILL_CLIENT needs a client id such as 0x1f (SHOW CLIENTS' ptr"
                     + " column) or its decimal value, got " + AdminCommand.printable(idText));
         }
-        for (ClientSession session : new ArrayList<>(console.clients())) {
-            if (session.info().id() == id) {
-                session.kill(terminated("KILL_CLIENT"));
-                return done("KILL_CLIENT", 1);
-            }
-        }
-        throw AdminCommand.error("42704", "no client with id " + AdminCommand.printable(idText) + "; SHOW CLIENTS"
-                + " lists them (ptr column)");
+        return console.forEachClient(session -> session.info().id() == id,
+                session -> session.kill(terminated("KILL_CLIENT"))).thenApply(killed -> {
+                    if (killed == 0) {
+                        throw AdminCommand.error("42704", "no client with id " + AdminCommand.printable(idText)
+                                + "; SHOW CLIENTS lists them (ptr column)");
+                    }
+                    return AdminResult.command("KILL_CLIENT");
+                });
     }
 
-    /** Waits until the connections RECONNECT marked have all been closed. */
-    private CompletableFuture<AdminResult> waitClose(List<BackendPool> pools) {
+    /** Waits until the connections RECONNECT marked have all been closed (each slice asked on its loop). */
+    private CompletableFuture<AdminResult> waitClose(List<PoolSlices> pools) {
         CompletableFuture<AdminResult> result = new CompletableFuture<>();
         Runnable[] check = new Runnable[1];
         check[0] = () -> {
-            if (pools.stream().allMatch(p -> p.closeNeededCount() == 0)) {
-                result.complete(AdminResult.command("WAIT_CLOSE"));
-            } else {
-                loop.schedule(check[0], WAIT_CLOSE_POLL_MILLIS, TimeUnit.MILLISECONDS);
-            }
+            List<CompletableFuture<List<Integer>>> counts = pools.stream()
+                    .map(p -> p.askEachSlice(BackendPool::closeNeededCount)).toList();
+            CompletableFuture.allOf(counts.toArray(CompletableFuture[]::new)).thenRun(() -> {
+                if (counts.stream().allMatch(c -> c.join().stream().allMatch(n -> n == 0))) {
+                    result.complete(AdminResult.command("WAIT_CLOSE"));
+                } else {
+                    loop.schedule(check[0], WAIT_CLOSE_POLL_MILLIS, TimeUnit.MILLISECONDS);
+                }
+            });
         };
         check[0].run();
         return result;
@@ -140,9 +160,9 @@ final class AdminActions {
      *
      * @param mustExist a named database without pools is an error (a typo must not silently do nothing)
      */
-    private List<BackendPool> pools(String db, boolean mustExist) {
-        List<BackendPool> matched = new ArrayList<>();
-        for (BackendPool pool : console.pools().pools()) {
+    private List<PoolSlices> pools(String db, boolean mustExist) {
+        List<PoolSlices> matched = new ArrayList<>();
+        for (PoolSlices pool : console.pools().destinations()) {
             Destination d = pool.destination();
             if (db == null || db.equals(d.database()) || db.equals(d.host() + "/" + d.database())
                     || db.equals(d.host() + ":" + d.port() + "/" + d.database())) {
@@ -161,7 +181,7 @@ final class AdminActions {
                 + " the proxy's admin console); reconnect to continue");
     }
 
-    private static CompletableFuture<AdminResult> done(String tag, long ignoredCount) {
+    private static CompletableFuture<AdminResult> done(String tag) {
         return CompletableFuture.completedFuture(AdminResult.command(tag));
     }
 }

@@ -2,22 +2,30 @@ package com.perseusproxy.core.admin;
 
 import com.perseusproxy.core.auth.PasswordVerifier;
 import com.perseusproxy.core.pool.PoolRegistry;
+import com.perseusproxy.core.pool.PoolSlices;
+import com.perseusproxy.core.pool.PoolSnapshot;
 import com.perseusproxy.core.protocol.StartupPacket;
+import com.perseusproxy.core.session.ClientInfo;
 import com.perseusproxy.core.session.ClientSession;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
  * The admin console: the virtual databases {@code pgbouncer} and {@code perseus} on the client port, as in PgBouncer.
  * A client session whose StartupMessage names one of them hands its channel over here ({@link #takeOver}); from then
- * on an {@link AdminSession} speaks to it. Everything runs on the data loop, the pools' loop, so the console reads
- * pool state directly and never blocks: the password check and the reload run elsewhere.
+ * on an {@link AdminSession} speaks to it. A console session runs on the data loop that accepted it; what it shows
+ * or changes of the pools and sessions is read or done on each data loop by a posted task ({@link #gather}), so it
+ * never touches another loop's state and never blocks: the password check and the reload run elsewhere.
  */
 public final class AdminConsole {
 
@@ -38,7 +46,7 @@ public final class AdminConsole {
 
     /**
      * @param users   who may log in; read at each login, so a reload applies to the next one
-     * @param clients every client session of the data loop (read on the loop)
+     * @param clients the client sessions of the calling data loop (asked on each loop in turn)
      */
     public AdminConsole(PasswordVerifier verifier, Supplier<AdminUsers> users, PoolRegistry pools,
                         Supplier<Collection<ClientSession>> clients, Duration loginTimeout) {
@@ -90,7 +98,8 @@ public final class AdminConsole {
         return pools;
     }
 
-    Collection<ClientSession> clients() {
+    /** The client sessions of the calling data loop. */
+    private Collection<ClientSession> clients() {
         return clients.get();
     }
 
@@ -111,7 +120,7 @@ public final class AdminConsole {
         return stats;
     }
 
-    /** The console's own sessions, for SHOW LISTS and SHOW POOLS' pgbouncer row. */
+    /** The console's own sessions, for SHOW LISTS and SHOW POOLS' pgbouncer row; console sessions on any loop. */
     static final class ConsoleStats {
         /** PgBouncer's stats_period: the averages are per second over about this long. */
         private static final long PERIOD_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
@@ -119,8 +128,11 @@ public final class AdminConsole {
         private long sampleNanos;
         private java.util.Map<String, long[]> sample = java.util.Map.of();
 
-        /** The averages since the last sample (taken at most every 15 s), as {@link StatsColumns}; loop only. */
-        java.util.Map<String, long[]> averages(java.util.Map<String, long[]> totals) {
+        /**
+         * The averages since the last sample (taken at most every 15 s), as {@link StatsColumns}; synchronized, as
+         * console sessions on different data loops may ask at once.
+         */
+        synchronized java.util.Map<String, long[]> averages(java.util.Map<String, long[]> totals) {
             long now = System.nanoTime();
             java.util.Map<String, long[]> rates = new java.util.HashMap<>();
             double seconds = (now - sampleNanos) / 1e9;
@@ -138,21 +150,66 @@ public final class AdminConsole {
             return rates;
         }
 
-        void opened() {
+        synchronized void opened() {
             sessions++;
         }
 
-        void closed() {
+        synchronized void closed() {
             sessions--;
         }
 
-        int sessions() {
+        synchronized int sessions() {
             return sessions;
         }
     }
 
-    /** Every client session's pool and state, for the SHOWs that count them. */
-    List<com.perseusproxy.core.session.ClientInfo> clientInfos() {
-        return clients().stream().map(ClientSession::info).toList();
+    /** One data loop's sessions as the SHOWs read them, copied on that loop. */
+    private record LoopClients(List<ClientInfo> infos, Map<Object, Long> leaseHolders) {
+    }
+
+    /**
+     * What the SHOW commands read, gathered on every data loop (each copies its own slices and sessions), so the
+     * console never reads another loop's state; complete on return with one loop.
+     */
+    CompletableFuture<Shows> gather() {
+        List<CompletableFuture<PoolSnapshot>> snapshots = pools.destinations().stream()
+                .map(PoolSlices::snapshot).toList();
+        CompletableFuture<List<LoopClients>> perLoop = pools.loops().onEach(i -> {
+            List<ClientInfo> infos = new ArrayList<>();
+            Map<Object, Long> holders = new IdentityHashMap<>();
+            for (ClientSession session : clients()) {
+                ClientInfo info = session.info();
+                infos.add(info);
+                holders.put(session, info.id()); // a server's link is the session that leases it
+            }
+            return new LoopClients(infos, holders);
+        });
+        return CompletableFuture.allOf(snapshots.toArray(CompletableFuture[]::new)).thenCombine(perLoop, (v, loops) -> {
+            List<ClientInfo> infos = new ArrayList<>();
+            Map<Object, Long> holders = new IdentityHashMap<>();
+            loops.forEach(l -> {
+                infos.addAll(l.infos());
+                holders.putAll(l.leaseHolders());
+            });
+            return new Shows(this, snapshots.stream().map(CompletableFuture::join).toList(), infos, holders);
+        });
+    }
+
+    /**
+     * Runs {@code action} on every client session, each on its own loop; completes with how many it was run on
+     * (those for which {@code which} held).
+     */
+    CompletableFuture<Integer> forEachClient(java.util.function.Predicate<ClientSession> which,
+                                             java.util.function.Consumer<ClientSession> action) {
+        return pools.loops().onEach(i -> {
+            int done = 0;
+            for (ClientSession session : new ArrayList<>(clients())) {
+                if (which.test(session)) {
+                    action.accept(session);
+                    done++;
+                }
+            }
+            return done;
+        }).thenApply(counts -> counts.stream().mapToInt(Integer::intValue).sum());
     }
 }

@@ -237,7 +237,7 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
                         + " AdminSettings.AdminUsers; StatsUsers may run SHOW commands");
             }
             result = command.verb().equals("SHOW")
-                    ? CompletableFuture.completedFuture(new Shows(console).show(command.argument()))
+                    ? console.gather().thenApply(shows -> shows.show(command.argument()))
                     : new AdminActions(console, channel.eventLoop()).run(command);
         } catch (PgException e) {
             result = CompletableFuture.failedFuture(e);

@@ -87,7 +87,7 @@ final class ServiceShows {
     static AdminResult throttle(com.perseusproxy.core.session.ClientLimits limits) {
         AdminResult r = new AdminResult().text("kind", "key").int8("tokens", "failures", "refused", "blocked_for_s");
         if (limits != null) {
-            for (String[] row : limits.throttle().throttled(limits.settings().throttle())) {
+            for (String[] row : limits.throttled()) {
                 r.row(row[0], row[1], Long.parseLong(row[2]), Long.parseLong(row[3]), Long.parseLong(row[4]),
                         Long.parseLong(row[5]));
             }

@@ -3,7 +3,6 @@ package com.perseusproxy.core.admin;
 import com.perseusproxy.core.pool.PoolSnapshot;
 import com.perseusproxy.core.pool.ServerInfo;
 import com.perseusproxy.core.session.ClientInfo;
-import com.perseusproxy.core.session.ClientSession;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Instant;
@@ -45,20 +44,14 @@ final class SessionShows {
         return r;
     }
 
-    static AdminResult servers(Collection<PoolSnapshot> pools, Collection<ClientSession> sessions) {
+    /** @param leaseHolders the id of each client session by the session (a server's link) */
+    static AdminResult servers(Collection<PoolSnapshot> pools, java.util.Map<Object, Long> leaseHolders) {
         AdminResult r = socketColumns();
         long now = System.nanoTime();
         for (PoolSnapshot p : pools) {
             for (ServerInfo s : p.servers()) {
-                String link = "";
-                if (s.link() != null) {
-                    for (ClientSession session : sessions) {
-                        if (session.leases(s.link())) {
-                            link = ptr(session.info().id());
-                            break;
-                        }
-                    }
-                }
+                Long holder = s.link() == null ? null : leaseHolders.get(s.link());
+                String link = holder == null ? "" : ptr(holder);
                 r.row("S", p.destination().user(), p.destination().database(), s.state(), host(s.remote()),
                         port(s.remote()), host(s.local()), port(s.local()), wallClock(s.createdAtNanos(), now),
                         wallClock(s.idleSinceNanos(), now), 0, 0, p.closeNeeded() > 0 ? 1 : 0,

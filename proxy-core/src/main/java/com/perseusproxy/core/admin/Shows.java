@@ -1,7 +1,6 @@
 package com.perseusproxy.core.admin;
 
 import com.perseusproxy.core.backend.Destination;
-import com.perseusproxy.core.pool.BackendPool;
 import com.perseusproxy.core.pool.PoolSnapshot;
 import com.perseusproxy.core.session.ClientInfo;
 import java.util.ArrayList;
@@ -18,26 +17,31 @@ import java.util.TreeSet;
 final class Shows {
 
     private final AdminConsole console;
-    private final List<PoolSnapshot> pools = new ArrayList<>();
+    private final List<PoolSnapshot> pools;
     /** Each pool's SHOW STATS counters, summed per dest_db; read once so one answer is self-consistent. */
     private final Map<String, long[]> totals = new java.util.TreeMap<>();
     private final List<ClientInfo> clients;
+    /** Client id by the session leasing a server (ServerInfo.link), for SHOW SERVERS' link column. */
+    private final Map<Object, Long> leaseHolders;
 
-    Shows(AdminConsole console) {
+    /** @param pools each pool's snapshot, its slices added up (see AdminConsole.gather) */
+    Shows(AdminConsole console, List<PoolSnapshot> pools, List<ClientInfo> clients, Map<Object, Long> leaseHolders) {
         this.console = console;
-        for (BackendPool pool : console.pools().pools()) {
-            pools.add(pool.snapshot());
+        this.pools = new ArrayList<>(pools);
+        this.pools.sort(java.util.Comparator.comparing((PoolSnapshot p) -> p.destination().toString()));
+        this.clients = clients;
+        this.leaseHolders = leaseHolders;
+        // Every slice of every pool: the counters are LongAdders, readable from any loop.
+        for (com.perseusproxy.core.pool.BackendPool pool : console.pools().pools()) {
             StatsColumns.add(totals, pool.destination().database(), pool.stats());
         }
-        pools.sort(java.util.Comparator.comparing((PoolSnapshot p) -> p.destination().toString()));
-        this.clients = console.clientInfos();
     }
 
     AdminResult show(String what) {
         return switch (what) {
             case "POOLS" -> pools();
             case "CLIENTS" -> SessionShows.clients(clients);
-            case "SERVERS" -> SessionShows.servers(pools, console.clients());
+            case "SERVERS" -> SessionShows.servers(pools, leaseHolders);
             case "STATS" -> stats();
             case "STATS_TOTALS" -> statsTotals(false);
             case "STATS_AVERAGES" -> statsTotals(true);

@@ -19,7 +19,7 @@ import java.util.function.LongSupplier;
  * Guessers thus pay in time and the proxy spends at most {@code burst + elapsed / refill} checks per address and per
  * tenant, while other tenants' clients are untouched.
  *
- * <p>Not thread-safe: the data loop owns it. Both maps are bounded (least recently used keys go), so random schema
+ * <p>Not thread-safe: ClientLimits, which every data loop shares, calls it under its own lock. Both maps are bounded (least recently used keys go), so random schema
  * names or spoofed addresses cannot grow them without limit.
  */
 public final class LoginThrottle {

@@ -13,8 +13,15 @@ public final class GlobalBudget {
     }
 
     public static int share(int global, int liveCount, int rank) {
-        int live = Math.max(1, liveCount);
-        int share = global / live + (rank < global % live ? 1 : 0);
-        return Math.max(1, share);
+        return Math.max(1, exactShare(global, liveCount, rank));
+    }
+
+    /**
+     * The same split without the floor of 1: the shares of ranks 0 to {@code parts - 1} add up to exactly
+     * {@code total}, even when some are 0 (a pool's slices, which borrow from each other; see PoolSlice).
+     */
+    public static int exactShare(int total, int parts, int rank) {
+        int n = Math.max(1, parts);
+        return total / n + (rank < total % n ? 1 : 0);
     }
 }

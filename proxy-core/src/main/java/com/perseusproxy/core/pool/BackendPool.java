@@ -67,6 +67,8 @@ public final class BackendPool implements ConnectionOwner {
     /** Whether a stale connection may be retired now. */
     private final StaleRetirement retirement;
     private boolean retired;
+    /** Runs when a lease has to wait because the pool is at MaxOpen; set once by a {@link PoolSlice}. */
+    private Runnable onFull = () -> { };
 
     public BackendPool(Destination destination, BackendCredentials credentials, EventLoop loop,
                        BackendConnector connector, Supplier<PoolSettings> settings) {
@@ -107,6 +109,11 @@ public final class BackendPool implements ConnectionOwner {
         this.poolEvents = events.pool(destination);
         retirement.reportTo(events);
         logins.reportTo(events, poolEvents);
+    }
+
+    /** What to run when a lease waits because the pool is at MaxOpen (called once, before the pool is used). */
+    void onFull(Runnable hook) {
+        this.onFull = hook;
     }
 
     /** Named prepared statements a backend of this pool has parsed successfully. */
@@ -207,7 +214,11 @@ public final class BackendPool implements ConnectionOwner {
                 return;
             }
         }
-        waiters.add(promise, now, logins.open() >= settings.get().maxOpen(), tenant);
+        boolean full = logins.open() >= settings.get().maxOpen();
+        waiters.add(promise, now, full, tenant);
+        if (full) {
+            onFull.run(); // a slice asks its siblings for a unit of MaxOpen (PoolSlice)
+        }
         logins.openMoreIfNeeded();
     }
 
@@ -352,6 +363,11 @@ public final class BackendPool implements ConnectionOwner {
 
     public int idleCount() {
         return idle.size();
+    }
+
+    /** Connections logging in now (counted in {@link #openCount()}). */
+    int openingCount() {
+        return logins.creating();
     }
 
     public int waitingCount() {

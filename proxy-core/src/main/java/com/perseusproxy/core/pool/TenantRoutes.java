@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * (database, schema). Client sessions look their pool up here at every transaction, so an account switch (a row's
  * {@code dest_user} and {@code dest_pass_enc} changed to the other account) moves their next transaction to the new
  * account's pool while the running one finishes on the old. A pool no route points at any more is retired: its
- * connections close as they become idle. Updates run on the pools' event loop; the map is concurrent so the
- * refresher can list the tenants in use from its own thread.
+ * connections close as they become idle. Logins update it from every data loop and refreshes from loop 0, so an
+ * update holds the object's lock (logins and refreshes only: a transaction's lookup reads the concurrent map); the
+ * refresher lists the tenants in use from its own thread.
  */
 public final class TenantRoutes {
 
@@ -56,7 +57,6 @@ public final class TenantRoutes {
      * @return the pool of the tenant's route
      */
     public BackendPool routeLogin(TenantRoute route, long readStartedNanos) {
-        assert loop.inEventLoop();
         TenantRoute current = apply(route, readStartedNanos);
         return pools.poolFor(current.destination(), current.credentials());
     }
@@ -70,7 +70,7 @@ public final class TenantRoutes {
         TenantRoute current = entry == null ? loginRoute : entry.route();
         // Not poolFor(): tenants sharing a destination may disagree on credentials mid-rotation, and offering them
         // at every transaction would flip the pool's latest back and forth.
-        return pools.existingOrNew(current.destination(), current.credentials());
+        return pools.existingOrNew(current.destination(), current.credentials()).here();
     }
 
     /** Each tenant in use and its route now, for the console's SHOW TENANTS. */
@@ -102,7 +102,7 @@ public final class TenantRoutes {
     }
 
     /** @return the tenant's route now: {@code route}, or the one already known if that was read later */
-    private TenantRoute apply(TenantRoute route, long readStartedNanos) {
+    private synchronized TenantRoute apply(TenantRoute route, long readStartedNanos) {
         Key key = Key.of(route);
         Entry entry = routes.get(key);
         if (entry != null && entry.readStartedNanos() - readStartedNanos > 0) {
@@ -123,9 +123,9 @@ public final class TenantRoutes {
     private void retireUnrouted() {
         Set<Destination> routed = new HashSet<>();
         routes.values().forEach(e -> routed.add(e.route().destination()));
-        for (BackendPool pool : pools.pools()) {
+        for (PoolSlices pool : pools.destinations()) {
             if (!routed.contains(pool.destination())) {
-                pool.retire();
+                pool.forEachSlice(BackendPool::retire);
             }
         }
     }

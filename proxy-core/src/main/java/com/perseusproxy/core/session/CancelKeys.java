@@ -8,8 +8,9 @@ import java.util.Map;
 
 /**
  * The BackendKeyData the proxy gives each client (random, from a secure source, so one tenant cannot guess another's
- * key and cancel its queries), and the lookup from a CancelRequest back to the session. Used on the data event loop
- * only.
+ * key and cancel its queries), and the lookup from a CancelRequest back to the session. Shared by every data loop
+ * (a CancelRequest may arrive on another loop than its session's), so each method holds the object's lock; they run
+ * at logins, logouts and cancels, never per transaction.
  */
 public final class CancelKeys {
 
@@ -27,7 +28,7 @@ public final class CancelKeys {
     }
 
     /** Assigns a fresh, unused key to the session and returns {processId, secretKey}. */
-    int[] register(ClientSession session) {
+    synchronized int[] register(ClientSession session) {
         for (;;) {
             int processId = CancelKeyBits.processId(slot.getAsInt(), random.nextInt());
             int secretKey = random.nextInt();
@@ -38,16 +39,16 @@ public final class CancelKeys {
         }
     }
 
-    void unregister(int processId, int secretKey) {
+    synchronized void unregister(int processId, int secretKey) {
         sessions.remove(pack(processId, secretKey));
     }
 
     /** The session with this key, or null: an unknown key is ignored silently, as PostgreSQL does. */
-    ClientSession find(int processId, int secretKey) {
+    synchronized ClientSession find(int processId, int secretKey) {
         return sessions.get(pack(processId, secretKey));
     }
 
-    public int size() {
+    public synchronized int size() {
         return sessions.size();
     }
 

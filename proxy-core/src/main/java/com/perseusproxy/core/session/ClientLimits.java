@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * What clients may cost before their password is even checked: how many may be connected (in all, and per tenant,
  * as PgBouncer's max_client_conn and max_user_client_connections), the login throttle, and the failed-login log,
- * which says "37 failed logins from 10.0.0.5 for appdb/ws1 in the last 10 s" instead of 37 lines. Loop only; the
+ * which says "37 failed logins from 10.0.0.5 for appdb/ws1 in the last 10 s" instead of 37 lines. Shared by every
+ * data loop, so each method holds the object's lock (logins only, never a transaction); the
  * settings are read at each use, so a reload applies at once.
  */
 public final class ClientLimits {
@@ -51,13 +52,18 @@ public final class ClientLimits {
         return throttle;
     }
 
+    /** The throttled sources and tenants now, for SHOW THROTTLE (read under the same lock as the logins). */
+    public synchronized java.util.List<String[]> throttled() {
+        return throttle.throttled(settings.get().throttle());
+    }
+
     /**
      * A client named its tenant: is there room for it?
      *
      * @param connected every client connected now, this one included
      * @return null if admitted (then {@link #leave} when it goes), else the error to send
      */
-    PgException admit(int connected, String tenant) {
+    synchronized PgException admit(int connected, String tenant) {
         Settings s = settings.get();
         if (s.maxClients() > 0 && connected > s.maxClients()) {
             return new PgException("53300", "sorry, too many clients already: the proxy serves at most "
@@ -73,7 +79,7 @@ public final class ClientLimits {
         return null;
     }
 
-    void leave(String tenant) {
+    synchronized void leave(String tenant) {
         perTenant.computeIfPresent(tenant, (k, n) -> n <= 1 ? null : n - 1);
     }
 
@@ -87,7 +93,7 @@ public final class ClientLimits {
      * Before a password check: null to go ahead (a token reserved), {@link #WAIT} to try again in a few milliseconds,
      * or the refusal to send (no check is made).
      */
-    public PgException beginCheck(String source, String tenant) {
+    public synchronized PgException beginCheck(String source, String tenant) {
         LoginThrottle.Settings t = settings.get().throttle();
         LoginThrottle.Decision decision = throttle.begin(t, source, tenant);
         if (decision == LoginThrottle.Decision.PROCEED) {
@@ -101,12 +107,12 @@ public final class ClientLimits {
                 + " s (ClientSettings.LoginThrottle*)");
     }
 
-    public void checkSucceeded(String source, String tenant) {
+    public synchronized void checkSucceeded(String source, String tenant) {
         throttle.succeeded(settings.get().throttle(), source, tenant);
     }
 
     /** @return milliseconds to hold the failure's answer */
-    public long checkFailed(String source, String tenant) {
+    public synchronized long checkFailed(String source, String tenant) {
         return throttle.failed(settings.get().throttle(), source, tenant);
     }
 
@@ -124,7 +130,7 @@ public final class ClientLimits {
      * A failed login (wrong password, unknown tenant, or refused by the throttle), summarized: the first of a source
      * and tenant is logged at once, the rest every 10 s as one line.
      */
-    public void loginFailed(EventLoop loop, String source, String tenant, PgException error, boolean refused) {
+    public synchronized void loginFailed(EventLoop loop, String source, String tenant, PgException error, boolean refused) {
         String key = source + " " + tenant;
         long[] counts = unreported.get(key);
         if (counts == null) {
@@ -142,7 +148,7 @@ public final class ClientLimits {
         }
     }
 
-    private void summarize() {
+    private synchronized void summarize() {
         summaryScheduled = false;
         unreported.forEach((key, counts) -> {
             if (counts[0] > 0) {

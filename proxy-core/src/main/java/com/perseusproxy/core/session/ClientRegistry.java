@@ -1,19 +1,22 @@
 package com.perseusproxy.core.session;
 
+import com.perseusproxy.core.pool.DataLoops;
 import com.perseusproxy.core.protocol.PgException;
 import io.netty.channel.EventLoop;
-import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Every client session of the data loop, for what concerns them all: the timeout sweep (one timer for all sessions,
- * as PgBouncer's periodic maintenance, instead of a timer per session) and the graceful shutdown. Sessions add and
- * remove themselves; every method except {@link #draining()} and the {@code *Async} ones runs on the loop.
+ * Every client session, kept per data loop, for what concerns them all: the timeout sweep (one timer per loop for
+ * all its sessions, as PgBouncer's periodic maintenance, instead of a timer per session) and the graceful shutdown.
+ * Sessions add and remove themselves on their own loop; {@link #draining()}, {@link #size()}, {@link #states()} and
+ * the {@code *Async} methods may be called from any thread.
  */
 public final class ClientRegistry implements AutoCloseable {
 
@@ -26,12 +29,13 @@ public final class ClientRegistry implements AutoCloseable {
                 + " down; reconnect (another instance will serve you) and retry");
     }
 
-    private final EventLoop loop;
+    private final DataLoops loops;
     private final Supplier<ClientTimeouts.Settings> timeouts;
-    private final Set<ClientSession> sessions = new HashSet<>();
-    private final ScheduledFuture<?> sweep;
+    /** The sessions of each data loop, by loop index: each set is touched by its own loop only. */
+    private final LoopSessions[] perLoop;
+    /** Sessions open now on all loops (login admission reads it from any loop). */
+    private final AtomicInteger size = new AtomicInteger();
     private volatile boolean draining;
-    private volatile States states = new States(0, 0, 0, 0);
 
     /**
      * How many sessions are in each state, counted by the sweep (every {@link #SWEEP_MILLIS}), so the metrics
@@ -50,9 +54,43 @@ public final class ClientRegistry implements AutoCloseable {
     }
 
     public ClientRegistry(EventLoop loop, Supplier<ClientTimeouts.Settings> timeouts) {
-        this.loop = loop;
+        this(DataLoops.of(loop), timeouts);
+    }
+
+    /** One sweep per data loop, each over that loop's sessions. */
+    public ClientRegistry(DataLoops loops, Supplier<ClientTimeouts.Settings> timeouts) {
+        this.loops = loops;
         this.timeouts = timeouts;
-        this.sweep = loop.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+        this.perLoop = new LoopSessions[loops.size()];
+        for (int i = 0; i < perLoop.length; i++) {
+            perLoop[i] = new LoopSessions(loops.get(i));
+        }
+    }
+
+    /** The sessions of one data loop and its sweep timer. */
+    private final class LoopSessions {
+        final Set<ClientSession> sessions = new HashSet<>();
+        /** sessions.size(), published for other threads. */
+        volatile int count;
+        final ScheduledFuture<?> sweep;
+        volatile States states = new States(0, 0, 0, 0);
+
+        LoopSessions(EventLoop loop) {
+            sweep = loop.scheduleWithFixedDelay(() -> sweep(this), SWEEP_MILLIS, SWEEP_MILLIS,
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The calling loop's sessions (a session adds and removes itself on its own loop). */
+    private LoopSessions here() {
+        if (perLoop.length == 1) {
+            return perLoop[0];
+        }
+        int index = loops.current();
+        if (index < 0) {
+            throw new IllegalStateException("client sessions are kept on their data loop only");
+        }
+        return perLoop[index];
     }
 
     /** The timeouts in force now (a reload may change them). */
@@ -61,11 +99,28 @@ public final class ClientRegistry implements AutoCloseable {
     }
 
     void add(ClientSession session) {
-        sessions.add(session);
+        LoopSessions mine = here();
+        if (mine.sessions.add(session)) {
+            mine.count = mine.sessions.size();
+            size.incrementAndGet();
+        }
     }
 
     void remove(ClientSession session) {
-        sessions.remove(session);
+        LoopSessions mine = here();
+        if (mine.sessions.remove(session)) {
+            mine.count = mine.sessions.size();
+            size.decrementAndGet();
+        }
+    }
+
+    /** Client sessions open now on each data loop, in loop order; safe from any thread. */
+    public int[] sizePerLoop() {
+        int[] sizes = new int[perLoop.length];
+        for (int i = 0; i < sizes.length; i++) {
+            sizes[i] = perLoop[i].count;
+        }
+        return sizes;
     }
 
     /** Whether a shutdown has begun: new logins and new transactions are refused with 57P01. */
@@ -77,66 +132,85 @@ public final class ClientRegistry implements AutoCloseable {
      * Begins the shutdown: idle clients and clients not yet logged in get 57P01 and are closed; clients inside a
      * transaction finish it and are closed when it ends.
      */
-    public Future<?> beginDrainAsync() {
-        return loop.submit(() -> {
-            draining = true;
-            new ArrayList<>(sessions).forEach(ClientSession::onDrain);
+    public CompletableFuture<?> beginDrainAsync() {
+        draining = true;
+        return loops.onEach(i -> {
+            new ArrayList<>(perLoop[i].sessions).forEach(ClientSession::onDrain);
+            return null;
         });
     }
 
     /** Sessions that hold a backend or are logging in: what the drain waits for. */
-    public Future<Integer> busyCountAsync() {
-        return loop.submit(() -> (int) sessions.stream().filter(ClientSession::busy).count());
+    public CompletableFuture<Integer> busyCountAsync() {
+        return loops.onEach(i -> (int) perLoop[i].sessions.stream().filter(ClientSession::busy).count())
+                .thenApply(counts -> counts.stream().mapToInt(Integer::intValue).sum());
     }
 
     /** Closes every remaining session with 57P01 (drain timeout or second signal). */
-    public Future<?> closeAllAsync(String why) {
-        return loop.submit(() -> {
-            draining = true;
-            PgException error = new PgException("57P01", "terminating connection due to administrator command: the"
-                    + " proxy is shutting down (" + why + "); an open transaction was rolled back - reconnect and"
-                    + " retry");
-            new ArrayList<>(sessions).forEach(s -> s.terminate(error));
+    public CompletableFuture<?> closeAllAsync(String why) {
+        draining = true;
+        PgException error = new PgException("57P01", "terminating connection due to administrator command: the"
+                + " proxy is shutting down (" + why + "); an open transaction was rolled back - reconnect and"
+                + " retry");
+        return loops.onEach(i -> {
+            new ArrayList<>(perLoop[i].sessions).forEach(s -> s.terminate(error));
+            return null;
         });
     }
 
-    /** Every session, for the admin console (loop only; read, never kept). */
+    /**
+     * The sessions of the calling data loop, for the admin console, which asks each loop in turn (see
+     * {@link DataLoops#onEach}); read, never kept.
+     */
     public java.util.Collection<ClientSession> sessions() {
-        return java.util.Collections.unmodifiableSet(sessions);
+        return java.util.Collections.unmodifiableSet(here().sessions);
     }
 
-    /** Client sessions open now. */
+    /** Client sessions open now, on every loop; safe from any thread. */
     public int size() {
-        return sessions.size();
+        return size.get();
     }
 
-    /** The sessions by state at the last sweep; safe from any thread. */
+    /** The sessions by state at the last sweep of each loop, added up; safe from any thread. */
     public States states() {
-        return states;
+        int login = 0;
+        int idle = 0;
+        int waiting = 0;
+        int active = 0;
+        for (LoopSessions l : perLoop) {
+            States s = l.states;
+            login += s.login();
+            idle += s.idle();
+            waiting += s.waiting();
+            active += s.active();
+        }
+        return new States(login, idle, waiting, active);
     }
 
-    private void sweep() {
+    private void sweep(LoopSessions mine) {
         long now = System.nanoTime();
         int[] counts = new int[4];
-        for (ClientSession session : sessions) {
+        for (ClientSession session : mine.sessions) {
             int state = session.metricsState();
             if (state >= 0) {
                 counts[state]++;
             }
         }
-        states = new States(counts[States.LOGIN], counts[States.IDLE], counts[States.WAITING],
+        mine.states = new States(counts[States.LOGIN], counts[States.IDLE], counts[States.WAITING],
                 counts[States.ACTIVE]);
         ClientTimeouts.Settings current = timeouts.get();
         if (current.idleInTransaction().isZero() && current.clientIdle().isZero() && current.query().isZero()) {
             return;
         }
-        for (ClientSession session : new ArrayList<>(sessions)) {
+        for (ClientSession session : new ArrayList<>(mine.sessions)) {
             session.checkTimeouts(now, current);
         }
     }
 
     @Override
     public void close() {
-        sweep.cancel(false);
+        for (LoopSessions l : perLoop) {
+            l.sweep.cancel(false);
+        }
     }
 }

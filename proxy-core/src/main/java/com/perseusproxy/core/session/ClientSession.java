@@ -13,6 +13,7 @@ import com.perseusproxy.core.protocol.PgProtocolException;
 import com.perseusproxy.core.protocol.ServerMessages;
 import com.perseusproxy.core.protocol.StartupPacket;
 import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -190,7 +191,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                 services.peers().countReceived();
             }
             if (target != null) {
-                target.cancelRunningQuery();
+                // The target may be served on another data loop; its state is touched only on its own.
+                EventLoop targetLoop = target.channel.eventLoop();
+                if (targetLoop.inEventLoop()) {
+                    target.cancelRunningQuery();
+                } else {
+                    targetLoop.execute(target::cancelRunningQuery);
+                }
             } else {
                 // Another replica's key (a load balancer spreads connections on their own): that replica decides.
                 PeerCancelForwarder.route(services.peers(), channel.eventLoop(), cancel.processId(),

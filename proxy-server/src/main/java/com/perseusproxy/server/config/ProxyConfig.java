@@ -31,12 +31,13 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                           LogSettings log, LocalKeySettings localKey, ClientSettings client,
                           RotationSettings rotation, Map<String, CredentialSourceSettings> credentialSources,
                           TlsSettings tls, ShutdownSettings shutdown, MetricsSettings metrics, AdminSettings admin,
-                          boolean listenReusePort, PeerSettings peers, Map<String, String[]> listing) {
+                          boolean listenReusePort, int workerThreads, PeerSettings peers,
+                          Map<String, String[]> listing) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
             "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
             "CredentialSources", "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings",
-            "MetricsSettings", "AdminSettings", "ListenReusePort", "PeerSettings");
+            "MetricsSettings", "AdminSettings", "ListenReusePort", "WorkerThreads", "PeerSettings");
     static final List<String> PEER_KEYS = PeerSettings.KEYS;
     static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
             "NotifyChannel");
@@ -57,6 +58,8 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
     /** PostgreSQL's own limit on one message. */
     static final int MAX_MESSAGE_BYTES = 1024 * 1024 * 1024;
     static final int MAX_HASH_CHECKS = 256;
+    /** WorkerThreads: more data loops than this would only add context switches. */
+    static final int MAX_WORKER_THREADS = 256;
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
@@ -132,6 +135,8 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 MetricsSettings.read(top.section("MetricsSettings", METRICS_KEYS)),
                 AdminSettings.read(top.section("AdminSettings", AdminSettings.KEYS)),
                 top.bool("ListenReusePort", true),
+                top.integer("WorkerThreads", 0, 0, MAX_WORKER_THREADS, "data event loops (0 = the default, "
+                        + WorkerThreads.DEFAULT + ")"),
                 PeerSettings.read(top.section("PeerSettings", PEER_KEYS), env),
                 top.listing());
     }

@@ -187,6 +187,7 @@ class ProxyConfigTest {
         env.put("PERSEUS_POOLSETTINGS_GLOBALMAXOPEN", "25");
         env.put("PERSEUS_POOLSETTINGS_TENANTLINGERMICROS", "500");
         env.put("PERSEUS_LISTENREUSEPORT", "false");
+        env.put("PERSEUS_WORKERTHREADS", "3");
         env.put("PERSEUS_PEERSETTINGS_ID", "pod-7");
         env.put("PERSEUS_PEERSETTINGS_PEERS", "10.0.0.1:5433,10.0.0.2:5433");
         env.put("PERSEUS_PEERSETTINGS_HEARTBEATSECS", "9");
@@ -253,6 +254,7 @@ class ProxyConfigTest {
                 com.perseusproxy.core.auth.UnknownUserAuth.SCRAM_SHA_256), config.client());
         assertEquals(Duration.ofSeconds(24), config.shutdown().drainTimeout());
         assertFalse(config.listenReusePort());
+        assertEquals(3, config.workerThreads());
         assertEquals(new PeerSettings("pod-7", java.util.List.of("10.0.0.1:5433", "10.0.0.2:5433"), 9),
                 config.peers());
         assertTrue(config.metrics().perTenant());
@@ -353,5 +355,19 @@ class ProxyConfigTest {
                 : "{\"AuthDBSettings\": {\"AuthDBDSN\": \"postgres://u@h/db\"}, " + json.substring(1);
         ConfigException e = assertThrows(ConfigException.class, () -> ProxyConfig.parse(full, Map.of()));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void workerThreadsDefaultsToOneLoopAndIsBounded() throws Exception {
+        ProxyConfig defaults = ProxyConfig.parse(with("\"LogSettings\": {}"), Map.of());
+        assertEquals(0, defaults.workerThreads());
+        assertEquals(com.perseusproxy.server.config.WorkerThreads.DEFAULT,
+                com.perseusproxy.server.config.WorkerThreads.resolve(defaults.workerThreads()));
+        assertEquals(4, ProxyConfig.parse(with("\"WorkerThreads\": 4"), Map.of()).workerThreads());
+        ConfigException tooMany = assertThrows(ConfigException.class,
+                () -> ProxyConfig.parse(with("\"WorkerThreads\": 1000"), Map.of()));
+        assertTrue(tooMany.getMessage().contains("WorkerThreads"), tooMany.getMessage());
+        assertThrows(ConfigException.class, () -> ProxyConfig.parse(with("\"LogSettings\": {}"),
+                Map.of("PERSEUS_WORKERTHREADS", "-1")));
     }
 }

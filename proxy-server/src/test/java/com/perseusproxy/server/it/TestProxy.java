@@ -51,6 +51,15 @@ public final class TestProxy {
                 ", \"MaxPreparedStatements\": " + maxPreparedStatements);
     }
 
+    /**
+     * {@code -Dperseus.test.workerThreads=N} runs every proxy started here with N data loops (as the operator's
+     * {@code PERSEUS_WORKERTHREADS} would), so any suite can be run against the multi-loop proxy.
+     */
+    static Map<String, String> workerThreadsOverride() {
+        String loops = System.getProperty("perseus.test.workerThreads", "");
+        return loops.isBlank() ? Map.of() : Map.of("PERSEUS_WORKERTHREADS", loops.strip());
+    }
+
     /** @param extraPoolSettings more PoolSettings keys, as JSON text starting with a comma */
     private static PerseusService start(int maxOpen, String authDsn, String extraPoolSettings) {
         Fixtures.postgres();
@@ -67,7 +76,7 @@ public final class TestProxy {
                 """.formatted(authDsn, maxOpen, maxOpen, extraPoolSettings,
                 Fixtures.localKeyFile().toString().replace("\\", "\\\\"));
         try {
-            return PerseusService.start(ProxyConfig.parse(json, Map.of()));
+            return PerseusService.start(ProxyConfig.parse(json, workerThreadsOverride()));
         } catch (Exception e) {
             throw new IllegalStateException("could not start a proxy under test: " + e.getMessage(), e);
         }
