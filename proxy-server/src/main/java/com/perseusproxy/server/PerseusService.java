@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
 public final class PerseusService implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PerseusService.class);
-    /** How long a shutdown with SO_REUSEPORT lets just-accepted connections log in before the drain begins. */
+    /** How long a shutdown (with SO_REUSEPORT or a readiness grace) lets just-accepted connections log in. */
     static final long REUSE_PORT_HANDOVER_MILLIS = 1000;
 
     private final HikariDataSource authDb;
@@ -263,8 +263,9 @@ public final class PerseusService implements AutoCloseable {
     }
 
     /**
-     * The graceful shutdown (SIGTERM/SIGINT): /ready fails at once, the listening socket closes, idle clients get
-     * 57P01, and transactions in flight may finish for up to ShutdownSettings.DrainTimeoutSecs (or until
+     * The graceful shutdown (SIGTERM/SIGINT): /ready fails at once, the proxy serves as usual for
+     * ShutdownSettings.ReadinessGraceSecs (0 by default) so load balancers notice, then the listening socket closes,
+     * idle clients get 57P01, and transactions in flight may finish for up to ShutdownSettings.DrainTimeoutSecs (or until
      * {@link #forceStop}); what remains is then closed with 57P01, and the service stops.
      *
      * @return true if every transaction finished within the drain timeout
@@ -272,14 +273,26 @@ public final class PerseusService implements AutoCloseable {
     public boolean shutdown() {
         readiness.shuttingDown();
         Duration drain = current.shutdown().drainTimeout();
-        log.info("shutting down: no new connections; waiting up to {} s (ShutdownSettings.DrainTimeoutSecs) for"
-                + " transactions in flight", drain.toSeconds());
-        proxy.stopAccepting();
+        Duration grace = current.shutdown().readinessGrace();
         boolean clean = false;
         try {
-            if (proxy.reusePort()) {
-                // Another process may share the port (an upgrade): connections accepted just before the listener
-                // closed finish their login and short ones their transaction, instead of meeting 57P01 at login.
+            if (!grace.isZero()) {
+                // A load balancer learns of the failed /ready only at its next health check and sends new clients
+                // until then: a closed listener would refuse them. So serve as usual a little longer.
+                log.info("shutting down: /ready fails; still accepting for {} s (ShutdownSettings.ReadinessGraceSecs)"
+                        + " so that load balancers stop sending first", grace.toSeconds());
+                long graceEnd = System.nanoTime() + grace.toNanos();
+                while (!forceStop.get() && System.nanoTime() < graceEnd) {
+                    Thread.sleep(50);
+                }
+            }
+            log.info("shutting down: no new connections; waiting up to {} s (ShutdownSettings.DrainTimeoutSecs) for"
+                    + " transactions in flight", drain.toSeconds());
+            proxy.stopAccepting();
+            if ((proxy.reusePort() || !grace.isZero()) && !forceStop.get()) {
+                // Connections accepted just before the listener closed (another process may share the port, or a
+                // load balancer's last ones) finish their login and short ones their transaction, instead of
+                // meeting 57P01 at login.
                 Thread.sleep(Math.min(REUSE_PORT_HANDOVER_MILLIS, drain.toMillis()));
             }
             proxy.clients().beginDrainAsync().get(5, TimeUnit.SECONDS);

@@ -35,6 +35,7 @@ final class RestartOnlySettings {
         check(changed, "MetricsSettings.PerTenant", running.metrics(), next.metrics());
         check(changed, "ListenReusePort", running.listenReusePort(), next.listenReusePort());
         check(changed, "PeerSettings", running.peers(), next.peers());
+        check(changed, "WatchConfigFile", running.watchConfigFile(), next.watchConfigFile());
         ClientSettings a = running.client();
         ClientSettings b = next.client();
         check(changed, "ClientSettings.LoginTimeoutSecs", a.loginTimeout(), b.loginTimeout());

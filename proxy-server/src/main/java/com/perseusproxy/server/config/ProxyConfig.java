@@ -31,12 +31,13 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                           LogSettings log, LocalKeySettings localKey, ClientSettings client,
                           RotationSettings rotation, Map<String, CredentialSourceSettings> credentialSources,
                           TlsSettings tls, ShutdownSettings shutdown, MetricsSettings metrics, AdminSettings admin,
-                          boolean listenReusePort, PeerSettings peers, Map<String, String[]> listing) {
+                          boolean listenReusePort, PeerSettings peers, boolean watchConfigFile,
+                          Map<String, String[]> listing) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
             "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
             "CredentialSources", "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings",
-            "MetricsSettings", "AdminSettings", "ListenReusePort", "PeerSettings");
+            "MetricsSettings", "AdminSettings", "ListenReusePort", "PeerSettings", "WatchConfigFile");
     static final List<String> PEER_KEYS = PeerSettings.KEYS;
     static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
             "NotifyChannel");
@@ -48,7 +49,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
             "QueryTimeoutSecs", "TrackExtraParameters", "MaxClientConnections", "MaxClientConnectionsPerTenant",
             "LoginThrottleSourceBurst", "LoginThrottleTenantBurst", "LoginThrottleRefillMillis",
             "LoginThrottleDelayMillis");
-    static final List<String> SHUTDOWN_KEYS = List.of("DrainTimeoutSecs");
+    static final List<String> SHUTDOWN_KEYS = List.of("DrainTimeoutSecs", "ReadinessGraceSecs");
     static final List<String> METRICS_KEYS = List.of("PerTenant");
     static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
 
@@ -133,6 +134,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 AdminSettings.read(top.section("AdminSettings", AdminSettings.KEYS)),
                 top.bool("ListenReusePort", true),
                 PeerSettings.read(top.section("PeerSettings", PEER_KEYS), env),
+                top.bool("WatchConfigFile", false),
                 top.listing());
     }
 
