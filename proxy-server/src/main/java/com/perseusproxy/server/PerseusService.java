@@ -161,6 +161,7 @@ public final class PerseusService implements AutoCloseable {
                 metrics = MetricsServer.start(config.metricsAddress().toSocketAddress(), families,
                         BuildInfo.current(), readiness);
                 families.registerThrottle(proxy.limits().throttle());
+                families.registerPeers(peerDirectory, proxy.pools(), poolSettings);
             } else {
                 readiness = new Readiness();
                 log.info("MetricsAddress is empty: no /metrics, /health or /ready endpoint");

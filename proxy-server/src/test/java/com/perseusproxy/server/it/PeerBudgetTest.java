@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.perseusproxy.core.backend.Destination;
 import com.perseusproxy.core.pool.BackendPool;
 import com.perseusproxy.server.PerseusService;
 import java.util.ArrayList;
@@ -49,6 +50,7 @@ class PeerBudgetTest {
             assertTrue(peak <= 6, "at most 6 backends across three replicas, saw " + peak);
             for (PerseusService r : replicas) {
                 assertEquals(2, pool(r).openCount(), "each replica's share is 2");
+                assertEquals(2.0, budgetShare(r), "/metrics shows the share");
             }
 
             PerseusService leaving = replicas.remove(2);
@@ -60,6 +62,8 @@ class PeerBudgetTest {
             }
             for (PerseusService r : replicas) {
                 assertEquals(3, pool(r).openCount(), "each of the two remaining replicas grows to 3");
+                assertEquals(3.0, budgetShare(r), "/metrics shows the new share");
+                assertEquals(2.0, PeerBed.metric(r, "perseus_peer_live_replicas"), "two replicas live");
             }
             until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
             while (System.nanoTime() < until) {
@@ -74,6 +78,17 @@ class PeerBudgetTest {
             }
             replicas.forEach(PerseusService::close);
         }
+    }
+
+    /** perseus_peer_budget_share of the bench destination (the only series: the only pool with a budget). */
+    private static double budgetShare(PerseusService replica) throws Exception {
+        java.util.Map<String, Double> shares = new java.util.HashMap<>(PeerBed.metrics(replica));
+        shares.keySet().removeIf(series -> !series.startsWith("perseus_peer_budget_share{"));
+        assertEquals(1, shares.size(), "one destination with a budget: " + shares);
+        Destination d = pool(replica).destination();
+        String series = shares.keySet().iterator().next();
+        assertTrue(series.contains("dest_db=\"" + d.database() + "\"") && series.contains(d.host()), series);
+        return shares.values().iterator().next();
     }
 
     /** The replica's pool of the bench destination (the only one its clients use). */
