@@ -145,9 +145,12 @@ public final class PerseusService implements AutoCloseable {
                     new ProxyServer.ScaleOut(config.listenReusePort(), peerDirectory));
             if (config.peers().enabled()) {
                 // The live replica count sizes GlobalMaxOpen shares: a change re-applies the pool limits.
+                com.perseusproxy.core.pool.PoolRegistry pools = proxy.pools();
                 peers = PeerRegistry.start(config.peers(), authDb, config.authDb().queryTimeoutSecs(),
                         new java.net.InetSocketAddress(config.listenAddress().toSocketAddress().getAddress(),
-                                proxy.port()), peerDirectory, proxy.pools()::settingsChanged);
+                                proxy.port()), peerDirectory, pools::settingsChanged,
+                        () -> poolSettings.budgetUse(pools));
+                poolSettings.onMissingAllowance(peers::heartbeatSoon);
             }
             rotation.start(proxy.pools().routes(), config.authDb().toHikariConfig());
             MetricsServer metrics = null;
