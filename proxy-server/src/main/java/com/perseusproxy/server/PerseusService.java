@@ -266,8 +266,8 @@ public final class PerseusService implements AutoCloseable {
     /**
      * The graceful shutdown (SIGTERM/SIGINT): /ready fails at once, the proxy serves as usual for
      * ShutdownSettings.ReadinessGraceSecs (0 by default) so load balancers notice, then the listening socket closes,
-     * idle clients get 57P01, and transactions in flight may finish for up to ShutdownSettings.DrainTimeoutSecs (or until
-     * {@link #forceStop}); what remains is then closed with 57P01, and the service stops.
+     * idle clients get 57P01, and transactions in flight may finish for up to ShutdownSettings.DrainTimeoutSecs (or
+     * until {@link #forceStop}); what remains is then closed with 57P01, and the service stops (GracefulShutdown).
      *
      * @return true if every transaction finished within the drain timeout
      */

@@ -66,13 +66,18 @@ final class PeerTable {
                 log.info("peers: could not create perseus_peers (SQLSTATE {}); using it if it exists",
                         e.getSQLState());
             }
-            try (Statement st = c.createStatement()) {
-                st.setQueryTimeout(timeoutSecs);
-                st.execute(UPGRADE);
-            } catch (SQLException e) {
-                log.debug("peers: could not add the bounds column (SQLSTATE {})", e.getSQLState());
-            }
             bounded = hasBoundsColumn(c);
+            if (!bounded) {
+                // Only when missing: even a no-op ALTER TABLE waits for the lock the other replicas' heartbeats hold.
+                try (Statement st = c.createStatement()) {
+                    st.setQueryTimeout(timeoutSecs);
+                    st.execute(UPGRADE);
+                    log.info("peers: added the bounds column to perseus_peers");
+                } catch (SQLException e) {
+                    log.debug("peers: could not add the bounds column (SQLSTATE {})", e.getSQLState());
+                }
+                bounded = hasBoundsColumn(c);
+            }
             if (!bounded) {
                 log.warn("peers: perseus_peers has no bounds column and it could not be added; GlobalMaxOpen may be"
                         + " exceeded for a heartbeat while a replica joins (run: {})", UPGRADE);
