@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
  * The steps of a graceful shutdown after {@code /ready} has started failing (docs/CONFIG.md, docs/PEERS.md):
  *
  * <pre>
- *  serve as usual ── ReadinessGraceSecs ──► close the listener ── 1 s ──► drain: idle clients 57P01, wait for
- *  (load balancers notice /ready)           (if SO_REUSEPORT or a grace)  transactions in flight, DrainTimeoutSecs
+ *  serve as usual ── ReadinessGraceSecs ──► close the listener ── 1 s, then ──► drain: idle clients 57P01, wait
+ *  (load balancers notice /ready)           logins under way (≤ 10 s; only     for transactions in flight,
+ *                                           with SO_REUSEPORT or a grace)      DrainTimeoutSecs
  * </pre>
  *
  * Runs on the thread that received the signal (Main's), never on an event loop: it sleeps and waits.
@@ -24,6 +25,8 @@ final class GracefulShutdown {
     private static final Logger log = LoggerFactory.getLogger(GracefulShutdown.class);
     /** How long connections accepted just before the listener closed get to log in before the drain begins. */
     static final long HANDOVER_MILLIS = 1000;
+    /** The longest the handover waits for logins under way (a client that never logs in must not hold it up). */
+    static final Duration MAX_LOGIN_WAIT = Duration.ofSeconds(10);
     private static final long STEP_MILLIS = 50;
 
     private GracefulShutdown() {
@@ -53,8 +56,15 @@ final class GracefulShutdown {
             if ((proxy.reusePort() || !grace.isZero()) && !forced.getAsBoolean()) {
                 // Connections accepted just before the listener closed (another process may share the port, or a
                 // load balancer's last ones) finish their login and short ones their transaction, instead of
-                // meeting 57P01 at login.
+                // meeting 57P01 at login. A login can take seconds on a loaded host (scrypt queue, first probe
+                // lease), so after the handover wait for the logins still under way too, boundedly: no new one
+                // can start now that the listener is closed.
                 Thread.sleep(Math.min(HANDOVER_MILLIS, drain.toMillis()));
+                long loginsEnd = System.nanoTime() + Math.min(MAX_LOGIN_WAIT.toNanos(), drain.toNanos());
+                while (!forced.getAsBoolean() && proxy.clients().states().login() > 0
+                        && System.nanoTime() < loginsEnd) {
+                    Thread.sleep(STEP_MILLIS);
+                }
             }
             return awaitTransactions(proxy, drain, forced);
         } catch (InterruptedException e) {
