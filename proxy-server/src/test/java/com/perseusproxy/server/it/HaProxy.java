@@ -47,6 +47,9 @@ final class HaProxy implements AutoCloseable {
                     timeout connect 2s
                     timeout client 120s
                     timeout server 120s
+                    # A loaded 2-core host can take longer than one check interval to answer /ready: only an answer
+                    # (a 503 from a draining replica) or a silence this long takes a replica out, not a slow 200.
+                    timeout check 2s
                 frontend perseus
                     bind 127.0.0.1:%d
                     default_backend replicas
