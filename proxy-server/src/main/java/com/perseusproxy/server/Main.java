@@ -75,10 +75,11 @@ public final class Main {
             return;
         }
         service.configSource(() -> ProxyConfig.load(configFile)); // the console's RELOAD, as SIGHUP
+        service.watchConfigFile(configFile, () -> reload(service, configFile, "config file change"));
         synchronized (reloadPending) {
             started.set(service);
             if (reloadPending.getAndSet(false)) {
-                reload(service, configFile); // a SIGHUP came while starting: the file may have changed since
+                reload(service, configFile, "SIGHUP"); // one came while starting: the file may have changed since
             }
         }
         if (!drainOnSignal) {
@@ -143,7 +144,7 @@ public final class Main {
                         return;
                     }
                 }
-                reload(service, configFile);
+                reload(service, configFile, "SIGHUP");
             });
         } catch (IllegalArgumentException e) {
             LoggerFactory.getLogger(Main.class).warn("SIGHUP reload is not available on this platform: {}",
@@ -151,16 +152,21 @@ public final class Main {
         }
     }
 
-    /** Runs on the JVM's signal thread (or main), never on an event loop: reading the file may block. */
-    private static void reload(PerseusService service, Path configFile) {
+    /**
+     * Runs on the JVM's signal thread, main, or the config-watch thread, never on an event loop: reading the file
+     * may block.
+     *
+     * @param cause what asked for it, for the log ("SIGHUP", "config file change")
+     */
+    private static void reload(PerseusService service, Path configFile, String cause) {
         try {
             service.reload(ProxyConfig.load(configFile));
         } catch (ConfigException e) {
-            LoggerFactory.getLogger(Main.class).error("SIGHUP: the config file is invalid, keeping the running"
-                    + " configuration: {}", e.getMessage());
+            LoggerFactory.getLogger(Main.class).error("{}: the config file is invalid, keeping the running"
+                    + " configuration: {}", cause, e.getMessage());
         } catch (RuntimeException e) {
-            LoggerFactory.getLogger(Main.class).error("SIGHUP: reload failed, keeping the running configuration: {}",
-                    e.toString());
+            LoggerFactory.getLogger(Main.class).error("{}: reload failed, keeping the running configuration: {}",
+                    cause, e.toString());
         }
     }
 

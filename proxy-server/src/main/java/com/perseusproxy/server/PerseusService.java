@@ -20,9 +20,6 @@ import com.perseusproxy.server.metrics.MetricFamilies;
 import com.perseusproxy.server.metrics.MetricsServer;
 import com.perseusproxy.server.metrics.Readiness;
 import com.perseusproxy.core.session.ClientTimeouts;
-import java.time.Duration;
-import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
@@ -39,8 +36,6 @@ import org.slf4j.LoggerFactory;
 public final class PerseusService implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PerseusService.class);
-    /** How long a shutdown with SO_REUSEPORT lets just-accepted connections log in before the drain begins. */
-    static final long REUSE_PORT_HANDOVER_MILLIS = 1000;
 
     private final HikariDataSource authDb;
     private final KmsDecryptor kms;
@@ -63,6 +58,8 @@ public final class PerseusService implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     /** The admin console's view of this service (config, reload, shutdown). */
     private ConsoleHost consoleHost;
+    /** WatchConfigFile's poller, or null. */
+    private volatile ConfigFileWatch configWatch;
 
     private PerseusService(HikariDataSource authDb, KmsDecryptor kms, ScryptAuthenticator authenticator,
                            ProxyServer proxy, PoolSettingsResolver poolSettings, MetricsServer metrics,
@@ -150,9 +147,12 @@ public final class PerseusService implements AutoCloseable {
                             com.perseusproxy.server.config.WorkerThreads.resolve(config.workerThreads())));
             if (config.peers().enabled()) {
                 // The live replica count sizes GlobalMaxOpen shares: a change re-applies the pool limits.
+                com.perseusproxy.core.pool.PoolRegistry pools = proxy.pools();
                 peers = PeerRegistry.start(config.peers(), authDb, config.authDb().queryTimeoutSecs(),
                         new java.net.InetSocketAddress(config.listenAddress().toSocketAddress().getAddress(),
-                                proxy.port()), peerDirectory, proxy.pools()::settingsChanged);
+                                proxy.port()), peerDirectory, pools::settingsChanged,
+                        () -> poolSettings.budgetUse(pools));
+                poolSettings.onMissingAllowance(peers::heartbeatSoon);
             }
             rotation.start(proxy.pools().routes(), config.authDb().toHikariConfig());
             MetricsServer metrics = null;
@@ -163,6 +163,7 @@ public final class PerseusService implements AutoCloseable {
                 metrics = MetricsServer.start(config.metricsAddress().toSocketAddress(), families,
                         BuildInfo.current(), readiness);
                 families.registerThrottle(proxy.limits().throttle());
+                families.registerPeers(peerDirectory, proxy.pools(), poolSettings);
             } else {
                 readiness = new Readiness();
                 log.info("MetricsAddress is empty: no /metrics, /health or /ready endpoint");
@@ -265,48 +266,16 @@ public final class PerseusService implements AutoCloseable {
     }
 
     /**
-     * The graceful shutdown (SIGTERM/SIGINT): /ready fails at once, the listening socket closes, idle clients get
-     * 57P01, and transactions in flight may finish for up to ShutdownSettings.DrainTimeoutSecs (or until
-     * {@link #forceStop}); what remains is then closed with 57P01, and the service stops.
+     * The graceful shutdown (SIGTERM/SIGINT): /ready fails at once, the proxy serves as usual for
+     * ShutdownSettings.ReadinessGraceSecs (0 by default) so load balancers notice, then the listening socket closes,
+     * idle clients get 57P01, and transactions in flight may finish for up to ShutdownSettings.DrainTimeoutSecs (or
+     * until {@link #forceStop}); what remains is then closed with 57P01, and the service stops (GracefulShutdown).
      *
      * @return true if every transaction finished within the drain timeout
      */
     public boolean shutdown() {
         readiness.shuttingDown();
-        Duration drain = current.shutdown().drainTimeout();
-        log.info("shutting down: no new connections; waiting up to {} s (ShutdownSettings.DrainTimeoutSecs) for"
-                + " transactions in flight", drain.toSeconds());
-        proxy.stopAccepting();
-        boolean clean = false;
-        try {
-            if (proxy.reusePort()) {
-                // Another process may share the port (an upgrade): connections accepted just before the listener
-                // closed finish their login and short ones their transaction, instead of meeting 57P01 at login.
-                Thread.sleep(Math.min(REUSE_PORT_HANDOVER_MILLIS, drain.toMillis()));
-            }
-            proxy.clients().beginDrainAsync().get(5, TimeUnit.SECONDS);
-            long deadline = System.nanoTime() + drain.toNanos();
-            while (true) {
-                int busy = proxy.clients().busyCountAsync().get(5, TimeUnit.SECONDS);
-                if (busy == 0) {
-                    clean = true;
-                    break;
-                }
-                if (forceStop.get() || System.nanoTime() >= deadline) {
-                    log.warn("shutting down: closing {} clients still in a transaction ({})", busy,
-                            forceStop.get() ? "second signal" : "DrainTimeoutSecs passed");
-                    proxy.clients().closeAllAsync(forceStop.get() ? "second stop signal"
-                            : "ShutdownSettings.DrainTimeoutSecs passed").get(5, TimeUnit.SECONDS);
-                    Thread.sleep(200); // lets the error responses reach the clients before the loops stop
-                    break;
-                }
-                Thread.sleep(50);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            log.warn("shutting down: the drain did not complete normally: {}", e.toString());
-        }
+        boolean clean = GracefulShutdown.drain(proxy, current.shutdown(), forceStop::get);
         close();
         log.info("shut down{}", clean ? " cleanly: every transaction finished" : "");
         return clean;
@@ -323,6 +292,18 @@ public final class PerseusService implements AutoCloseable {
                 throw new com.perseusproxy.core.config.ConfigException(e.getMessage());
             }
         });
+    }
+
+    /**
+     * With {@code WatchConfigFile}, reloads whenever {@code file} changes (edited in place, replaced by a rename, or
+     * a Kubernetes ConfigMap's symlink swap), by the same path as SIGHUP.
+     *
+     * @param reload the SIGHUP path: reads and validates the whole file, keeps the running config if it is invalid
+     */
+    public synchronized void watchConfigFile(java.nio.file.Path file, Runnable reload) {
+        if (started.watchConfigFile() && configWatch == null && !closed.get()) {
+            configWatch = ConfigFileWatch.start(file, reload);
+        }
     }
 
     /** What the console's SHUTDOWN triggers instead of {@link #shutdown()} itself (Main's stop path). */
@@ -368,6 +349,9 @@ public final class PerseusService implements AutoCloseable {
             return;
         }
         readiness.shuttingDown();
+        if (configWatch != null) {
+            configWatch.close();
+        }
         readiness.close();
         rotation.close();
         if (metrics != null) {

@@ -36,6 +36,7 @@ final class RestartOnlySettings {
         check(changed, "ListenReusePort", running.listenReusePort(), next.listenReusePort());
         check(changed, "WorkerThreads", running.workerThreads(), next.workerThreads());
         check(changed, "PeerSettings", running.peers(), next.peers());
+        check(changed, "WatchConfigFile", running.watchConfigFile(), next.watchConfigFile());
         ClientSettings a = running.client();
         ClientSettings b = next.client();
         check(changed, "ClientSettings.LoginTimeoutSecs", a.loginTimeout(), b.loginTimeout());

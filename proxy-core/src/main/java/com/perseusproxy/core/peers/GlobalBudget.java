@@ -5,7 +5,9 @@ package com.perseusproxy.core.peers;
  * {@code global % live} replicas by slot one more, so the shares add up to exactly the budget (a plain
  * {@code ceil(global / live)} each would overshoot it, 3 × ceil(7 / 3) = 9). Every replica computes its own share
  * from the same peers table, so no coordination is needed beyond the heartbeat. A share is at least 1, so a budget
- * smaller than the replica count is exceeded rather than leaving a replica unable to serve.
+ * smaller than the replica count is exceeded rather than leaving a replica unable to serve. This is the share when
+ * no bounds are published (a static peer list, or a perseus_peers table without its bounds column); with them,
+ * {@link BudgetBounds} decides.
  */
 public final class GlobalBudget {
 

@@ -18,16 +18,32 @@ public final class PeerDirectory {
     /**
      * One consistent view: slot, peers by slot (self excluded), live replicas (self included) and this replica's
      * rank among them by slot (0-based), which decides who gets the remainder of a global budget.
+     *
+     * @param allowances null without published bounds (a static peer list, or a perseus_peers table without the
+     *                   {@code bounds} column): the share is then the fair one alone. Otherwise, per destination key
+     *                   ({@link BudgetBounds#key}), the connections this replica may open, as computed and published
+     *                   at its last heartbeat; a destination missing here may open none until the next one.
      */
-    public record View(int ownSlot, Map<Integer, InetSocketAddress> peers, int liveCount, int rank) {
+    public record View(int ownSlot, Map<Integer, InetSocketAddress> peers, int liveCount, int rank,
+                       Map<String, Integer> allowances) {
         public View {
             peers = Map.copyOf(peers);
+            allowances = allowances == null ? null : Map.copyOf(allowances);
+        }
+
+        public View(int ownSlot, Map<Integer, InetSocketAddress> peers, int liveCount, int rank) {
+            this(ownSlot, peers, liveCount, rank, null);
         }
 
         /** The view when this replica holds {@code ownSlot} and the given peers are live. */
         public static View of(int ownSlot, Map<Integer, InetSocketAddress> peers) {
+            return of(ownSlot, peers, null);
+        }
+
+        /** The same, with the allowances of this heartbeat (see {@link BudgetBounds}). */
+        public static View of(int ownSlot, Map<Integer, InetSocketAddress> peers, Map<String, Integer> allowances) {
             int rank = (int) peers.keySet().stream().filter(s -> s < ownSlot).count();
-            return new View(ownSlot, peers, peers.size() + 1, rank);
+            return new View(ownSlot, peers, peers.size() + 1, rank, allowances);
         }
     }
 

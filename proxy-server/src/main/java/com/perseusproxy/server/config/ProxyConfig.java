@@ -31,13 +31,14 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                           LogSettings log, LocalKeySettings localKey, ClientSettings client,
                           RotationSettings rotation, Map<String, CredentialSourceSettings> credentialSources,
                           TlsSettings tls, ShutdownSettings shutdown, MetricsSettings metrics, AdminSettings admin,
-                          boolean listenReusePort, int workerThreads, PeerSettings peers,
+                          boolean listenReusePort, int workerThreads, PeerSettings peers, boolean watchConfigFile,
                           Map<String, String[]> listing) {
 
     static final List<String> TOP_KEYS = List.of("ListenAddress", "MetricsAddress", "AuthDBSettings", "AWSSettings",
             "PoolSettings", "OverrideSettings", "LogSettings", "LocalKeySettings", "ClientSettings",
             "CredentialSources", "CredentialCommands", "ClientTLSSettings", "ServerTLSSettings", "ShutdownSettings",
-            "MetricsSettings", "AdminSettings", "ListenReusePort", "WorkerThreads", "PeerSettings");
+            "MetricsSettings", "AdminSettings", "ListenReusePort", "WorkerThreads", "PeerSettings",
+            "WatchConfigFile");
     static final List<String> PEER_KEYS = PeerSettings.KEYS;
     static final List<String> AUTH_DB_KEYS = List.of("AuthDBDSN", "AuthQueryTimeoutSecs", "RefreshIntervalSecs",
             "NotifyChannel");
@@ -49,7 +50,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
             "QueryTimeoutSecs", "TrackExtraParameters", "MaxClientConnections", "MaxClientConnectionsPerTenant",
             "LoginThrottleSourceBurst", "LoginThrottleTenantBurst", "LoginThrottleRefillMillis",
             "LoginThrottleDelayMillis", "UnknownUserAuth");
-    static final List<String> SHUTDOWN_KEYS = List.of("DrainTimeoutSecs");
+    static final List<String> SHUTDOWN_KEYS = List.of("DrainTimeoutSecs", "ReadinessGraceSecs");
     static final List<String> METRICS_KEYS = List.of("PerTenant");
     static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
 
@@ -138,6 +139,7 @@ public record ProxyConfig(ListenAddress listenAddress, ListenAddress metricsAddr
                 top.integer("WorkerThreads", 0, 0, MAX_WORKER_THREADS, "data event loops (0 = the default, "
                         + WorkerThreads.DEFAULT + ")"),
                 PeerSettings.read(top.section("PeerSettings", PEER_KEYS), env),
+                top.bool("WatchConfigFile", false),
                 top.listing());
     }
 

@@ -47,6 +47,13 @@ public final class MetricFamilies {
                 .callback(callback -> callback.call(throttle.refusedTotal())).register(registry);
     }
 
+    /** The peer families (cancels across replicas, live replicas, GlobalMaxOpen shares), read at scrape time. */
+    public void registerPeers(com.perseusproxy.core.peers.PeerDirectory peers, PoolRegistry pools,
+                              java.util.function.Function<com.perseusproxy.core.backend.Destination,
+                                      com.perseusproxy.core.pool.PoolSettings> settingsFor) {
+        PeerMetrics.register(registry, peers, pools, settingsFor);
+    }
+
     /** The families read at scrape time from the running proxy. */
     public void registerProxy(PoolRegistry pools, ClientRegistry clients, VerifiedLoginCache verifiedLogins) {
         registerProxy(pools, clients, verifiedLogins, d -> "perseus_auth");

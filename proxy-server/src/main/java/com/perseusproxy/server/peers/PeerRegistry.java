@@ -1,5 +1,6 @@
 package com.perseusproxy.server.peers;
 
+import com.perseusproxy.core.peers.BudgetBounds;
 import com.perseusproxy.core.peers.PeerDirectory;
 import com.perseusproxy.server.config.PeerSettings;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -15,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +36,19 @@ public final class PeerRegistry implements AutoCloseable {
     /** The longest a start waits for its first registration. */
     static final int FIRST_REGISTRATION_SECS = 3;
 
+    /**
+     * A destination with a GlobalMaxOpen that this replica has pools for.
+     *
+     * @param global GlobalMaxOpen
+     * @param held   max(limit in force, connections open), over its pools: what it may hold right now
+     */
+    public record BudgetUse(int global, int held) {
+    }
+
     private final PeerSettings settings;
+    /** Per destination key (BudgetBounds.key), read once per heartbeat. */
+    private final Supplier<Map<String, BudgetUse>> budgets;
+    private final AtomicBoolean heartbeatQueued = new AtomicBoolean();
     private final PeerTable table;
     private final PeerDirectory directory;
     private final Runnable onLiveCountChange;
@@ -42,8 +57,9 @@ public final class PeerRegistry implements AutoCloseable {
     private int slot;
 
     private PeerRegistry(PeerSettings settings, PeerTable table, PeerDirectory directory, String address,
-                         Runnable onLiveCountChange) {
+                         Runnable onLiveCountChange, Supplier<Map<String, BudgetUse>> budgets) {
         this.settings = settings;
+        this.budgets = budgets;
         this.table = table;
         this.directory = directory;
         this.address = address;
@@ -56,19 +72,21 @@ public final class PeerRegistry implements AutoCloseable {
      * Starts the peers of this replica: registers it (waiting for the first registration, bounded by the query
      * timeout, so the first clients already get keys with its slot) and schedules the heartbeat.
      *
-     * @param listen the client address this replica listens on (a wildcard host is replaced by this host's address)
+     * @param listen  the client address this replica listens on (a wildcard host is replaced by this host's address)
+     * @param budgets the destinations with a GlobalMaxOpen in use here, and what this replica holds of each
      */
     public static PeerRegistry start(PeerSettings settings, DataSource authDb, int queryTimeoutSecs,
-                                     InetSocketAddress listen, PeerDirectory directory, Runnable onLiveCountChange) {
+                                     InetSocketAddress listen, PeerDirectory directory, Runnable onLiveCountChange,
+                                     Supplier<Map<String, BudgetUse>> budgets) {
         String address = advertised(listen);
         if (!settings.peers().isEmpty()) {
-            PeerRegistry registry = new PeerRegistry(settings, null, directory, address, onLiveCountChange);
+            PeerRegistry registry = new PeerRegistry(settings, null, directory, address, onLiveCountChange, budgets);
             registry.applyStatic(listen);
             return registry;
         }
         PeerTable table = new PeerTable(authDb, queryTimeoutSecs,
                 settings.heartbeatSecs() * EXPIRY_HEARTBEATS);
-        PeerRegistry registry = new PeerRegistry(settings, table, directory, address, onLiveCountChange);
+        PeerRegistry registry = new PeerRegistry(settings, table, directory, address, onLiveCountChange, budgets);
         try {
             // Bounded briefly: the proxy starts even while the auth database is down (keys issued before the
             // registration carry no slot and are simply not forwardable).
@@ -99,7 +117,8 @@ public final class PeerRegistry implements AutoCloseable {
                     log.info("peers: registered as '{}', slot {}, address {}", settings.id(), slot, address);
                 }
             }
-            publish(table.live(c, settings.id()));
+            Map<Integer, InetSocketAddress> live = table.live(c, settings.id());
+            publish(live, table.bounded() && slot != 0 ? shareBudgets(c, live) : null);
         } catch (SQLException e) {
             // Keep the last view: the peers are most likely still there, only the auth database is not.
             log.warn("peers: heartbeat failed ({}, SQLSTATE {}); keeping the last known peers",
@@ -109,13 +128,63 @@ public final class PeerRegistry implements AutoCloseable {
         }
     }
 
-    private void publish(Map<Integer, InetSocketAddress> peers) {
+    /**
+     * The budget step of a heartbeat (see BudgetBounds), in one transaction that holds every live row: read what the
+     * others published, compute this replica's allowances, publish its bounds. The allowances are returned to be
+     * applied only now that the bounds covering them are committed.
+     */
+    private Map<String, Integer> shareBudgets(Connection c, Map<Integer, InetSocketAddress> live)
+            throws SQLException {
+        Map<String, BudgetUse> use = budgets.get();
+        PeerDirectory.View view = PeerDirectory.View.of(slot, live);
+        c.setAutoCommit(false);
+        try {
+            Map<String, Integer> others = table.lockOthersBounds(c, settings.id());
+            Map<String, Integer> allowed = new HashMap<>();
+            Map<String, Integer> bounds = new HashMap<>();
+            use.forEach((key, u) -> {
+                int a = BudgetBounds.allowed(u.global(), view.liveCount(), view.rank(), others.getOrDefault(key, 0));
+                allowed.put(key, a);
+                bounds.put(key, BudgetBounds.published(a, u.held(), 0));
+            });
+            table.publishBounds(c, settings.id(), slot, bounds);
+            c.commit();
+            return allowed;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    private void publish(Map<Integer, InetSocketAddress> peers, Map<String, Integer> allowances) {
         PeerDirectory.View before = directory.view();
-        PeerDirectory.View next = PeerDirectory.View.of(slot, peers);
+        PeerDirectory.View next = PeerDirectory.View.of(slot, peers, allowances);
         directory.update(next);
-        if (before.liveCount() != next.liveCount() || before.rank() != next.rank()) {
+        boolean liveChanged = before.liveCount() != next.liveCount() || before.rank() != next.rank();
+        if (liveChanged) {
             log.info("peers: {} live replicas (this one is slot {})", next.liveCount(), slot);
-            onLiveCountChange.run();
+        }
+        if (liveChanged || !java.util.Objects.equals(before.allowances(), next.allowances())) {
+            onLiveCountChange.run(); // the pools take their new limits (a lower one as connections come back)
+        }
+    }
+
+    /**
+     * A pool of a destination with a GlobalMaxOpen has no allowance yet (its first client): run a heartbeat now
+     * rather than at the next period, so that client waits for one auth-database round trip, not a heartbeat.
+     */
+    public void heartbeatSoon() {
+        if (thread != null && heartbeatQueued.compareAndSet(false, true)) {
+            try {
+                thread.execute(() -> {
+                    heartbeatQueued.set(false);
+                    heartbeat();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                heartbeatQueued.set(false); // shutting down
+            }
         }
     }
 
@@ -139,7 +208,7 @@ public final class PeerRegistry implements AutoCloseable {
             log.warn("peers: this replica ({}) is not in PeerSettings.Peers; cancel forwarding is off", address);
             return;
         }
-        publish(peers);
+        publish(peers, null);
     }
 
     private static boolean isSelf(InetSocketAddress peer, InetSocketAddress listen) {

@@ -1,5 +1,8 @@
 package com.perseusproxy.server.peers;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.perseusproxy.core.peers.CancelKeyBits;
 import java.net.InetSocketAddress;
 import java.sql.Connection;
@@ -28,13 +31,22 @@ final class PeerTable {
                 slot smallint NOT NULL UNIQUE CHECK (slot BETWEEN 1 AND 255),
                 address character varying(300) NOT NULL,
                 started_at timestamp with time zone NOT NULL,
-                heartbeat_at timestamp with time zone NOT NULL
+                heartbeat_at timestamp with time zone NOT NULL,
+                bounds jsonb NOT NULL DEFAULT '{}'
             )""";
+    /** A table made by an older version (or a DBA from older docs) gets the bounds column. */
+    static final String UPGRADE = "ALTER TABLE perseus_peers ADD COLUMN IF NOT EXISTS bounds jsonb NOT NULL"
+            + " DEFAULT '{}'";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<Map<String, Integer>> BOUNDS = new TypeReference<>() {
+    };
 
     private final DataSource db;
     private final int timeoutSecs;
     private final int expirySecs;
     private boolean created;
+    /** Whether the table has the bounds column (GlobalMaxOpen then never exceeds, see BudgetBounds). */
+    private boolean bounded;
 
     PeerTable(DataSource db, int timeoutSecs, int expirySecs) {
         this.db = db;
@@ -53,6 +65,22 @@ final class PeerTable {
                 // Not allowed to create it: fine if a DBA did (the next statement tells).
                 log.info("peers: could not create perseus_peers (SQLSTATE {}); using it if it exists",
                         e.getSQLState());
+            }
+            bounded = hasBoundsColumn(c);
+            if (!bounded) {
+                // Only when missing: even a no-op ALTER TABLE waits for the lock the other replicas' heartbeats hold.
+                try (Statement st = c.createStatement()) {
+                    st.setQueryTimeout(timeoutSecs);
+                    st.execute(UPGRADE);
+                    log.info("peers: added the bounds column to perseus_peers");
+                } catch (SQLException e) {
+                    log.debug("peers: could not add the bounds column (SQLSTATE {})", e.getSQLState());
+                }
+                bounded = hasBoundsColumn(c);
+            }
+            if (!bounded) {
+                log.warn("peers: perseus_peers has no bounds column and it could not be added; GlobalMaxOpen may be"
+                        + " exceeded for a heartbeat while a replica joins (run: {})", UPGRADE);
             }
             created = true;
         }
@@ -137,6 +165,67 @@ final class PeerTable {
             }
         }
         return peers;
+    }
+
+    private boolean hasBoundsColumn(Connection c) {
+        try (Statement st = c.createStatement()) {
+            st.setQueryTimeout(timeoutSecs);
+            st.executeQuery("SELECT bounds FROM perseus_peers LIMIT 0").close();
+            return true;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    boolean bounded() {
+        return bounded;
+    }
+
+    /**
+     * Inside the caller's transaction: locks every live row and this replica's own, in id order (so the heartbeats of
+     * all replicas run their budget step one at a time, without deadlocks), and sums the bounds the <em>other</em>
+     * live replicas published, per destination key.
+     */
+    Map<String, Integer> lockOthersBounds(Connection c, String self) throws SQLException {
+        Map<String, Integer> sums = new HashMap<>();
+        try (PreparedStatement q = c.prepareStatement("SELECT id, bounds::text FROM perseus_peers WHERE id = ?"
+                + " OR heartbeat_at >= now() - make_interval(secs => ?) ORDER BY id FOR UPDATE")) {
+            q.setQueryTimeout(timeoutSecs);
+            q.setString(1, self);
+            q.setInt(2, expirySecs);
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    if (!rs.getString(1).equals(self)) {
+                        parseBounds(rs.getString(2)).forEach((key, bound) -> sums.merge(key, bound, Integer::sum));
+                    }
+                }
+            }
+        }
+        return sums;
+    }
+
+    /** Inside the caller's transaction, after {@link #lockOthersBounds}: this replica's bounds, per destination. */
+    void publishBounds(Connection c, String id, int slot, Map<String, Integer> bounds) throws SQLException {
+        try (PreparedStatement up = c.prepareStatement("UPDATE perseus_peers SET bounds = ?::jsonb"
+                + " WHERE id = ? AND slot = ?")) {
+            up.setQueryTimeout(timeoutSecs);
+            up.setString(1, JSON.writeValueAsString(bounds));
+            up.setString(2, id);
+            up.setInt(3, slot);
+            up.executeUpdate();
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the bounds as JSON", e);
+        }
+    }
+
+    /** A row's bounds; one that is not an object of whole numbers (edited by hand?) is ignored, with a warning. */
+    private static Map<String, Integer> parseBounds(String text) {
+        try {
+            return JSON.readValue(text, BOUNDS);
+        } catch (JsonProcessingException e) {
+            log.warn("peers: a row of perseus_peers has unreadable bounds; ignored");
+            return Map.of();
+        }
     }
 
     void remove(Connection c, String id, int slot) throws SQLException {

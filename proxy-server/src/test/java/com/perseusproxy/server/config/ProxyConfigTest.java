@@ -210,6 +210,8 @@ class ProxyConfigTest {
         env.put("PERSEUS_CLIENTSETTINGS_LOGINTHROTTLEDELAYMILLIS", "30");
         env.put("PERSEUS_CLIENTSETTINGS_UNKNOWNUSERAUTH", "SCRAM-SHA-256");
         env.put("PERSEUS_SHUTDOWNSETTINGS_DRAINTIMEOUTSECS", "24");
+        env.put("PERSEUS_SHUTDOWNSETTINGS_READINESSGRACESECS", "6");
+        env.put("PERSEUS_WATCHCONFIGFILE", "true");
         env.put("PERSEUS_ADMINSETTINGS_ADMINUSERS", "{\"ops\": \"hash-a\"}");
         env.put("PERSEUS_ADMINSETTINGS_STATSUSERS", "{\"grafana\": \"hash-b\"}");
         env.put("PERSEUS_CLIENTSETTINGS_TRACKEXTRAPARAMETERS", "statement_timeout, GEQO");
@@ -253,6 +255,8 @@ class ProxyConfigTest {
                         25, 26, new com.perseusproxy.core.auth.LoginThrottle.Settings(27, 28, 29, 30)),
                 com.perseusproxy.core.auth.UnknownUserAuth.SCRAM_SHA_256), config.client());
         assertEquals(Duration.ofSeconds(24), config.shutdown().drainTimeout());
+        assertEquals(Duration.ofSeconds(6), config.shutdown().readinessGrace());
+        assertTrue(config.watchConfigFile());
         assertFalse(config.listenReusePort());
         assertEquals(3, config.workerThreads());
         assertEquals(new PeerSettings("pod-7", java.util.List.of("10.0.0.1:5433", "10.0.0.2:5433"), 9),

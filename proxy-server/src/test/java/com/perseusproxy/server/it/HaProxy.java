@@ -12,6 +12,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class HaProxy implements AutoCloseable {
 
+    /** How often HAProxy asks each replica's {@code /ready}; one failed check takes a replica out. */
+    static final int CHECK_INTERVAL_MILLIS = 300;
+
     private final Process process;
     private final int port;
     private final Path log;
@@ -22,7 +25,16 @@ final class HaProxy implements AutoCloseable {
         this.log = log;
     }
 
+    /** A replica as HAProxy sees it: its client port, and the metrics port its {@code /ready} is checked on. */
+    record Server(int port, int checkPort) {
+    }
+
     static HaProxy start(List<PerseusService> replicas) throws Exception {
+        return startServers(replicas.stream().map(r -> new Server(r.port(), r.metricsPort())).toList());
+    }
+
+    /** For replicas run as processes (a rolling restart keeps their ports, so HAProxy's config stays valid). */
+    static HaProxy startServers(List<Server> replicas) throws Exception {
         // Debian installs it in /usr/sbin, which a non-root PATH may lack.
         Path haproxy = PgTools.find("haproxy").orElse(Path.of("/usr/sbin/haproxy"));
         PgTools.requirePresent(Files.isExecutable(haproxy), "haproxy is not installed (apt-get install haproxy)");
@@ -35,6 +47,9 @@ final class HaProxy implements AutoCloseable {
                     timeout connect 2s
                     timeout client 120s
                     timeout server 120s
+                    # A loaded 2-core host can take longer than one check interval to answer /ready: only an answer
+                    # (a 503 from a draining replica) or a silence this long takes a replica out, not a slow 200.
+                    timeout check 2s
                 frontend perseus
                     bind 127.0.0.1:%d
                     default_backend replicas
@@ -44,9 +59,10 @@ final class HaProxy implements AutoCloseable {
                     http-check expect status 200
                 """.formatted(port));
         int i = 0;
-        for (PerseusService r : replicas) {
+        for (Server r : replicas) {
             cfg.append("    server r").append(++i).append(" 127.0.0.1:").append(r.port())
-                    .append(" check port ").append(r.metricsPort()).append(" inter 300ms fall 1 rise 1\n");
+                    .append(" check port ").append(r.checkPort()).append(" inter ").append(CHECK_INTERVAL_MILLIS)
+                    .append("ms fall 1 rise 1\n");
         }
         Path dir = Files.createTempDirectory("perseus-haproxy");
         Path file = dir.resolve("haproxy.cfg");

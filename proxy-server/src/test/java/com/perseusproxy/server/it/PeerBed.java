@@ -76,6 +76,26 @@ final class PeerBed {
                         + "\", \"HeartbeatSecs\": 1 }"));
     }
 
+    /**
+     * One series of the replica's {@code /metrics}, scraped over HTTP as Prometheus would (name with its labels as
+     * written, e.g. {@code perseus_peer_budget_share{dest_db="appdb",dest_host="127.0.0.1:5432"}}); 0 when absent.
+     */
+    static double metric(PerseusService replica, String series) throws Exception {
+        return metrics(replica).getOrDefault(series, 0.0);
+    }
+
+    /** Every series of the replica's {@code /metrics}. */
+    static java.util.Map<String, Double> metrics(PerseusService replica) throws Exception {
+        java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + replica.metricsPort()
+                        + "/metrics")).timeout(java.time.Duration.ofSeconds(10)).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new AssertionError("/metrics answered " + response.statusCode());
+        }
+        return MetricsUnderLoadTest.samples(response.body());
+    }
+
     /** Waits until every replica sees {@code live} live replicas. */
     static void awaitLive(List<PerseusService> replicas, int live, long seconds) throws InterruptedException {
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;

@@ -53,9 +53,12 @@ class PeerCancelTest {
     }
 
     @Test
-    void eachReplicaHasItsOwnSlot() {
+    void eachReplicaHasItsOwnSlot() throws Exception {
         assertEquals(3, replicas.stream().map(r -> r.peers().ownSlot()).distinct().filter(s -> s > 0).count(),
                 replicas.stream().map(r -> r.peers().view().toString()).toList().toString());
+        for (PerseusService r : replicas) {
+            assertEquals(3.0, PeerBed.metric(r, "perseus_peer_live_replicas"), "every replica sees three live");
+        }
     }
 
     @Test
@@ -121,16 +124,25 @@ class PeerCancelTest {
         }
     }
 
-    private static long forwarded() {
-        return replicas.stream().mapToLong(r -> r.peers().forwardedCount()).sum();
+    private static long forwarded() throws Exception {
+        return sum("perseus_peer_cancels_forwarded_total");
     }
 
-    private static long received() {
-        return replicas.stream().mapToLong(r -> r.peers().receivedCount()).sum();
+    private static long received() throws Exception {
+        return sum("perseus_peer_cancels_received_total");
     }
 
-    private static long dropped() {
-        return replicas.stream().mapToLong(r -> r.peers().droppedCount()).sum();
+    private static long dropped() throws Exception {
+        return sum("perseus_peer_cancels_dropped_total");
+    }
+
+    /** The series summed over the replicas, each read from its own /metrics as an operator's dashboard would. */
+    private static long sum(String series) throws Exception {
+        long total = 0;
+        for (PerseusService r : replicas) {
+            total += (long) PeerBed.metric(r, series);
+        }
+        return total;
     }
 
     static void awaitRunning(String call) {
