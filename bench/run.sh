@@ -40,7 +40,7 @@ POOL=10
 JAVA_OPTS=${JAVA_OPTS:-"-Xms64m -Xmx256m -XX:+UseSerialGC"}
 WORKER_THREADS=${WORKER_THREADS:-0}
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
-# Ports of their own so that this can run while someone else runs bench/compare-poolers.sh (5543x).
+# Ports of their own (5643x), away from the usual 5432/6432; override them if the machine uses these.
 PG_PORT=${PG_PORT:-56432}
 PROXY_PORT=${PROXY_PORT:-56433}
 METRICS_PORT=${METRICS_PORT:-$((PROXY_PORT + 10))}   # the proxy's /metrics, read for the tenants scenario
