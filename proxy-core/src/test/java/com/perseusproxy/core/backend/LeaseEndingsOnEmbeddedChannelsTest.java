@@ -28,17 +28,7 @@ class LeaseEndingsOnEmbeddedChannelsTest {
     }
 
     private LeaseRig.Client loggedIn(String user, String schema) {
-        int before = rig.serverCount();
-        LeaseRig.Client client = rig.login(user, schema);
-        if (rig.serverCount() > before) {
-            LeaseRig.Server fresh = rig.server(before);
-            fresh.acceptLogin();
-            assertEquals(List.of(SessionSettings.searchPathStatement(schema)), fresh.queries());
-            fresh.complete('I', "SET");
-        }
-        List<PgWire.Message> got = client.received();
-        assertEquals('Z', got.get(got.size() - 1).tag(), "logged in: ReadyForQuery");
-        return client;
+        return rig.loggedIn(user, schema);
     }
 
     @Test

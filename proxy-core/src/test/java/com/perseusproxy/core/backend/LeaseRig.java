@@ -72,6 +72,26 @@ final class LeaseRig implements AutoCloseable {
     }
 
     /** A client that has logged in as {@code user} with {@code schema} (answering a probe lease if one is sent). */
+    /**
+     * Logs {@code user} in to {@code schema} and, if that opened a backend connection, completes its login: a fresh
+     * connection is only pointed at the tenant (its search_path, nothing else). Returns the client once it has had
+     * AuthenticationOk, the server's parameters, its key and ReadyForQuery.
+     */
+    Client loggedIn(String user, String schema) {
+        int before = serverCount();
+        Client client = login(user, schema);
+        if (serverCount() > before) {
+            Server fresh = server(before);
+            fresh.acceptLogin();
+            assertEquals(List.of(SessionSettings.searchPathStatement(schema)), fresh.queries(),
+                    "a fresh connection is only pointed at the tenant");
+            fresh.complete('I', "SET");
+        }
+        assertEquals("[R, S, K, Z]", client.received().toString().replaceAll("(, S)+", ", S"),
+                "AuthenticationOk, the server's parameters, the key and ReadyForQuery");
+        return client;
+    }
+
     Client login(String user, String schema) {
         Client client = new Client(new EmbeddedChannel(new ClientFrameDecoder(1 << 20), new ClientSession(services)));
         clients.add(client);

@@ -22,16 +22,7 @@ class TenantAffinityTest {
     }
 
     private LeaseRig.Client loggedIn(String user, String schema) {
-        int before = rig.serverCount();
-        LeaseRig.Client client = rig.login(user, schema);
-        if (rig.serverCount() > before) {
-            LeaseRig.Server fresh = rig.server(before);
-            fresh.acceptLogin();
-            fresh.queries();
-            fresh.complete('I', "SET");
-        }
-        client.received();
-        return client;
+        return rig.loggedIn(user, schema);
     }
 
     /** Starts a transaction on a new connection: the fresh server gets the search_path and the BEGIN, pipelined. */
