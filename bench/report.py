@@ -17,6 +17,7 @@ SCENARIO_TEXT = {
     "select-1": "`pgbench -S`", "select-10": "`pgbench -S`", "select-50": "`pgbench -S`",
     "select-200": "`pgbench -S`", "extended": "`-S -M extended`", "prepared": "`-S -M prepared`",
     "tpcb": "TPC-B-like", "tenants-8x2": "8 tenants x 2 clients, `-S`", "tenants-1x16": "1 tenant x 16 clients, `-S`",
+    "tenants-1x16p": "1 tenant x 16 clients in 8 processes, `-S`",
     "connect": "`-S -C` (connection per transaction)",
 }
 
@@ -119,6 +120,15 @@ def report(a):
                 parts.append("%s %s" % (names[t], ratio(s8["tps"], s1["tps"])))
         w("**8 tenants / 1 tenant** (TPS of 8 tenants x 2 clients over 1 tenant x 16 clients, same pool; issue 8 asks "
           "for at least 0.8 through the proxy): " + ", ".join(parts) + ".")
+        parts = []
+        for t in TARGETS:
+            if (s8 := by.get(("tenants-8x2", t))) and (s1 := by.get(("tenants-1x16p", t))):
+                parts.append("%s %s" % (names[t], ratio(s8["tps"], s1["tps"])))
+        if parts:
+            w("")
+            w("**8 tenants / 1 tenant, same client shape** (the 1-tenant side also as 8 pgbench processes of 2 "
+              "clients, so that both sides cost the clients the same and the ratio shows only what sharing the pool "
+              "among tenants costs): " + ", ".join(parts) + ".")
         w("")
         w("How the tenants are set up. The proxy: 8 `perseus_auth` rows (schemas t1..t8, users tenant1..8) with the "
           "same destination, so all 8 share the one pool of %s connections and the proxy sets each transaction's "

@@ -328,6 +328,11 @@ if has tenants; then
     specs=""; for i in $(seq 1 $TENANTS); do specs+="$i:2 "; done
     for t in $(targets_in_turn); do measure_switches tenants-8x2 "$t" "$specs" -S; done
     for t in $(targets_in_turn); do measure_switches tenants-1x16 "$t" "1:16" -S; done
+    # The same 16 clients of one tenant, but in 8 pgbench processes of 2 clients like the 8-tenant run: the client
+    # side (16 threads and sockets served one at a time instead of 2 threads multiplexing 8 each) then costs the
+    # same on both sides, and the ratio shows only what sharing the pool among tenants costs.
+    specs=""; for i in $(seq 1 $TENANTS); do specs+="1:2 "; done
+    for t in $(targets_in_turn); do measure_switches tenants-1x16p "$t" "$specs" -S; done
 fi
 # -C: a new connection (startup, authentication) for every transaction. The proxy checks a scrypt hash at each
 # login (as Perseus does); PgBouncer does a SCRAM exchange; PostgreSQL forks a backend.

@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -201,16 +202,20 @@ public final class BackendPool implements ConnectionOwner {
             promise.setSuccess(lingering); // its tenant is back in time: no reset (see WaitQueue)
             return;
         }
-        if (waiters.isEmpty()) {
+        // Connections are idle while sessions wait only when those chose to wait for their own tenant's (below).
+        if (waiters.isEmpty() || !idle.isEmpty()) {
+            if (idle.onlyOtherTenants(tenant) && leases.holdsAny(tenant) && waiters.lingerNanos() > 0) {
+                // PITFALL: taking another tenant's idle connection costs a session reset now and, when that tenant's
+                // client comes back a moment later, another one for it. This tenant holds a connection that comes
+                // back when its transaction ends (usually well under a millisecond), so it waits for that one, for
+                // at most TenantLingerMicros, and only then takes the idle one (see patienceOver).
+                waiters.add(promise, now, false, tenant);
+                loop.schedule(() -> patienceOver(promise, tenant), waiters.lingerNanos(), TimeUnit.NANOSECONDS);
+                return;
+            }
             BackendConnection connection = idle.take(now, tenant, logins.open(), logins.creating());
             if (connection != null) {
-                if (needsLivenessCheck(connection, now)) {
-                    checkThenHandOut(connection, promise, tenant);
-                    return;
-                }
-                leases.handedOut(connection, tenant);
-                poolEvents.leased(0);
-                promise.setSuccess(connection);
+                handOutIdle(connection, promise, tenant, now);
                 return;
             }
         }
@@ -220,6 +225,34 @@ public final class BackendPool implements ConnectionOwner {
             onFull.run(); // a slice asks its siblings for a unit of MaxOpen (PoolSlice)
         }
         logins.openMoreIfNeeded();
+    }
+
+    private void handOutIdle(BackendConnection connection, Promise<BackendConnection> promise, TenantKey tenant,
+                             long now) {
+        if (needsLivenessCheck(connection, now)) {
+            checkThenHandOut(connection, promise, tenant);
+            return;
+        }
+        leases.handedOut(connection, tenant);
+        poolEvents.leased(0);
+        promise.setSuccess(connection);
+    }
+
+    /**
+     * A session that waited for its own tenant's connection rather than take another tenant's idle one (see serve):
+     * if it still waits and a connection is still idle, it takes that one now (paying the reset after all).
+     */
+    private void patienceOver(Promise<BackendConnection> promise, TenantKey tenant) {
+        if (promise.isDone() || idle.isEmpty() || !waiters.remove(promise)) {
+            return; // served meanwhile, or nothing idle to take: it waits in the queue as anyone would
+        }
+        long now = System.nanoTime();
+        BackendConnection connection = idle.take(now, tenant, logins.open(), logins.creating());
+        if (connection != null) {
+            handOutIdle(connection, promise, tenant, now);
+        } else {
+            serve(promise, tenant);
+        }
     }
 
     /** ServerCheckDelaySecs: a connection idle longer than this may have been dropped (a firewall, a restart). */

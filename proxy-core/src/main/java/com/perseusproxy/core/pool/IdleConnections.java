@@ -79,6 +79,22 @@ final class IdleConnections {
         return null;
     }
 
+    /**
+     * True if connections are idle but each last served another tenant than {@code tenant}: {@link #take} would hand
+     * out one that needs a session reset.
+     */
+    boolean onlyOtherTenants(TenantKey tenant) {
+        if (tenant == null || idle.isEmpty()) {
+            return false;
+        }
+        for (BackendConnection candidate : idle) {
+            if (candidate.lastTenant() == null || tenant.equals(candidate.lastTenant())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** A connection that just logged in and that nobody waits for. */
     void addFresh(BackendConnection connection) {
         connection.markIdle(System.nanoTime());

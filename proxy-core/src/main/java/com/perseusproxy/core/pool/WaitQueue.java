@@ -61,7 +61,7 @@ final class WaitQueue {
         return Math.max(MAX_OVERTAKE_NANOS, 2 * lingerNanos());
     }
 
-    private long lingerNanos() {
+    long lingerNanos() {
         return settings.get().tenantLinger().toNanos();
     }
 
@@ -130,6 +130,11 @@ final class WaitQueue {
 
     int size() {
         return waiters.size();
+    }
+
+    /** Takes {@code promise}'s waiter out of the queue; false if it is not (or no longer) queued. */
+    boolean remove(Promise<BackendConnection> promise) {
+        return waiters.removeIf(w -> w.promise() == promise);
     }
 
     void add(Promise<BackendConnection> promise, long now, boolean atCapacity, TenantKey tenant) {
