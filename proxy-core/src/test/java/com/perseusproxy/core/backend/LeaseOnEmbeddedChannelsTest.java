@@ -235,4 +235,50 @@ class LeaseOnEmbeddedChannelsTest {
         assertTrue(forBob.size() >= 1 && forBob.get(0).contains("RESET ALL"),
                 "then bob's waiter gets it, reset first: " + forBob);
     }
+
+    @Test
+    void aSessionWaitsForItsTenantsBusyConnectionBeforeItTakesAnotherTenantsIdleOne() throws InterruptedException {
+        rig.close();
+        rig = new LeaseRig(2, PoolSettings.defaults().queryWaitTimeout(), Duration.ofMillis(300));
+        LeaseRig.Client alice = loggedIn("alice", "tenant_a"); // server 0, pointed at tenant_a
+        runStatement(alice, "begin", false);
+        rig.server(0).complete('T', "BEGIN");
+        alice.received();
+        LeaseRig.Client bob = loggedIn("bob", "tenant_b");
+        bob.send(PgWire.query("select 'bob'"));
+        rig.server(1).acceptLogin(); // a second connection for bob, which then sits idle, last used by tenant_b
+        String bobSees = "";
+        for (int round = 0; round < 3 && !bobSees.contains("Z"); round++) {
+            for (String sql : rig.server(1).queries()) {
+                rig.server(1).complete('I', sql.equals("select 'bob'") ? "SELECT 1" : "SET");
+            }
+            bobSees += bob.received().toString();
+        }
+        assertTrue(bobSees.contains("C(SELECT 1)") && bobSees.contains("Z"), "bob's statement ran: " + bobSees);
+
+        LeaseRig.Client carol = loggedIn("carol", "tenant_a");
+        carol.send(PgWire.query("select 'carol'"));
+        assertEquals(List.of(), rig.server(1).queries(),
+                "tenant_a's own connection is busy but comes back: bob's idle one is not reset for carol");
+        assertEquals(List.of("commit"), runStatement(alice, "commit", false));
+        rig.server(0).complete('I', "COMMIT");
+        alice.received();
+        assertEquals(List.of("select 'carol'"), rig.server(0).queries(),
+                "carol gets tenant_a's connection as soon as alice's transaction ends, with no reset");
+        rig.server(0).complete('I', "SELECT 1");
+        assertEquals("[C(SELECT 1), Z]", carol.received().toString());
+
+        // When tenant_a's connection does not come back within TenantLingerMicros, carol takes the idle one after all,
+        // and it is reset first: what bob left on it is not carol's to see.
+        runStatement(alice, "begin", false);
+        rig.server(0).complete('T', "BEGIN");
+        alice.received();
+        carol.send(PgWire.query("select 'carol again'"));
+        assertEquals(List.of(), rig.server(1).queries(), "carol waits for tenant_a's connection first");
+        Thread.sleep(400); // longer than the 300 ms linger, and alice's transaction stays open
+        rig.settle();
+        List<String> forCarol = rig.server(1).queries();
+        assertTrue(!forCarol.isEmpty() && forCarol.get(0).contains("RESET ALL"),
+                "then carol gets bob's idle connection, reset first: " + forCarol);
+    }
 }
