@@ -15,7 +15,7 @@
 #   WRITE_DOC  1 = write docs/BENCHMARKS.md and docs/bench-tps.png (default 1, SMOKE: 0)
 #   IDLE_STEPS idle connections to measure RSS at (1000,10000; SMOKE: 100,200)
 #   SCALE      pgbench scale of the main tenant schema (10; SMOKE: 1); the 8 tenant schemas have scale 1
-#   JAVA_OPTS  the proxy JVM's flags (default below)
+#   JAVA_OPTS  extra JVM flags for the proxy, appended after scripts/perseus's own (the product's) defaults
 #   WORKER_THREADS the proxy's WorkerThreads, its data event loops (0 = the proxy's default; see docs/BENCHMARKS.md)
 #   PGBIN      PostgreSQL server binaries (the newest /usr/lib/postgresql/*/bin)
 # Needs: PostgreSQL server binaries, pgbench, psql, python3, a JDK 17 (java, and mvn to build). PgBouncer is
@@ -35,9 +35,9 @@ else
 fi
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 POOL=10
-# Serial GC: on 2 cores a parallel or concurrent collector only competes with pgbench and PostgreSQL for the same
-# CPUs, and a 256 MiB heap is collected in a few milliseconds. The heap cap keeps RSS comparable between runs.
-JAVA_OPTS=${JAVA_OPTS:-"-Xms64m -Xmx256m -XX:+UseSerialGC"}
+# The proxy runs through scripts/perseus, the real launcher (and the Dockerfile's entry point), so the figures are
+# the product's: its JVM flags are the one source of truth. JAVA_OPTS only adds to them (PERSEUS_JAVA_OPTS).
+JAVA_OPTS=${JAVA_OPTS:-}
 WORKER_THREADS=${WORKER_THREADS:-0}
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
 # Ports of their own (5643x), away from the usual 5432/6432; override them if the machine uses these.
@@ -126,7 +126,7 @@ done
 psql_admin -d appdb -c "VACUUM ANALYZE" -c "CHECKPOINT"
 
 # ---------------------------------------------------------------------------------------------------------------
-echo "== proxy on port $PROXY_PORT (MaxOpen = MaxIdle = $POOL, WorkerThreads $WORKER_THREADS), JVM flags: $JAVA_OPTS"
+echo "== proxy on port $PROXY_PORT (MaxOpen = MaxIdle = $POOL, WorkerThreads $WORKER_THREADS), scripts/perseus's JVM flags${JAVA_OPTS:+ plus $JAVA_OPTS}"
 $TOOLS genkey -out "$work/local.key" >/dev/null
 hash=$($TOOLS genhash -password bench-client-pw)
 enc=$($TOOLS encpass -key_file "$work/local.key" -passwd bench-backend-pw)
@@ -147,9 +147,9 @@ cat > "$work/config.json" <<JSON
   "LocalKeySettings": { "KeyFile": "$work/local.key" },
   "LogSettings": { "Level": "WARN", "Json": false } }
 JSON
-# shellcheck disable=SC2086
-PERSEUS_WORKERTHREADS=$WORKER_THREADS \
-    java $JAVA_OPTS -jar proxy-server/target/perseus.jar -config "$work/config.json" > "$work/proxy.log" 2>&1 &
+# scripts/perseus ends in exec, so $! is the JVM itself (its /proc figures are the proxy's).
+PERSEUS_WORKERTHREADS=$WORKER_THREADS PERSEUS_JAVA_OPTS=$JAVA_OPTS \
+    sh scripts/perseus proxy-server/target/perseus.jar -config "$work/config.json" > "$work/proxy.log" 2>&1 &
 PROXY_PID=$!
 pids+=("$PROXY_PID")
 
@@ -363,7 +363,7 @@ JAVA_VERSION=$(java -version 2>&1 | head -n 1 | sed 's/.*version "\([^"]*\)".*/\
 LOAD=$(cut -d ' ' -f 1-3 /proc/loadavg)
 python3 bench/report.py --results "$RESULTS" --idle "$IDLE" --date "$(date -u +%Y-%m-%d)" --cores "$CORES" \
     --mem-gb "$MEM_GB" --pg "$PG_VERSION" --pgbouncer "$BOUNCER_VERSION" --java "$JAVA_VERSION" \
-    --java-opts "$JAVA_OPTS" --duration "$DURATION" --scale "$SCALE" --pool "$POOL" --load "$LOAD" \
+    --java-opts "scripts/perseus${JAVA_OPTS:+ + $JAVA_OPTS}" --duration "$DURATION" --scale "$SCALE" --pool "$POOL" --load "$LOAD" \
     --smoke "$SMOKE" > "$work/report.md"
 echo
 cat "$work/report.md"
