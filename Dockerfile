@@ -29,7 +29,8 @@ USER perseus
 EXPOSE 5433 5000
 # Memory for a sidecar (see docs/BENCHMARKS.md, "Memory"): the serial collector (no GC threads or G1 regions; pauses
 # on a heap this small are a few ms), a 256 MiB heap cap (scrypt needs 16 MiB per concurrent check), direct memory
-# capped for Netty's buffers, two Netty arenas of each kind, 512 KiB thread stacks. C2 stays on: it is the hot path.
+# capped for Netty's buffers, two Netty arenas of each kind, 512 KiB thread stacks, heap-free ratios so the heap
+# shrinks after load, and a periodic native-heap trim. C2 stays on: it is the hot path.
 COPY scripts/perseus /app/perseus
 ENTRYPOINT ["/app/perseus", "/app/perseus.jar"]
 CMD ["-config", "/etc/perseus/config.json"]
