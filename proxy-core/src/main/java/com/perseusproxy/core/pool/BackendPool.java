@@ -8,7 +8,6 @@ import com.perseusproxy.core.backend.CredentialSource;
 import com.perseusproxy.core.backend.Destination;
 import com.perseusproxy.core.backend.TenantKey;
 import com.perseusproxy.core.metrics.ProxyEvents;
-import com.perseusproxy.core.protocol.PgException;
 import com.perseusproxy.core.statements.KnownStatements;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
@@ -17,7 +16,6 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * MaxIdletime. Waiters ({@link WaitQueue}) are served first come, first served, and give up after
  * QueryWaitTimeoutSecs. A connection that dies is dropped and never handed out again. Every method runs on the pool's event loop.
  *
- * <p>Its parts: {@link IdleConnections} (the idle list, eviction and retirement), {@link WaitQueue} (the sessions
- * waiting), {@link PoolLogins} (opening connections, backoff, credential probes), {@link PoolConsole} (the admin
+ * <p>Its parts: {@link LeasePolicy} (which connection a lease gets, and when), {@link IdleConnections} (the idle
+ * list, eviction and retirement), {@link WaitQueue} (the sessions waiting), {@link PoolLogins} (opening connections, backoff, credential probes), {@link PoolConsole} (the admin
  * console's commands and snapshot). The pool hands connections out and takes them back.
  *
  * <p>Credential rotation: new connections log in with the pool's {@link CredentialSet} through a
@@ -68,8 +66,8 @@ public final class BackendPool implements ConnectionOwner {
     /** Whether a stale connection may be retired now. */
     private final StaleRetirement retirement;
     private boolean retired;
-    /** Runs when a lease has to wait because the pool is at MaxOpen; set once by a {@link PoolSlice}. */
-    private Runnable onFull = () -> { };
+    /** Which connection a lease gets, and when (the hand-out half; this class takes back). */
+    private final LeasePolicy policy;
 
     public BackendPool(Destination destination, BackendCredentials credentials, EventLoop loop,
                        BackendConnector connector, Supplier<PoolSettings> settings) {
@@ -92,6 +90,7 @@ public final class BackendPool implements ConnectionOwner {
         waiters.onUnclaimed(idle::keep);
         this.logins = new PoolLogins(destination, loop, connector, settings, this.credentials, credentialSource,
                 backoff, retirement, stats, waiters, idle, this, this::opened, () -> retired);
+        this.policy = new LeasePolicy(destination, loop, settings, leases, idle, waiters, logins, this::release);
         this.console = new PoolConsole(this, loop, waiters, stats, members,
                 new PoolConsole.Views(this.credentials, backoff, logins, idle));
     }
@@ -110,11 +109,12 @@ public final class BackendPool implements ConnectionOwner {
         this.poolEvents = events.pool(destination);
         retirement.reportTo(events);
         logins.reportTo(events, poolEvents);
+        policy.reportTo(poolEvents);
     }
 
     /** What to run when a lease waits because the pool is at MaxOpen (called once, before the pool is used). */
     void onFull(Runnable hook) {
-        this.onFull = hook;
+        policy.onFull(hook);
     }
 
     /** Named prepared statements a backend of this pool has parsed successfully. */
@@ -190,96 +190,8 @@ public final class BackendPool implements ConnectionOwner {
         }
         retired = false;
         Promise<BackendConnection> promise = loop.newPromise();
-        serve(promise, tenant);
+        policy.serve(promise, tenant);
         return promise;
-    }
-
-    /** An idle connection for the promise now (checked first if idle long), else a place in the queue. */
-    private void serve(Promise<BackendConnection> promise, TenantKey tenant) {
-        long now = System.nanoTime();
-        BackendConnection lingering = waiters.takeLingering(tenant);
-        if (lingering != null) {
-            promise.setSuccess(lingering); // its tenant is back in time: no reset (see WaitQueue)
-            return;
-        }
-        // Connections are idle while sessions wait only when those chose to wait for their own tenant's (below).
-        if (waiters.isEmpty() || !idle.isEmpty()) {
-            if (idle.onlyOtherTenants(tenant) && leases.holdsAny(tenant) && waiters.lingerNanos() > 0) {
-                // PITFALL: taking another tenant's idle connection costs a session reset now and, when that tenant's
-                // client comes back a moment later, another one for it. This tenant holds a connection that comes
-                // back when its transaction ends (usually well under a millisecond), so it waits for that one, for
-                // at most TenantLingerMicros, and only then takes the idle one (see patienceOver).
-                waiters.add(promise, now, false, tenant);
-                loop.schedule(() -> patienceOver(promise, tenant), waiters.lingerNanos(), TimeUnit.NANOSECONDS);
-                return;
-            }
-            BackendConnection connection = idle.take(now, tenant, logins.open(), logins.creating());
-            if (connection != null) {
-                handOutIdle(connection, promise, tenant, now);
-                return;
-            }
-        }
-        boolean full = logins.open() >= settings.get().maxOpen();
-        waiters.add(promise, now, full, tenant);
-        if (full) {
-            onFull.run(); // a slice asks its siblings for a unit of MaxOpen (PoolSlice)
-        }
-        logins.openMoreIfNeeded();
-    }
-
-    private void handOutIdle(BackendConnection connection, Promise<BackendConnection> promise, TenantKey tenant,
-                             long now) {
-        if (needsLivenessCheck(connection, now)) {
-            checkThenHandOut(connection, promise, tenant);
-            return;
-        }
-        leases.handedOut(connection, tenant);
-        poolEvents.leased(0);
-        promise.setSuccess(connection);
-    }
-
-    /**
-     * A session that waited for its own tenant's connection rather than take another tenant's idle one (see serve):
-     * if it still waits and a connection is still idle, it takes that one now (paying the reset after all).
-     */
-    private void patienceOver(Promise<BackendConnection> promise, TenantKey tenant) {
-        if (promise.isDone() || idle.isEmpty() || !waiters.remove(promise)) {
-            return; // served meanwhile, or nothing idle to take: it waits in the queue as anyone would
-        }
-        long now = System.nanoTime();
-        BackendConnection connection = idle.take(now, tenant, logins.open(), logins.creating());
-        if (connection != null) {
-            handOutIdle(connection, promise, tenant, now);
-        } else {
-            serve(promise, tenant);
-        }
-    }
-
-    /** ServerCheckDelaySecs: a connection idle longer than this may have been dropped (a firewall, a restart). */
-    private boolean needsLivenessCheck(BackendConnection connection, long now) {
-        return now - connection.idleSinceNanos() >= settings.get().serverCheckDelay().toNanos();
-    }
-
-    /**
-     * Hands out {@code connection} once the server has answered an empty query; a dead one is closed and the promise
-     * served again (another idle connection, a new one, or the queue), so the client never sees it.
-     */
-    private void checkThenHandOut(BackendConnection connection, Promise<BackendConnection> promise,
-                                  TenantKey tenant) {
-        connection.checkAlive(settings.get().connCreateTimeout()).addListener(f -> {
-            if (f.isSuccess()) {
-                leases.handedOut(connection, tenant);
-                poolEvents.leased(0);
-                if (!promise.trySuccess(connection)) {
-                    release(connection); // the client left meanwhile
-                }
-                return;
-            }
-            log.info("pool {}: {}; replacing it", destination, f.cause().getMessage());
-            if (!promise.isDone()) {
-                serve(promise, tenant);
-            }
-        });
     }
 
     /**

@@ -34,8 +34,8 @@ import java.util.function.Supplier;
  * 0.56, with 2 ms 0.70. The price: when the tenant does not come back, the head waiter waits up to this much longer.
  * Bounded like the affinity: no linger once the head has waited {@link #MAX_OVERTAKE_NANOS}; a linger that ends
  * while every waiter's tenant holds a connection (each gets its own back, with no reset) goes on, since handing it
- * over would only buy a reset, until that bound. One timer serves every linger (the oldest ends first), so a release
- * costs no timer of its own.</li>
+ * over would only buy a reset, until that bound. The held connections and their one timer are {@link TenantLinger};
+ * what happens when a linger ends is decided here ({@link #lingersOn}).</li>
  * <li><b>A tenant that holds no connection comes before the linger.</b> A waiter whose tenant holds a connection
  * (see {@link TenantLeases}) gets that one back when it is released, with no reset; a waiter whose tenant holds none
  * has nothing coming, and under the rules above waited until the head was {@link #MAX_OVERTAKE_NANOS} late, which
@@ -52,7 +52,6 @@ final class WaitQueue {
     static final int SAME_TENANT_SCAN = 16;
     /** The head may be overtaken by a same-tenant waiter only while it has waited less than this. */
     static final long MAX_OVERTAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-    /** How long a released connection waits for its last tenant while other tenants' sessions wait. */
     /**
      * How long the head may be overtaken: {@link #MAX_OVERTAKE_NANOS}, or two lingers where the operator set a longer
      * TenantLingerMicros (a linger the bound always cuts short would be a setting that does nothing).
@@ -86,14 +85,8 @@ final class WaitQueue {
     private final LongConsumer leased;
     /** Fires at the head's deadline; null while no timer is pending. */
     private ScheduledFuture<?> timer;
-    /** A connection held for its last tenant since {@code sinceNanos}. */
-    private record Lingering(BackendConnection connection, long sinceNanos) {
-    }
-
-    /** Connections lingering for their last tenant, oldest first (a few at most: releases within one linger). */
-    private final ArrayDeque<Lingering> lingering = new ArrayDeque<>();
-    /** Fires when the oldest linger ends; null while none is pending. One for all, as {@link #timer}. */
-    private ScheduledFuture<?> lingerTimer;
+    /** Connections held for their last tenant (one timer for all, as {@link #timer}). */
+    private final TenantLinger lingering;
     /** Which tenants hold a connection now: the hand-outs are recorded there. */
     private final TenantLeases leases;
     /** Where a lingering connection goes when nobody waits for it any more: back to the pool's idle list. */
@@ -106,6 +99,8 @@ final class WaitQueue {
         this.loop = loop;
         this.settings = settings;
         this.stats = stats;
+        this.lingering = new TenantLinger(loop, this::lingerNanos, leases, leased);
+        lingering.onEnding(this::lingersOn);
     }
 
     /**
@@ -162,7 +157,7 @@ final class WaitQueue {
                 return true;
             }
             if (lingerNanos() > 0) {
-                linger(connection, now);
+                lingering.hold(connection, now);
                 return true;
             }
         }
@@ -187,87 +182,46 @@ final class WaitQueue {
         return null;
     }
 
-    private void linger(BackendConnection connection, long now) {
-        lingering.add(new Lingering(connection, now));
-        if (lingerTimer == null) {
-            lingerTimer = loop.schedule(this::lingersOver, lingerNanos(), TimeUnit.NANOSECONDS);
-        }
-    }
-
     /** A connection lingering for {@code tenant}, taken out; null if none. */
     BackendConnection takeLingering(TenantKey tenant) {
-        if (tenant == null) {
-            return null;
-        }
-        for (Iterator<Lingering> it = lingering.iterator(); it.hasNext(); ) {
-            BackendConnection connection = it.next().connection();
-            if (tenant.equals(connection.lastTenant())) {
-                it.remove();
-                leases.handedOut(connection, tenant);
-                leased.accept(0);
-                return connection;
-            }
-        }
-        return null;
+        return lingering.take(tenant);
     }
 
     /** The connection closed while lingering: forget it. */
     void closed(BackendConnection connection) {
-        lingering.removeIf(l -> l.connection() == connection);
+        lingering.closed(connection);
     }
 
     /** Every lingering connection, taken out (shutdown, PAUSE). */
     void drainLingering(Consumer<BackendConnection> each) {
-        Lingering entry;
-        while ((entry = lingering.poll()) != null) {
-            each.accept(entry.connection());
-        }
+        lingering.drain(each);
     }
 
     /**
-     * The lingers that are over (their tenant did not come back in time). Each connection goes to a waiter whose
-     * tenant holds none; else, once the head has waited {@link #MAX_OVERTAKE_NANOS}, to the waiters in order; else,
-     * with nobody waiting, to the idle list. Otherwise every waiter's tenant holds a connection that comes back to it
-     * without a reset, so handing this one over would only buy a reset: it lingers on, and is looked at again after
-     * another {@code TenantLingerMicros} (so the head waits at most that much past its bound). Then the timer is set
-     * again.
+     * A linger that is over (its tenant did not come back in time). The connection goes to a waiter whose tenant
+     * holds none; else, once the head has waited {@link #MAX_OVERTAKE_NANOS}, to the waiters in order; else, with
+     * nobody waiting, to the idle list. Otherwise every waiter's tenant holds a connection that comes back to it
+     * without a reset, so handing this one over would only buy a reset: it lingers on (true), and is looked at again
+     * after another {@code TenantLingerMicros} (so the head waits at most that much past its bound).
      */
-    private void lingersOver() {
-        lingerTimer = null;
-        long now = System.nanoTime();
-        long linger = lingerNanos();
-        ArrayDeque<Lingering> again = null;
-        Lingering oldest;
-        while ((oldest = lingering.peek()) != null && now - oldest.sinceNanos() >= linger) {
-            lingering.poll();
-            BackendConnection connection = oldest.connection();
-            Waiter starving = starvingWaiter();
-            if (starving != null && served(starving, connection, now)) {
-                continue;
-            }
-            dropDeparted();
-            Waiter head = waiters.peek();
-            if (head == null) {
+    private boolean lingersOn(BackendConnection connection, long now) {
+        Waiter starving = starvingWaiter();
+        if (starving != null && served(starving, connection, now)) {
+            return false;
+        }
+        dropDeparted();
+        Waiter head = waiters.peek();
+        if (head == null) {
+            backToIdle.accept(connection);
+            return false;
+        }
+        if (now - head.sinceNanos() >= overtakeNanos()) {
+            if (!handOverInOrder(connection, now)) {
                 backToIdle.accept(connection);
-            } else if (now - head.sinceNanos() >= overtakeNanos()) {
-                if (!handOverInOrder(connection, now)) {
-                    backToIdle.accept(connection);
-                }
-            } else {
-                if (again == null) {
-                    again = new ArrayDeque<>();
-                }
-                again.add(new Lingering(connection, now));
             }
+            return false;
         }
-        if (again != null) {
-            lingering.addAll(again);
-        }
-        Lingering next = lingering.peek();
-        if (next != null) {
-            lingerTimer = loop.schedule(this::lingersOver, Math.max(0, next.sinceNanos() + linger - now),
-                    TimeUnit.NANOSECONDS);
-        }
+        return true;
     }
 
     /** Waiters whose session left, at the head of the queue, dropped (so the head is one that still waits). */

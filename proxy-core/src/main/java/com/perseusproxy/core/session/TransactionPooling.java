@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * that ends the transaction, and the client's traffic both ways meanwhile.
  *
  * <pre>
- *  IDLE ── first message ──► WAITING (queued; reads paused only if the pool cannot serve at once)
+ *  IDLE ── first message ──► WAITING (queued; still read, paused only past a bound of queued messages/bytes)
  *  WAITING ── leased, tenant ready ──► ACTIVE (queued messages sent, one flush)
  *  ACTIVE ── ReadyForQuery 'I', nothing owed (onBackendIdle) ──► IDLE (pool.release)
  * </pre>
@@ -41,6 +41,12 @@ final class TransactionPooling implements BackendListener {
     private static final Logger log = LoggerFactory.getLogger(TransactionPooling.class);
     /** A reset that fails again and again points at the server, not at one broken connection. */
     private static final int MAX_FAILED_RESETS = 3;
+    /**
+     * How much a waiting client may send before it stops being read: messages, and bytes. A client that sends one
+     * transaction and waits for its reply (pgbench, most drivers) stays far below, and is never paused.
+     */
+    static final int MAX_MESSAGES_WHILE_WAITING = 64;
+    static final int MAX_BYTES_WHILE_WAITING = 64 * 1024;
 
     private final ClientSession session;
     private final SessionServices services;
@@ -66,6 +72,9 @@ final class TransactionPooling implements BackendListener {
     private long leasedNanos;
     /** When the current (or last) transaction began, and so when this session started waiting for a backend. */
     private long requestNanos;
+    /** What the client has sent since its transaction began waiting for a backend (bounded, see queue). */
+    private int messagesWhileWaiting;
+    private long bytesWhileWaiting;
 
     TransactionPooling(ClientSession session, SessionServices services, Channel channel, ClientLogin login,
                        ClientTimeouts timeouts, SessionLog sessionLog, DesiredSettings desiredSettings,
@@ -111,6 +120,23 @@ final class TransactionPooling implements BackendListener {
     /** A message that must wait: for the login to complete, or for a backend. */
     void queue(PgMessage message) {
         queued.add(message);
+        if (session.state() == ClientSession.State.WAITING) {
+            countWhileWaiting(message);
+        }
+    }
+
+    /**
+     * A waiting client keeps being read: pausing it and reading it again costs two epoll_ctl system calls per wait,
+     * and a client that sent its transaction and waits for the reply sends nothing more anyway. Only one that goes on
+     * pipelining past the bound stops being read, so what the proxy holds for it stays bounded (startForwarding
+     * reads it again).
+     */
+    private void countWhileWaiting(PgMessage message) {
+        messagesWhileWaiting++;
+        bytesWhileWaiting += message.frame().readableBytes();
+        if (messagesWhileWaiting > MAX_MESSAGES_WHILE_WAITING || bytesWhileWaiting > MAX_BYTES_WHILE_WAITING) {
+            channel.config().setAutoRead(false);
+        }
     }
 
     /** A message between transactions: answered by the proxy if it can, else it starts a transaction. */
@@ -134,14 +160,13 @@ final class TransactionPooling implements BackendListener {
         }
         queued.addFirst(first);
         requestNanos = System.nanoTime();
+        messagesWhileWaiting = 0;
+        bytesWhileWaiting = 0;
         session.enter(ClientSession.State.WAITING);
+        countWhileWaiting(first); // the rest of the login's pipelined queue, if any, follows it unread (ClientLogin)
         pool = services.pools().routes().poolFor(login.route()); // a changed route (account switch) applies from here
         acquireForTransaction();
-        if (session.state() == ClientSession.State.WAITING) {
-            // Only a client that has to wait stops being read. Pausing a client whose lease was served at once
-            // would cost two epoll_ctl system calls per transaction for nothing.
-            channel.config().setAutoRead(false);
-        }
+        // A client that has to wait is still read, up to a bound (countWhileWaiting).
     }
 
     private void acquireForTransaction() {
