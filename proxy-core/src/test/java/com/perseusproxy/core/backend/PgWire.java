@@ -140,6 +140,22 @@ final class PgWire {
         return message('D', body);
     }
 
+    /** A RowDescription of text columns of type text (oid 25). */
+    static byte[] rowDescription(String... columns) {
+        Body body = new Body().byte1(columns.length >>> 8).byte1(columns.length);
+        for (String column : columns) {
+            body.cstring(column).int32(0).byte1(0).byte1(0).int32(25).byte1(0xff).byte1(0xff).int32(-1)
+                    .byte1(0).byte1(0);
+        }
+        return message('T', body);
+    }
+
+    /** A NoticeResponse (WARNING): asynchronous, it may come between any two replies. */
+    static byte[] notice(String text) {
+        return message('N', new Body().byte1('S').cstring("WARNING").byte1('C').cstring("01000")
+                .byte1('M').cstring(text).byte1(0));
+    }
+
     static byte[] commandComplete(String tag) {
         return message('C', new Body().cstring(tag));
     }
