@@ -94,6 +94,10 @@ final class PgWire {
                 .byte1(0).byte1(0));
     }
 
+    static byte[] sync() {
+        return message('S', new Body());
+    }
+
     /** Execute of the unnamed portal, all rows. */
     static byte[] execute() {
         return message('E', new Body().cstring("").int32(0));
@@ -103,6 +107,10 @@ final class PgWire {
 
     static byte[] parseComplete() {
         return message('1', new Body());
+    }
+
+    static byte[] closeComplete() {
+        return message('3', new Body());
     }
 
     static byte[] bindComplete() {
