@@ -2,7 +2,7 @@ package com.perseusproxy.core.backend;
 
 import com.perseusproxy.core.net.Transport;
 import com.perseusproxy.core.protocol.PgException;
-import com.perseusproxy.core.protocol.PgFrameDecoder;
+import com.perseusproxy.core.protocol.PgFrameRunDecoder;
 import com.perseusproxy.core.tls.BackendTls;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -28,7 +28,7 @@ import java.util.function.Function;
  * whole of connect + TLS negotiation + login is bounded by the pool's {@code ConnCreateTimeoutSecs}.
  *
  * <pre>
- * pipeline:  [BackendTlsHandler → SslHandler] → PgFrameDecoder → BackendReader (of the BackendConnection)
+ * pipeline:  [BackendTlsHandler → SslHandler] → PgFrameRunDecoder → BackendReader (of the BackendConnection)
  * </pre>
  * The TLS part is there only when the destination's {@code ServerTLSSettings.SSLMode} is not {@code disable}.
  *
@@ -114,7 +114,7 @@ public class BackendConnector {
                         if (tls.mode().triesTls()) {
                             ch.pipeline().addLast(new BackendTlsHandler(tls, destination));
                         }
-                        ch.pipeline().addLast(new PgFrameDecoder(MAX_BACKEND_MESSAGE_BYTES), connection.reader());
+                        ch.pipeline().addLast(new PgFrameRunDecoder(MAX_BACKEND_MESSAGE_BYTES), connection.reader());
                     }
                 })
                 .connect(address);

@@ -68,9 +68,14 @@ final class BackendLedger {
 
     /** A reply to the client's traffic (before the reply queue routes it): transaction status and COPY state. */
     void observe(PgMessage reply) {
-        switch (reply.tag()) {
+        observe(reply.tag(), reply.tag() == BackendTag.READY_FOR_QUERY ? reply.readyStatus() : 0);
+    }
+
+    /** {@link #observe(PgMessage)} from the tag alone, plus the status byte when it is a ReadyForQuery. */
+    void observe(char tag, char readyStatus) {
+        switch (tag) {
             case BackendTag.READY_FOR_QUERY -> {
-                transactionStatus = reply.readyStatus();
+                transactionStatus = readyStatus;
                 copyIn = false;
             }
             case BackendTag.COPY_IN_RESPONSE -> copyIn = true;
@@ -85,8 +90,12 @@ final class BackendLedger {
      * message owed, with no group open and no transaction.
      */
     boolean endsLease(PgMessage reply) {
-        return reply.tag() == BackendTag.READY_FOR_QUERY && replies.size() == 1 && !clientGroupOpen
-                && transactionStatus == 'I';
+        return reply.tag() == BackendTag.READY_FOR_QUERY && readyEndsLease();
+    }
+
+    /** {@link #endsLease} for a ReadyForQuery just {@link #observe observed}. */
+    boolean readyEndsLease() {
+        return replies.size() == 1 && !clientGroupOpen && transactionStatus == 'I';
     }
 
     /** Nothing owed, no extended group open, no transaction: the session may serve anyone. */

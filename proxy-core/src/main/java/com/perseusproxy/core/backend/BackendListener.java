@@ -2,6 +2,7 @@ package com.perseusproxy.core.backend;
 
 import com.perseusproxy.core.protocol.PgException;
 import com.perseusproxy.core.protocol.PgMessage;
+import io.netty.buffer.ByteBuf;
 import java.util.Map;
 
 /** The client session that currently leases a backend connection hears about its traffic through this. */
@@ -9,6 +10,16 @@ public interface BackendListener {
 
     /** A message for the client. Ownership passes to the listener, which must write or release it. */
     void onBackendMessage(PgMessage message);
+
+    /**
+     * Several whole messages for the client that the proxy forwards exactly as the server sent them (a result set,
+     * its CommandComplete, ...), in one buffer: one write. Ownership passes, as with {@link #onBackendMessage}. No
+     * ErrorResponse, ParameterStatus or COPY response is ever among them (those come one by one); a ReadyForQuery is
+     * only ever the last.
+     *
+     * @param endsWithReady whether the last message is a ReadyForQuery (a query's end)
+     */
+    void onBackendRun(ByteBuf run, boolean endsWithReady);
 
     /**
      * After the client's own SET, RESET or DISCARD ALL, the proxy asked the backend for the current values of the

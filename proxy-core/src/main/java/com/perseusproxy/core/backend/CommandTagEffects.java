@@ -34,11 +34,14 @@ final class CommandTagEffects {
      * do, and only they start with "SET\0", R or D among the tags this test lets through.
      */
     static boolean mayMatter(PgMessage commandComplete) {
-        ByteBuf frame = commandComplete.frame();
-        int at = commandComplete.payloadIndex();
-        byte first = frame.getByte(at);
-        return first == 'R' || first == 'D' || (first == 'S' && commandComplete.payloadLength() == 4
-                && frame.getByte(at + 1) == 'E' && frame.getByte(at + 2) == 'T');
+        return mayMatter(commandComplete.frame(), commandComplete.payloadIndex(), commandComplete.payloadLength());
+    }
+
+    /** {@link #mayMatter(PgMessage)} of the CommandComplete whose payload is at {@code at} in {@code frames}. */
+    static boolean mayMatter(ByteBuf frames, int at, int payloadLength) {
+        byte first = frames.getByte(at);
+        return first == 'R' || first == 'D' || (first == 'S' && payloadLength == 4
+                && frames.getByte(at + 1) == 'E' && frames.getByte(at + 2) == 'T');
     }
 
     /** A CommandComplete that passed {@link #mayMatter}; {@code leased}: a client's lease is running. */

@@ -112,6 +112,11 @@ final class InjectedStatements {
         return true;
     }
 
+    /** Whether {@link #askBeforeLastReady} may hold the ReadyForQuery that ends the lease. */
+    boolean mayAskBeforeLastReady() {
+        return learner.mayAsk();
+    }
+
     /** A reply to the oldest unanswered statement of the proxy's own (never the client's; released by the caller). */
     void onReply(PgMessage message) {
         Injected kind = ledger.pendingInjected();

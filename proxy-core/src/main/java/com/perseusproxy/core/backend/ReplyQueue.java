@@ -223,6 +223,44 @@ public final class ReplyQueue {
         emitAnswersAtHead();
     }
 
+    /**
+     * Whether a reply with this tag would reach the client exactly as the server sent it, with nothing of the proxy's
+     * own in its place: what {@link #onReply} does for it is then only {@link #passedThrough}, and the caller may
+     * forward it together with its neighbours. Errors never pass (they end entries, skip to Sync, may be replaced).
+     */
+    boolean passesThrough(char tag) {
+        if (tag == BackendTag.ERROR_RESPONSE) {
+            return false;
+        }
+        Expected head = pending.peek();
+        if (head == null || isAsynchronous(tag)) {
+            return true;
+        }
+        if (tag == BackendTag.READY_FOR_QUERY && head.completion != Completion.SYNC_POINT) {
+            return false; // the recovery in onReply
+        }
+        return head.route == Route.FORWARD;
+    }
+
+    /**
+     * {@link #onReply} for a reply {@link #passesThrough} let through, which the caller forwards itself: moves on
+     * when it completes the head entry. Made-up answers that then reach the head wait for
+     * {@link #emitAnswersAtHead}, which the caller runs once the reply is on its way to the client.
+     */
+    void passedThrough(char tag) {
+        Expected head = pending.peek();
+        if (head != null && !isAsynchronous(tag) && head.completion.completedBy(tag)) {
+            pending.poll();
+            head.outcome.completed();
+        }
+    }
+
+    /** Whether a made-up answer of the proxy's is at the head, to be emitted by {@link #emitAnswersAtHead}. */
+    boolean answerAtHead() {
+        Expected head = pending.peek();
+        return head != null && head.route == Route.ANSWER;
+    }
+
     /** True when the backend owes nothing for the messages sent so far. */
     public boolean isEmpty() {
         return pending.isEmpty();
@@ -267,7 +305,7 @@ public final class ReplyQueue {
         }
     }
 
-    private void emitAnswersAtHead() {
+    void emitAnswersAtHead() {
         Expected head;
         while ((head = pending.peek()) != null && head.route == Route.ANSWER) {
             pending.poll();

@@ -38,6 +38,11 @@ final class SettingsLearner {
         changed = true;
     }
 
+    /** Whether {@link #question} may have one to ask (a SET, RESET or DISCARD ALL since the last question). */
+    boolean mayAsk() {
+        return changed;
+    }
+
     /** The query to send now that the backend would be free, or null if there is nothing to learn. */
     String question() {
         if (!changed) {

@@ -56,20 +56,32 @@ public class PgFrameDecoder extends ByteToMessageDecoder {
                         + (tag == 0 ? " (a second startup packet inside a session?)" : "")
                         + "; the client is out of step with the protocol - reconnect");
             }
-            int length = in.getInt(start + 1);
-            if (length < 4) {
-                throw new PgProtocolException("invalid message length " + length + " for message type '"
-                        + printable(tag) + "'");
-            }
-            if (length > maxMessageBytes) {
-                throw new PgProtocolException("message of type '" + printable(tag) + "' is " + length
-                        + " bytes, over the limit of " + maxMessageBytes + " bytes (ClientSettings.MaxMessageBytes)");
-            }
-            if (in.readableBytes() < length + 1) {
+            int frameBytes = frameBytes(in, start, maxMessageBytes);
+            if (in.readableBytes() < frameBytes) {
                 return;
             }
-            out.add(new PgMessage(in.readRetainedSlice(length + 1)));
+            out.add(new PgMessage(in.readRetainedSlice(frameBytes)));
         }
+    }
+
+    /**
+     * The size of the whole frame (tag, length and payload) whose header starts at {@code start}, from its header
+     * alone; the payload need not have arrived yet.
+     *
+     * @throws PgProtocolException for a length below 4 or above {@code maxMessageBytes}
+     */
+    static int frameBytes(ByteBuf in, int start, int maxMessageBytes) {
+        int length = in.getInt(start + 1);
+        if (length < 4) {
+            throw new PgProtocolException("invalid message length " + length + " for message type '"
+                    + printable((char) in.getUnsignedByte(start)) + "'");
+        }
+        if (length > maxMessageBytes) {
+            throw new PgProtocolException("message of type '" + printable((char) in.getUnsignedByte(start)) + "' is "
+                    + length + " bytes, over the limit of " + maxMessageBytes
+                    + " bytes (ClientSettings.MaxMessageBytes)");
+        }
+        return length + 1;
     }
 
     static String printable(char tag) {

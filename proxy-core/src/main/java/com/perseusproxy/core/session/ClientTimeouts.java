@@ -98,8 +98,22 @@ public final class ClientTimeouts {
     }
 
     /**
+     * {@link #onBackendMessage} for a run of messages forwarded as they came (never an ErrorResponse).
+     *
+     * @param endsWithReady whether the run's last message is a ReadyForQuery
+     */
+    void onBackendRun(boolean endsWithReady, long nowNanos) {
+        lastActivityNanos = nowNanos;
+        if (endsWithReady) {
+            workStartedNanos = nowNanos;
+            cancelSentNanos = 0;
+        }
+    }
+
+    /**
      * How long the query that a ReadyForQuery now ends has run: since its first message went to the backend (or
-     * since the previous ReadyForQuery, for a query pipelined behind it). Call before {@link #onBackendMessage}.
+     * since the previous ReadyForQuery, for a query pipelined behind it). Call before {@link #onBackendMessage}
+     * or {@link #onBackendRun}.
      */
     long queryNanos(long nowNanos) {
         return nowNanos - workStartedNanos;

@@ -11,6 +11,7 @@ import com.perseusproxy.core.protocol.PgException;
 import com.perseusproxy.core.protocol.PgMessage;
 import com.perseusproxy.core.statements.PreparedStatementRouter;
 import com.perseusproxy.core.statements.UnnamedStatement;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -309,6 +310,20 @@ final class TransactionPooling implements BackendListener {
         }
         // A failed write reaches exceptionCaught: no promise per forwarded message.
         channel.write(timeouts.onBackendMessage(message, channel.alloc(), now), channel.voidPromise());
+    }
+
+    @Override
+    public void onBackendRun(ByteBuf run, boolean endsWithReady) {
+        // What onBackendMessage does, for messages that need none of its per-message work (see ReplyRuns).
+        sessionLog.toClient(run.readableBytes());
+        long now = System.nanoTime();
+        if (endsWithReady) {
+            long queryNanos = timeouts.queryNanos(now);
+            traffic.query(queryNanos);
+            pool.stats().traffic().query(queryNanos);
+        }
+        timeouts.onBackendRun(endsWithReady, now);
+        channel.write(run, channel.voidPromise());
     }
 
     @Override

@@ -8,7 +8,7 @@ import com.perseusproxy.core.pool.BackendPool;
 import com.perseusproxy.core.pool.PoolRegistry;
 import com.perseusproxy.core.pool.PoolSettings;
 import com.perseusproxy.core.protocol.ClientFrameDecoder;
-import com.perseusproxy.core.protocol.PgFrameDecoder;
+import com.perseusproxy.core.protocol.PgFrameRunDecoder;
 import com.perseusproxy.core.session.CancelKeys;
 import com.perseusproxy.core.session.ClientRegistry;
 import com.perseusproxy.core.session.ClientSession;
@@ -179,6 +179,19 @@ final class LeaseRig implements AutoCloseable {
             return fromProxy.drain(channel);
         }
 
+        /** The bytes the proxy flushed to this client since the last call, exactly (not mixed with {@link #received}). */
+        byte[] receivedBytes() {
+            ByteBuf all = Unpooled.buffer();
+            ByteBuf chunk;
+            while ((chunk = channel.readOutbound()) != null) {
+                all.writeBytes(chunk);
+                chunk.release();
+            }
+            byte[] bytes = new byte[all.readableBytes()];
+            all.readBytes(bytes);
+            return bytes;
+        }
+
         void disconnect() {
             channel.close();
             settle();
@@ -247,6 +260,12 @@ final class LeaseRig implements AutoCloseable {
             reply(parts);
         }
 
+        /** Sends {@code bytes} as the server, in one read, as a network may cut them anywhere. */
+        void replyRaw(byte[] bytes) {
+            channel.writeInbound(Unpooled.wrappedBuffer(bytes));
+            settle();
+        }
+
         void reply(byte[]... messages) {
             channel.writeInbound(Unpooled.wrappedBuffer(PgWire.concat(messages)));
             settle();
@@ -265,7 +284,7 @@ final class LeaseRig implements AutoCloseable {
                                                  Duration createTimeout, Duration maxLifetime) {
             Promise<BackendConnection> promise = loop.newPromise();
             BackendConnection connection = new BackendConnection(destination, credentials, owner, promise, 0);
-            servers.add(new Server(new EmbeddedChannel(new PgFrameDecoder(1 << 24), connection.reader()), connection));
+            servers.add(new Server(new EmbeddedChannel(new PgFrameRunDecoder(1 << 24), connection.reader()), connection));
             return promise;
         }
     }

@@ -94,6 +94,10 @@ final class PgWire {
                 .byte1(0).byte1(0));
     }
 
+    static byte[] sync() {
+        return message('S', new Body());
+    }
+
     /** Execute of the unnamed portal, all rows. */
     static byte[] execute() {
         return message('E', new Body().cstring("").int32(0));
@@ -103,6 +107,10 @@ final class PgWire {
 
     static byte[] parseComplete() {
         return message('1', new Body());
+    }
+
+    static byte[] closeComplete() {
+        return message('3', new Body());
     }
 
     static byte[] bindComplete() {
@@ -138,6 +146,22 @@ final class PgWire {
             body.int32(bytes.length).raw(bytes);
         }
         return message('D', body);
+    }
+
+    /** A RowDescription of text columns of type text (oid 25). */
+    static byte[] rowDescription(String... columns) {
+        Body body = new Body().byte1(columns.length >>> 8).byte1(columns.length);
+        for (String column : columns) {
+            body.cstring(column).int32(0).byte1(0).byte1(0).int32(25).byte1(0xff).byte1(0xff).int32(-1)
+                    .byte1(0).byte1(0);
+        }
+        return message('T', body);
+    }
+
+    /** A NoticeResponse (WARNING): asynchronous, it may come between any two replies. */
+    static byte[] notice(String text) {
+        return message('N', new Body().byte1('S').cstring("WARNING").byte1('C').cstring("01000")
+                .byte1('M').cstring(text).byte1(0));
     }
 
     static byte[] commandComplete(String tag) {
