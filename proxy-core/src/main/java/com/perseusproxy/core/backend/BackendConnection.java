@@ -3,7 +3,6 @@ package com.perseusproxy.core.backend;
 import com.perseusproxy.core.statements.BackendStatements;
 import com.perseusproxy.core.protocol.ClientMessages;
 import com.perseusproxy.core.protocol.FrontendTag;
-import com.perseusproxy.core.protocol.PgException;
 import com.perseusproxy.core.protocol.PgMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -45,7 +44,7 @@ public final class BackendConnection {
     private final long lifetimeNanos;
     private final ServerSessionState session = new ServerSessionState();
     /** What the session owes (the proxy's statements, the client's replies) and its protocol state. */
-    private final BackendLedger ledger = new BackendLedger(this::deliver);
+    private final BackendLedger ledger = new BackendLedger(message -> reader().deliver(message));
     /** The proxy-named prepared statements this session holds. */
     private final BackendStatements statements = new BackendStatements();
 
@@ -166,23 +165,12 @@ public final class BackendConnection {
         return state == LeaseState.LEASED ? listener : null;
     }
 
-    /**
-     * Checks, before the pool hands this idle connection out, that the server still answers: an empty query, which
-     * PostgreSQL answers with EmptyQueryResponse and ReadyForQuery without parsing or planning anything (PgBouncer's
-     * server_check_query default is also empty). The promise fails if the server answers otherwise, closes, or stays
-     * silent for {@code timeout}; the connection is then closed.
-     */
+    /** Checks, before the pool hands this idle connection out, that the server still answers ({@link LivenessCheck}). */
     public io.netty.util.concurrent.Future<BackendConnection> checkAlive(Duration timeout) {
-        Promise<BackendConnection> result = channel.eventLoop().newPromise();
-        if (state != LeaseState.IDLE || !channel.isActive() || ledger.settingUp()) {
-            result.setFailure(new PgException("08006", "backend " + destination + " is not idle"));
-            return result;
-        }
-        liveness.start(result, timeout, () -> {
+        return liveness.check(timeout, state == LeaseState.IDLE && !ledger.settingUp(), () -> {
             injected.send(Injected.LIVENESS, "");
             channel.flush();
         });
-        return result;
     }
 
     // ---- leasing ---------------------------------------------------------------------------------------------
@@ -381,17 +369,6 @@ public final class BackendConnection {
             log.warn("backend {} pid {} failed: {}", destination, processId(), cause.toString());
         } // else: an echo of the failure that closed it (a refused TLS handshake raises one)
         close();
-    }
-
-    /** Where the reply queue sends what is for the client: the leasing session, if any (else dropped). */
-    private void deliver(PgMessage message) {
-        BackendListener current = state == LeaseState.LEASED ? listener : null;
-        if (current == null) {
-            // No client (cleaning up after one that left, or an asynchronous NOTICE or NOTIFY between leases).
-            message.release();
-            return;
-        }
-        current.onBackendMessage(message);
     }
 
     // ---- what BackendReader, InjectedStatements and ReleaseHold use (on the loop) ----------------------------

@@ -161,4 +161,15 @@ final class BackendReader extends ChannelInboundHandlerAdapter {
         }
         return true;
     }
+
+    /** Where the reply queue sends what is for the client: the leasing session, if any (else dropped). */
+    void deliver(PgMessage message) {
+        BackendListener current = connection.leased() ? connection.listener() : null;
+        if (current == null) {
+            // No client (cleaning up after one that left, or an asynchronous NOTICE or NOTIFY between leases).
+            message.release();
+            return;
+        }
+        current.onBackendMessage(message);
+    }
 }

@@ -1,6 +1,7 @@
 package com.perseusproxy.core.backend;
 
 import com.perseusproxy.core.protocol.PgException;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
@@ -25,15 +26,24 @@ final class LivenessCheck {
     }
 
     /**
-     * Starts a check on an idle connection: {@code sendEmptyQuery} sends the query, and {@code result} fails unless
-     * the server answers within {@code timeout}.
+     * Checks that the server still answers: an empty query, which PostgreSQL answers with EmptyQueryResponse and
+     * ReadyForQuery without parsing or planning anything (PgBouncer's server_check_query default is also empty). The
+     * future fails at once unless the connection is {@code idle} (and open), and later if the server answers
+     * otherwise, closes, or stays silent for {@code timeout}; the connection is then closed. {@code sendEmptyQuery}
+     * sends the query.
      */
-    void start(Promise<BackendConnection> result, Duration timeout, Runnable sendEmptyQuery) {
+    Future<BackendConnection> check(Duration timeout, boolean idle, Runnable sendEmptyQuery) {
+        Promise<BackendConnection> result = connection.channel().eventLoop().newPromise();
+        if (!idle || !connection.channel().isActive()) {
+            result.setFailure(new PgException("08006", "backend " + connection.destination() + " is not idle"));
+            return result;
+        }
         pending = result;
         sendEmptyQuery.run();
         ScheduledFuture<?> deadline = connection.channel().eventLoop().schedule(() -> failed("no answer within "
                 + timeout.toMillis() + " ms"), timeout.toMillis(), TimeUnit.MILLISECONDS);
         result.addListener(f -> deadline.cancel(false));
+        return result;
     }
 
     /** The check in flight, if any, fails and the connection is closed. */

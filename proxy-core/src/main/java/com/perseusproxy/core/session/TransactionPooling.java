@@ -13,9 +13,7 @@ import com.perseusproxy.core.statements.PreparedStatementRouter;
 import com.perseusproxy.core.statements.UnnamedStatement;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -42,12 +40,6 @@ final class TransactionPooling implements BackendListener {
     private static final Logger log = LoggerFactory.getLogger(TransactionPooling.class);
     /** A reset that fails again and again points at the server, not at one broken connection. */
     private static final int MAX_FAILED_RESETS = 3;
-    /**
-     * How much a waiting client may send before it stops being read: messages, and bytes. A client that sends one
-     * transaction and waits for its reply (pgbench, most drivers) stays far below, and is never paused.
-     */
-    static final int MAX_MESSAGES_WHILE_WAITING = 64;
-    static final int MAX_BYTES_WHILE_WAITING = 64 * 1024;
 
     private final ClientSession session;
     private final SessionServices services;
@@ -57,7 +49,7 @@ final class TransactionPooling implements BackendListener {
     private final SessionLog sessionLog;
     private final DesiredSettings desiredSettings;
     /** The client's messages that wait for a backend (or, pipelined behind the password, for the login). */
-    private final ArrayDeque<PgMessage> queued = new ArrayDeque<>();
+    private final WaitingMessages queued;
     /** Keeps the client's unnamed statement alive across Sync groups and backends. */
     private final UnnamedStatement unnamedStatement;
     /** Renames named prepared statements for the backends; null when PoolSettings.MaxPreparedStatements is 0. */
@@ -73,9 +65,6 @@ final class TransactionPooling implements BackendListener {
     private long leasedNanos;
     /** When the current (or last) transaction began, and so when this session started waiting for a backend. */
     private long requestNanos;
-    /** What the client has sent since its transaction began waiting for a backend (bounded, see queue). */
-    private int messagesWhileWaiting;
-    private long bytesWhileWaiting;
 
     TransactionPooling(ClientSession session, SessionServices services, Channel channel, ClientLogin login,
                        ClientTimeouts timeouts, SessionLog sessionLog, DesiredSettings desiredSettings,
@@ -87,6 +76,7 @@ final class TransactionPooling implements BackendListener {
         this.timeouts = timeouts;
         this.sessionLog = sessionLog;
         this.desiredSettings = desiredSettings;
+        this.queued = new WaitingMessages(channel);
         this.unnamedStatement = new UnnamedStatement(channel.alloc());
         this.requestNanos = connectedNanos;
     }
@@ -120,24 +110,7 @@ final class TransactionPooling implements BackendListener {
 
     /** A message that must wait: for the login to complete, or for a backend. */
     void queue(PgMessage message) {
-        queued.add(message);
-        if (session.state() == ClientSession.State.WAITING) {
-            countWhileWaiting(message);
-        }
-    }
-
-    /**
-     * A waiting client keeps being read: pausing it and reading it again costs two epoll_ctl system calls per wait,
-     * and a client that sent its transaction and waits for the reply sends nothing more anyway. Only one that goes on
-     * pipelining past the bound stops being read, so what the proxy holds for it stays bounded (startForwarding
-     * reads it again).
-     */
-    private void countWhileWaiting(PgMessage message) {
-        messagesWhileWaiting++;
-        bytesWhileWaiting += message.frame().readableBytes();
-        if (messagesWhileWaiting > MAX_MESSAGES_WHILE_WAITING || bytesWhileWaiting > MAX_BYTES_WHILE_WAITING) {
-            channel.config().setAutoRead(false);
-        }
+        queued.add(message, session.state() == ClientSession.State.WAITING);
     }
 
     /** A message between transactions: answered by the proxy if it can, else it starts a transaction. */
@@ -159,15 +132,12 @@ final class TransactionPooling implements BackendListener {
             session.fail(ClientRegistry.shuttingDown());
             return;
         }
-        queued.addFirst(first);
         requestNanos = System.nanoTime();
-        messagesWhileWaiting = 0;
-        bytesWhileWaiting = 0;
         session.enter(ClientSession.State.WAITING);
-        countWhileWaiting(first); // the rest of the login's pipelined queue, if any, follows it unread (ClientLogin)
+        queued.waitBegins(first); // the rest of the login's pipelined queue, if any, follows it unread (ClientLogin)
         pool = services.pools().routes().poolFor(login.route()); // a changed route (account switch) applies from here
         acquireForTransaction();
-        // A client that has to wait is still read, up to a bound (countWhileWaiting).
+        // A client that has to wait is still read, up to a bound (WaitingMessages).
     }
 
     private void acquireForTransaction() {
@@ -264,8 +234,7 @@ final class TransactionPooling implements BackendListener {
 
     /** The client is gone: drop what it queued, stop waiting for a backend, and undo whatever it left on one. */
     void clientLeft() {
-        queued.forEach(ReferenceCountUtil::release);
-        queued.clear();
+        queued.releaseAll();
         if (pendingAcquire != null) {
             pendingAcquire.cancel(false);
         }

@@ -127,7 +127,10 @@ class ScryptAuthenticatorTest {
             wrongPassword = Math.min(wrongPassword,
                     timeFailure(auth, new LoginRequest("mattermost", "tenant_a", "mmuser", "x")));
         }
-        assertTrue(unknown > wrongPassword * 0.4, "unknown " + unknown + " ns vs wrong " + wrongPassword + " ns");
+        // What this proves is that the scrypt run happens at all: without it an unknown tenant fails in well under a
+        // millisecond, about 1 % of a wrong password's time. The bound is far from both, so a loaded machine (which
+        // once made this 0.39 of the other under a 0.4 bound) cannot fail it while a skipped check always does.
+        assertTrue(unknown > wrongPassword * 0.1, "unknown " + unknown + " ns vs wrong " + wrongPassword + " ns");
     }
 
     @Test

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class WaitingClientReadsTest {
 
-    /** TransactionPooling's bounds (MAX_MESSAGES_WHILE_WAITING, MAX_BYTES_WHILE_WAITING). */
+    /** WaitingMessages's bounds (MAX_MESSAGES_WHILE_WAITING, MAX_BYTES_WHILE_WAITING). */
     private static final int MESSAGE_BOUND = 64;
     private static final int BYTE_BOUND = 64 * 1024;
 
