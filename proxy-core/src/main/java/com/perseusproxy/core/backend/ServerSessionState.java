@@ -55,26 +55,15 @@ final class ServerSessionState {
      */
     String applySettings(Map<String, String> desired, boolean force) {
         // force: the session may hold values nobody reported (extra_float_digits), so send every desired one.
-        String sql = SessionSettings.statementsToApply(desired, force ? Map.of() : knownValues(desired));
+        // Otherwise a setting the server does not report and the proxy has not set since the login or the last RESET
+        // ALL is at the server's default: the client's own SETs of it make the proxy ask for its value (learned) or
+        // reset the session before another tenant uses it.
+        String sql = force ? SessionSettings.statementsToApply(desired, Map.of())
+                : SessionSettings.statementsToApply(desired, currentSettings, true);
         if (!sql.isEmpty()) {
             currentSettings.putAll(desired);
         }
         return sql;
-    }
-
-    /**
-     * What the session holds for each desired setting, where known. A setting the server does not report and the
-     * proxy has not set since the login or the last RESET ALL is at the server's default: the client's own SETs of it
-     * make the proxy ask for its value ({@link #learned}) or reset the session before another tenant uses it.
-     */
-    private Map<String, String> knownValues(Map<String, String> desired) {
-        Map<String, String> known = new HashMap<>(currentSettings);
-        for (String name : desired.keySet()) {
-            if (!known.containsKey(name) && SessionSettings.unreported(name)) {
-                known.put(name, SessionSettings.SERVER_DEFAULT);
-            }
-        }
-        return known;
     }
 
     /** The session's value of a setting, as the server said when asked (null: a custom setting it does not know). */

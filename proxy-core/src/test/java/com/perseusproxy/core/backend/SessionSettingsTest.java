@@ -58,6 +58,23 @@ class SessionSettingsTest {
     }
 
     @Test
+    void anUnreportedSettingTheSessionNeverSetCountsAsTheServerDefault() {
+        Map<String, String> desired = new LinkedHashMap<>();
+        desired.put("work_mem", SessionSettings.SERVER_DEFAULT);
+        desired.put("TimeZone", SessionSettings.SERVER_DEFAULT);
+        desired.put("statement_timeout", "5s");
+        // work_mem is unreported and absent: at its default, so nothing to send. TimeZone is reported, so an absent
+        // value is unknown and must be reset; a desired value that is not the default is always sent.
+        assertEquals("RESET \"TimeZone\";SET \"statement_timeout\" TO '5s';",
+                SessionSettings.statementsToApply(desired, Map.of(), true));
+        assertEquals("RESET \"work_mem\";RESET \"TimeZone\";SET \"statement_timeout\" TO '5s';",
+                SessionSettings.statementsToApply(desired, Map.of()));
+        assertEquals("RESET \"work_mem\";RESET \"TimeZone\";SET \"statement_timeout\" TO '5s';",
+                SessionSettings.statementsToApply(desired, Map.of("work_mem", "64MB"), true),
+                "a value the proxy set is held, not assumed");
+    }
+
+    @Test
     void tagsThatMakeTheSameTenantResendItsSearchPath() {
         assertTrue(SessionReset.mayChangeSearchPathOrSettings("SET"));
         assertTrue(SessionReset.mayChangeSearchPathOrSettings("RESET"));
