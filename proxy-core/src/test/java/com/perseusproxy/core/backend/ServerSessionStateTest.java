@@ -62,6 +62,34 @@ class ServerSessionStateTest {
                 desired("TimeZone", "Europe/Paris"), false));
     }
 
+    @Test
+    void theSameMapIsComparedAgainOnceAnythingChangedTheSession() {
+        // The lease path skips the comparison when it gets the very map the session was last found to hold; every
+        // way the session's settings can change since must undo that, or a client would keep another's value.
+        Map<String, String> desired = Map.copyOf(desired("statement_timeout", "300", "TimeZone", "UTC"));
+        session.applySettings(desired, false);
+        assertEquals("", session.applySettings(desired, false));
+
+        session.observe("TimeZone", "Europe/Paris"); // the last client's own SET, reported by the server
+        assertEquals("SET \"TimeZone\" TO 'UTC';", session.applySettings(desired, false));
+
+        session.learned("statement_timeout", "5s"); // the last client's own SET of an unreported setting
+        assertEquals("SET \"statement_timeout\" TO '300';", session.applySettings(desired, false));
+
+        session.resetToLoginValues(); // RESET ALL: statement_timeout is back at the default
+        assertEquals("SET \"statement_timeout\" TO '300';", session.applySettings(desired, false));
+
+        session.markDirty(); // a SET failed: the values are in doubt
+        session.takeResetNeeded();
+        session.resetToLoginValues();
+        assertEquals("SET \"statement_timeout\" TO '300';", session.applySettings(desired, false));
+
+        assertEquals("SET \"statement_timeout\" TO '300';SET \"TimeZone\" TO 'UTC';",
+                session.applySettings(desired("statement_timeout", "300", "TimeZone", "UTC"), true),
+                "forced: every value is sent, memo or not");
+        assertEquals("", session.applySettings(desired, false), "the forced values are held");
+    }
+
     private static ServerSessionState loggedIn() {
         ServerSessionState state = new ServerSessionState();
         state.loginParameters().put("TimeZone", "UTC");
