@@ -1,9 +1,10 @@
 package com.perseusproxy.core.backend;
 
-import com.perseusproxy.core.statements.BackendStatements;
+import com.perseusproxy.core.net.AutoRead;
 import com.perseusproxy.core.protocol.ClientMessages;
 import com.perseusproxy.core.protocol.FrontendTag;
 import com.perseusproxy.core.protocol.PgMessage;
+import com.perseusproxy.core.statements.BackendStatements;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.Promise;
@@ -195,7 +196,7 @@ public final class BackendConnection {
         lastTenant = tenant;
         tagEffects.leasePlanned();
         boolean awaitingReady = injected.startLease(plan, setupTimeout);
-        channel.config().setAutoRead(true);
+        AutoRead.set(channel, true);
         if (awaitingReady) {
             channel.flush();
         }
@@ -248,7 +249,7 @@ public final class BackendConnection {
         }
         if (channel != null && state != LeaseState.CLOSED) {
             // Backpressure may have paused reads; an idle connection must still notice the server closing it.
-            channel.config().setAutoRead(true);
+            AutoRead.set(channel, true);
         }
     }
 
@@ -264,7 +265,7 @@ public final class BackendConnection {
         }
         state = LeaseState.CLEANING;
         injected.leaseEnded();
-        channel.config().setAutoRead(true);
+        AutoRead.set(channel, true);
         hold.startCleaning(cancelSender, deadlineMillis);
         continueCleaning();
     }

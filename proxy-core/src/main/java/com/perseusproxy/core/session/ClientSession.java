@@ -1,10 +1,11 @@
 package com.perseusproxy.core.session;
 
 import com.perseusproxy.core.admin.AdminConsole;
-import com.perseusproxy.core.peers.PeerCancelForwarder;
 import com.perseusproxy.core.auth.TenantRoute;
 import com.perseusproxy.core.backend.BackendConnection;
 import com.perseusproxy.core.metrics.ProxyEvents;
+import com.perseusproxy.core.net.AutoRead;
+import com.perseusproxy.core.peers.PeerCancelForwarder;
 import com.perseusproxy.core.pool.BackendPool;
 import com.perseusproxy.core.protocol.FrontendTag;
 import com.perseusproxy.core.protocol.PgException;
@@ -147,7 +148,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (state == State.ACTIVE) {
             // A client that reads slowly must not make the proxy buffer a whole result: stop reading the backend.
-            transactions.backend().channel().config().setAutoRead(channel.isWritable());
+            AutoRead.set(transactions.backend().channel(), channel.isWritable());
         }
     }
 

@@ -3,6 +3,7 @@ package com.perseusproxy.core.session;
 import com.perseusproxy.core.backend.BackendConnection;
 import com.perseusproxy.core.backend.BackendListener;
 import com.perseusproxy.core.metrics.ProxyEvents;
+import com.perseusproxy.core.net.AutoRead;
 import com.perseusproxy.core.pool.BackendPool;
 import com.perseusproxy.core.protocol.BackendTag;
 import com.perseusproxy.core.protocol.FrontendTag;
@@ -102,7 +103,7 @@ final class TransactionPooling implements BackendListener {
         if (pipelined != null) {
             startTransaction(pipelined); // the rest of the queue follows it
         } else {
-            channel.config().setAutoRead(true);
+            AutoRead.set(channel, true);
         }
     }
 
@@ -161,7 +162,7 @@ final class TransactionPooling implements BackendListener {
         }
         backend.flush();
         channel.flush();
-        channel.config().setAutoRead(backend.channel().isWritable());
+        AutoRead.set(channel, backend.channel().isWritable());
     }
 
     /** A client message while ACTIVE: to the leased backend, through the statement bookkeeping. */
@@ -314,7 +315,7 @@ final class TransactionPooling implements BackendListener {
             channel.flush(); // the backend's read-complete will no longer reach this session
             BackendConnection done = takeBackend();
             session.enter(ClientSession.State.IDLE);
-            channel.config().setAutoRead(true);
+            AutoRead.set(channel, true);
             pool.release(done);
             sessionLog.transactionEnded();
             long leaseNanos = System.nanoTime() - leasedNanos;
@@ -385,7 +386,7 @@ final class TransactionPooling implements BackendListener {
     @Override
     public void onBackendWritabilityChanged(boolean writable) {
         if (session.state() == ClientSession.State.ACTIVE) {
-            channel.config().setAutoRead(writable);
+            AutoRead.set(channel, writable);
         }
     }
 }

@@ -54,7 +54,13 @@ public final class ClientTlsHandler extends ChannelInboundHandlerAdapter {
                     + " (ClientTLSSettings.SSLMode is require): connect with sslmode=require (or verify-ca,"
                     + " verify-full)"));
         } else {
+            boolean startup = msg instanceof StartupPacket.Startup;
             ctx.fireChannelRead(msg);
+            if (startup && !encrypted && ctx.channel().isActive()) {
+                // A plaintext session past its StartupMessage can no longer ask for TLS: every later message would
+                // only pass through here, so leave the pipeline.
+                ctx.pipeline().remove(this);
+            }
         }
     }
 
