@@ -36,6 +36,11 @@ public final class TenantRoutes {
     private final PoolRegistry pools;
     private final EventLoop loop;
     private final Map<Key, Entry> routes = new ConcurrentHashMap<>();
+    /**
+     * Counts the route changes that may move a session to another pool: a tenant seen for the first time, or routed
+     * to another destination. A session looks its pool up again only when this moved (see {@link #moves}).
+     */
+    private volatile long moves;
 
     /**
      * A route and when the read that produced it started. Logins and refreshes read rows concurrently and finish in
@@ -71,6 +76,14 @@ public final class TenantRoutes {
         // Not poolFor(): tenants sharing a destination may disagree on credentials mid-rotation, and offering them
         // at every transaction would flip the pool's latest back and forth.
         return pools.existingOrNew(current.destination(), current.credentials()).here();
+    }
+
+    /**
+     * Changes only when a route may have moved a session to another pool: a session that saw the same count at its
+     * last transaction still has the right pool, and skips {@link #poolFor} (two map lookups per transaction).
+     */
+    public long moves() {
+        return moves;
     }
 
     /** Each tenant in use and its route now, for the console's SHOW TENANTS. */
@@ -110,6 +123,9 @@ public final class TenantRoutes {
         }
         routes.put(key, new Entry(route, readStartedNanos));
         TenantRoute previous = entry == null ? null : entry.route();
+        if (previous == null || !Objects.equals(previous.destination(), route.destination())) {
+            moves++; // under this object's lock: the volatile write is the publication
+        }
         if (previous != null && !Objects.equals(previous.destination(), route.destination())) {
             log.info("tenant {}/{} now routed to {} with {} (was {}); its sessions move at their next transaction",
                     route.database(), route.schema(), route.destination(), route.credentials(),

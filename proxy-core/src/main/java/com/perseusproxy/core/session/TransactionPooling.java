@@ -56,6 +56,8 @@ final class TransactionPooling implements BackendListener {
     /** Renames named prepared statements for the backends; null when PoolSettings.MaxPreparedStatements is 0. */
     private PreparedStatementRouter preparedStatements;
     private BackendPool pool;
+    /** TenantRoutes.moves() when {@link #pool} was last looked up (-1: never). */
+    private long routeMovesSeen = -1;
     private BackendConnection backend;
     private Future<BackendConnection> pendingAcquire;
     /** Tenant-switch resets that failed in a row for this session; a few are retried on other connections. */
@@ -136,7 +138,11 @@ final class TransactionPooling implements BackendListener {
         requestNanos = System.nanoTime();
         session.enter(ClientSession.State.WAITING);
         queued.waitBegins(first); // the rest of the login's pipelined queue, if any, follows it unread (ClientLogin)
-        pool = services.pools().routes().poolFor(login.route()); // a changed route (account switch) applies from here
+        long routeMoves = services.pools().routes().moves();
+        if (routeMoves != routeMovesSeen) { // a changed route (account switch) applies from here
+            pool = services.pools().routes().poolFor(login.route());
+            routeMovesSeen = routeMoves;
+        }
         acquireForTransaction();
         // A client that has to wait is still read, up to a bound (WaitingMessages).
     }

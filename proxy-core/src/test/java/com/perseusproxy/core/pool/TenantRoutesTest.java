@@ -1,6 +1,7 @@
 package com.perseusproxy.core.pool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import com.perseusproxy.core.auth.TenantRoute;
@@ -62,5 +63,22 @@ class TenantRoutesTest {
         assertSame(pool, onLoop(() -> routes.poolFor(VIA_ODD)));
         BackendPool later = onLoop(() -> routes.routeLogin(VIA_ODD, 20));
         assertEquals(ODD, later.destination(), "a login that started after the refresh wins");
+    }
+
+    @Test
+    void movesCountsOnlyTheChangesThatMayMoveASessionToAnotherPool() throws Exception {
+        // Sessions skip the per-transaction pool lookup while this count stays the same, so every route change that
+        // can change the answer of poolFor must change it.
+        TenantRoutes routes = registry.routes();
+        long before = routes.moves();
+        onLoop(() -> routes.routeLogin(VIA_ODD, 1));
+        long afterFirst = routes.moves();
+        assertNotEquals(before, afterFirst, "a tenant seen for the first time");
+        onLoop(() -> routes.routeLogin(VIA_ODD, 2));
+        assertEquals(afterFirst, routes.moves(), "the same route again: sessions keep their pool");
+        routes.offer(VIA_EVEN, 3);
+        onLoop(() -> null); // the offer runs on the loop
+        assertNotEquals(afterFirst, routes.moves(), "an account switch");
+        assertEquals(EVEN, onLoop(() -> routes.poolFor(VIA_ODD)).destination());
     }
 }
