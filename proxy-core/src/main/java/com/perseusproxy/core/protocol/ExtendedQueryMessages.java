@@ -40,6 +40,34 @@ public final class ExtendedQueryMessages {
         }
     }
 
+    // ---- which statement a message names, on the frame's bytes (no slice, no String): every extended-query
+    // message of the data path is asked this, and nearly always the answer is "the unnamed one". A malformed
+    // message answers false to all three, so the caller forwards it untouched and PostgreSQL judges it.
+
+    /** Whether a Parse defines the unnamed statement (its name is the empty string). */
+    public static boolean parsesUnnamed(PgMessage parse) {
+        return parse.payloadLength() > 0 && parse.frame().getByte(parse.payloadIndex()) == 0;
+    }
+
+    /** Whether a Bind binds the unnamed statement (the name after its portal's is the empty string). */
+    public static boolean bindsUnnamed(PgMessage bind) {
+        ByteBuf frame = bind.frame();
+        int start = bind.payloadIndex();
+        int end = start + bind.payloadLength();
+        int portalEnd = frame.indexOf(start, end, (byte) 0);
+        return portalEnd >= 0 && portalEnd + 1 < end && frame.getByte(portalEnd + 1) == 0;
+    }
+
+    /** Whether a Describe or Close targets a statement ('S') that is the unnamed one ({@code unnamed}) or not. */
+    public static boolean targetsStatement(PgMessage describeOrClose, boolean unnamed) {
+        if (describeOrClose.payloadLength() < 2) {
+            return false;
+        }
+        ByteBuf frame = describeOrClose.frame();
+        int at = describeOrClose.payloadIndex();
+        return frame.getByte(at) == STATEMENT && (frame.getByte(at + 1) == 0) == unnamed;
+    }
+
     public static Parse readParse(PgMessage message) {
         ByteBuf body = message.payload();
         String name = MessageReader.readCString(body);

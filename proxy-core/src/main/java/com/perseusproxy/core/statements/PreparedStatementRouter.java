@@ -104,7 +104,7 @@ public final class PreparedStatementRouter {
     }
 
     private boolean parseKnownStatement(PgMessage message, Channel client) {
-        if (ExtendedQueryMessages.parseName(message).isEmpty()) {
+        if (ExtendedQueryMessages.parsesUnnamed(message)) {
             return false;
         }
         ExtendedQueryMessages.Parse parse = ExtendedQueryMessages.readParse(message);
@@ -166,7 +166,7 @@ public final class PreparedStatementRouter {
 
     /** @return true if handled (the original is no longer needed), false to forward it untouched */
     private boolean onParse(PgMessage message, BackendConnection backend) {
-        if (ExtendedQueryMessages.parseName(message).isEmpty()) {
+        if (ExtendedQueryMessages.parsesUnnamed(message)) {
             return false;
         }
         ExtendedQueryMessages.Parse parse = ExtendedQueryMessages.readParse(message);
@@ -224,6 +224,9 @@ public final class PreparedStatementRouter {
     }
 
     private boolean onBind(PgMessage message, BackendConnection backend) {
+        if (ExtendedQueryMessages.bindsUnnamed(message)) {
+            return false; // the common case: no name to map (UnnamedStatement saw it)
+        }
         ExtendedQueryMessages.Bind bind = ExtendedQueryMessages.readBind(message);
         ClientStatements.Definition definition = bind.statement().isEmpty() ? null : statements.get(bind.statement());
         if (definition == null) {
@@ -237,6 +240,9 @@ public final class PreparedStatementRouter {
     }
 
     private boolean onDescribe(PgMessage message, BackendConnection backend) {
+        if (!ExtendedQueryMessages.targetsStatement(message, false)) {
+            return false; // a portal or the unnamed statement: nothing to map
+        }
         ExtendedQueryMessages.Target target = ExtendedQueryMessages.readTarget(message);
         ClientStatements.Definition definition = target.isNamedStatement() ? statements.get(target.name()) : null;
         if (definition == null) {
@@ -250,6 +256,9 @@ public final class PreparedStatementRouter {
     }
 
     private boolean onClose(PgMessage message, BackendConnection backend) {
+        if (!ExtendedQueryMessages.targetsStatement(message, false)) {
+            return false; // a portal or the unnamed statement: PostgreSQL's business
+        }
         ExtendedQueryMessages.Target target = ExtendedQueryMessages.readTarget(message);
         ClientStatements.Definition definition = target.isNamedStatement() ? statements.close(target.name()) : null;
         if (definition == null) {

@@ -65,19 +65,18 @@ public final class UnnamedStatement {
     private boolean route(PgMessage message, BackendConnection backend) {
         switch (message.tag()) {
             case FrontendTag.PARSE -> {
-                if (ExtendedQueryMessages.parseName(message).isEmpty()) {
+                if (ExtendedQueryMessages.parsesUnnamed(message)) {
                     sendParse(message, backend);
                     return true;
                 }
             }
             case FrontendTag.BIND -> {
-                if (ExtendedQueryMessages.readBind(message).statement().isEmpty()) {
+                if (ExtendedQueryMessages.bindsUnnamed(message)) {
                     ensureOnBackend(backend);
                 }
             }
             case FrontendTag.DESCRIBE, FrontendTag.CLOSE -> {
-                ExtendedQueryMessages.Target target = ExtendedQueryMessages.readTarget(message);
-                if (target.kind() == ExtendedQueryMessages.STATEMENT && target.name().isEmpty()) {
+                if (ExtendedQueryMessages.targetsStatement(message, true)) {
                     if (message.tag() == FrontendTag.DESCRIBE) {
                         ensureOnBackend(backend);
                     } else {

@@ -90,6 +90,46 @@ class ExtendedQueryMessagesTest {
     }
 
     @Test
+    void whichStatementAMessageNamesIsReadOnItsBytes() {
+        // The data path's checks: each must agree with what the full readers would say, and a malformed message
+        // must answer false to all (it is then forwarded untouched and PostgreSQL judges it).
+        assertNames(true, Wire.tagged('P', Wire.bytes().cstring("").cstring("select 1").int16(0)), "Parse(\"\")");
+        assertNames(false, Wire.tagged('P', Wire.bytes().cstring("S_1").cstring("select 1").int16(0)), "Parse(S_1)");
+        assertNames(false, Wire.tagged('P', Wire.bytes()), "empty Parse");
+
+        assertBinds(true, Wire.tagged('B', Wire.bytes().cstring("").cstring("").int16(0).int16(0).int16(0)));
+        assertBinds(true, Wire.tagged('B', Wire.bytes().cstring("portal").cstring("").int16(0).int16(0).int16(0)));
+        assertBinds(false, Wire.tagged('B', Wire.bytes().cstring("").cstring("S_1").int16(0).int16(0).int16(0)));
+        assertBinds(false, Wire.tagged('B', Wire.bytes().raw("unterminated")));
+        assertBinds(false, Wire.tagged('B', Wire.bytes().cstring("portal-only")));
+
+        assertTargets(true, false, Wire.tagged('D', Wire.bytes().raw("S").cstring("")));
+        assertTargets(false, true, Wire.tagged('D', Wire.bytes().raw("S").cstring("S_1")));
+        assertTargets(false, false, Wire.tagged('D', Wire.bytes().raw("P").cstring("")));
+        assertTargets(false, false, Wire.tagged('C', Wire.bytes().raw("P").cstring("portal")));
+        assertTargets(false, false, Wire.tagged('C', Wire.bytes().raw("S")));
+    }
+
+    private static void assertNames(boolean unnamed, byte[] frame, String what) {
+        PgMessage parse = message(frame);
+        assertEquals(unnamed, ExtendedQueryMessages.parsesUnnamed(parse), what);
+        parse.release();
+    }
+
+    private static void assertBinds(boolean unnamed, byte[] frame) {
+        PgMessage bind = message(frame);
+        assertEquals(unnamed, ExtendedQueryMessages.bindsUnnamed(bind));
+        bind.release();
+    }
+
+    private static void assertTargets(boolean unnamedStatement, boolean namedStatement, byte[] frame) {
+        PgMessage target = message(frame);
+        assertEquals(unnamedStatement, ExtendedQueryMessages.targetsStatement(target, true));
+        assertEquals(namedStatement, ExtendedQueryMessages.targetsStatement(target, false));
+        target.release();
+    }
+
+    @Test
     void unterminatedNameIsAProtocolViolation() {
         PgMessage parse = message(Wire.tagged('P', Wire.bytes().raw("S_1")));
         assertThrows(PgProtocolException.class, () -> ExtendedQueryMessages.parseName(parse));
