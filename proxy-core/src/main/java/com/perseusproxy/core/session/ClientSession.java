@@ -112,7 +112,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         PgMessage message = (PgMessage) msg;
-        timeouts.onClientMessage(System.nanoTime());
+        long now = timeouts.onClientMessage();
         sessionLog.fromClient(message.frame().readableBytes());
         if (message.tag() == FrontendTag.PASSWORD && state != State.PASSWORD) {
             // PostgreSQL refuses it after authentication; forwarded, it would make the backend end its session.
@@ -128,16 +128,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                     message.release();
                 }
             }
-            case IDLE -> transactions.onIdleMessage(message);
+            case IDLE -> transactions.onIdleMessage(message, now);
             // A client may pipeline its first query behind the password; it runs once the login completes.
             case AUTHENTICATING, PROBING, WAITING -> transactions.queue(message);
-            case ACTIVE -> transactions.forward(message);
+            case ACTIVE -> transactions.forward(message, now);
             default -> message.release(); // STARTUP cannot get here; CLOSED expects nothing
         }
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        timeouts.clientReadComplete();
         if (state == State.ACTIVE) {
             transactions.backend().flush();
             channel.flush(); // replies the proxy made up itself (ParseComplete, CloseComplete)

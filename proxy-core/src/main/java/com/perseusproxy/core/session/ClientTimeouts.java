@@ -63,9 +63,27 @@ public final class ClientTimeouts {
     /** The timeout that cancelled the query, for the reworded error. */
     private long cancelledAfterSecs;
 
-    /** A message arrived from the client. */
-    void onClientMessage(long nowNanos) {
-        lastActivityNanos = nowNanos;
+    /** When the client's socket read now being handled began; valid while {@link #readClockSet}. */
+    private long readStartedNanos;
+    private boolean readClockSet;
+
+    /**
+     * A message arrived from the client. Returns the time to count it at: when the socket read that brought it began,
+     * one clock reading for all the messages of a read (an extended-protocol query is five), which arrived together;
+     * the clocks here count in seconds and the query histogram in microseconds.
+     */
+    long onClientMessage() {
+        if (!readClockSet) {
+            readStartedNanos = System.nanoTime();
+            readClockSet = true;
+        }
+        lastActivityNanos = readStartedNanos;
+        return readStartedNanos;
+    }
+
+    /** The client's socket read is handled (channelReadComplete): the next message reads the clock again. */
+    void clientReadComplete() {
+        readClockSet = false;
     }
 
     /** A client message goes to {@code backend}; if nothing was owed before, a new query's clock starts now. */

@@ -10,8 +10,7 @@ import com.perseusproxy.core.protocol.FrontendTag;
 import com.perseusproxy.core.protocol.MessageReader;
 import com.perseusproxy.core.protocol.PgException;
 import com.perseusproxy.core.protocol.PgMessage;
-import com.perseusproxy.core.statements.PreparedStatementRouter;
-import com.perseusproxy.core.statements.UnnamedStatement;
+import com.perseusproxy.core.statements.StatementForwarding;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.Future;
@@ -51,10 +50,8 @@ final class TransactionPooling implements BackendListener {
     private final DesiredSettings desiredSettings;
     /** The client's messages that wait for a backend (or, pipelined behind the password, for the login). */
     private final WaitingMessages queued;
-    /** Keeps the client's unnamed statement alive across Sync groups and backends. */
-    private final UnnamedStatement unnamedStatement;
-    /** Renames named prepared statements for the backends; null when PoolSettings.MaxPreparedStatements is 0. */
-    private PreparedStatementRouter preparedStatements;
+    /** The unnamed statement kept alive across backends, named ones renamed for them. */
+    private final StatementForwarding statements;
     private BackendPool pool;
     /** TenantRoutes.moves() when {@link #pool} was last looked up (-1: never). */
     private long routeMovesSeen = -1;
@@ -80,7 +77,7 @@ final class TransactionPooling implements BackendListener {
         this.sessionLog = sessionLog;
         this.desiredSettings = desiredSettings;
         this.queued = new WaitingMessages(channel);
-        this.unnamedStatement = new UnnamedStatement(channel.alloc());
+        this.statements = new StatementForwarding(channel.alloc());
         this.requestNanos = connectedNanos;
     }
 
@@ -89,9 +86,7 @@ final class TransactionPooling implements BackendListener {
     /** The login chose its pool: transactions lease from it (until a route change), statements are renamed for it. */
     void routed(BackendPool loginPool, String searchPathSql) {
         pool = loginPool;
-        if (pool.settings().maxPreparedStatements() > 0) {
-            preparedStatements = new PreparedStatementRouter(searchPathSql, () -> pool, channel.alloc());
-        }
+        statements.routed(loginPool, () -> pool, searchPathSql);
     }
 
     void countAs(ProxyEvents.Tenant tenantTraffic) {
@@ -103,7 +98,7 @@ final class TransactionPooling implements BackendListener {
         session.enter(ClientSession.State.IDLE);
         PgMessage pipelined = queued.poll();
         if (pipelined != null) {
-            startTransaction(pipelined); // the rest of the queue follows it
+            startTransaction(pipelined, System.nanoTime()); // the rest of the queue follows it
         } else {
             AutoRead.set(channel, true);
         }
@@ -116,14 +111,18 @@ final class TransactionPooling implements BackendListener {
         queued.add(message, session.state() == ClientSession.State.WAITING);
     }
 
-    /** A message between transactions: answered by the proxy if it can, else it starts a transaction. */
-    void onIdleMessage(PgMessage message) {
-        if (preparedStatements == null || !preparedStatements.answerWithoutBackend(message, channel)) {
-            startTransaction(message);
+    /**
+     * A message between transactions: answered by the proxy if it can, else it starts a transaction.
+     *
+     * @param readNanos when the client's read that brought it began (ClientSession)
+     */
+    void onIdleMessage(PgMessage message, long readNanos) {
+        if (!statements.answerWithoutBackend(message, channel)) {
+            startTransaction(message, readNanos);
         }
     }
 
-    private void startTransaction(PgMessage first) {
+    private void startTransaction(PgMessage first, long nowNanos) {
         if (first.tag() == FrontendTag.TERMINATE) {
             first.release();
             session.enter(ClientSession.State.CLOSED);
@@ -135,7 +134,7 @@ final class TransactionPooling implements BackendListener {
             session.fail(ClientRegistry.shuttingDown());
             return;
         }
-        requestNanos = System.nanoTime();
+        requestNanos = nowNanos;
         session.enter(ClientSession.State.WAITING);
         queued.waitBegins(first); // the rest of the login's pipelined queue, if any, follows it unread (ClientLogin)
         long routeMoves = services.pools().routes().moves();
@@ -163,30 +162,28 @@ final class TransactionPooling implements BackendListener {
         failedResets = 0;
         session.enter(ClientSession.State.ACTIVE);
         PgMessage message;
+        long now = System.nanoTime();
         while ((message = queued.poll()) != null) {
-            forward(message);
+            forward(message, now);
         }
         backend.flush();
         channel.flush();
         AutoRead.set(channel, backend.channel().isWritable());
     }
 
-    /** A client message while ACTIVE: to the leased backend, through the statement bookkeeping. */
-    void forward(PgMessage message) {
+    /**
+     * A client message while ACTIVE: to the leased backend, through the statement bookkeeping.
+     *
+     * @param nowNanos now, give or take the microseconds of one read's messages (the query clock starts here)
+     */
+    void forward(PgMessage message, long nowNanos) {
         if (message.tag() == FrontendTag.TERMINATE) {
             message.release();
             channel.close(); // channelInactive hands the backend over for cleanup
             return;
         }
-        timeouts.beforeForward(backend, System.nanoTime());
-        if (unnamedStatement.forward(message, backend)) {
-            return;
-        }
-        if (preparedStatements != null) {
-            preparedStatements.forward(message, backend);
-        } else {
-            backend.sendFromClient(message);
-        }
+        timeouts.beforeForward(backend, nowNanos);
+        statements.forward(message, backend);
     }
 
     /** Asks the pool for a backend for this tenant; {@code onLeased} runs on the loop unless the session closed. */
@@ -274,8 +271,8 @@ final class TransactionPooling implements BackendListener {
         if (message.tag() == BackendTag.PARAMETER_STATUS) {
             String[] nameValue = MessageReader.parameterStatus(message);
             desiredSettings.reported(nameValue[0], nameValue[1]); // the client changed its own session
-        } else if (preparedStatements != null) {
-            preparedStatements.onBackendMessage(message);
+        } else {
+            statements.onBackendMessage(message);
         }
         sessionLog.toClient(message.frame().readableBytes());
         long now = System.nanoTime();
